@@ -1,0 +1,158 @@
+"""One exception hierarchy, and the single table that turns it into HTTP.
+
+Everything the mock can answer with an error is an :class:`ApiError` subclass;
+the edge (:mod:`mockserver.app`) maps them to the API's error body in one place,
+so no handler ever builds an error response itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class MockError(Exception):
+    """Base class of every error raised by the mock."""
+
+
+class ConfigError(MockError, ValueError):
+    """The configuration given to the mock is not usable."""
+
+
+class StoreError(MockError):
+    """The state store failed; answered as 503 at the edge."""
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One row of the error table: what the live API sends for one failure."""
+
+    status: int
+    name: str
+    message: str
+
+
+#: The live API's errors (see api-facts): status, ``name`` and default message.
+ERROR_TABLE: Mapping[str, ErrorKind] = {
+    kind.name: kind
+    for kind in (
+        ErrorKind(400, "bad_request", "The request is invalid; see errors for details."),
+        ErrorKind(401, "unauthorized", "authorization: invalid or missing header value"),
+        ErrorKind(402, "payment_required", "You lack sufficient credits to make this request."),
+        ErrorKind(403, "content_moderation", "Your request was flagged by our content moderation system."),
+        ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
+        ErrorKind(404, "not_found", "No such endpoint."),
+        ErrorKind(405, "method_not_allowed", "This endpoint does not accept that method."),
+        ErrorKind(413, "payload_too_large", "body: payloads cannot be larger than 10MiB in size"),
+        ErrorKind(422, "invalid_language", "English is the only supported language for this service."),
+        ErrorKind(429, "rate_limit_exceeded", "You have exceeded the rate limit; wait before retrying."),
+        ErrorKind(500, "internal_error", "An unexpected server error has occurred, please try again later."),
+        ErrorKind(503, "service_unavailable", "The mock's state store is unavailable; try again shortly."),
+    )
+}
+
+
+class ApiError(MockError):
+    """An error the API answers in its own error shape."""
+
+    kind_name: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self,
+        errors: Iterable[str] = (),
+        *,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.kind = ERROR_TABLE[self.kind_name]
+        self.errors = list(errors) or [message or self.kind.message]
+        self.message = message or (self.errors[0] if len(self.errors) == 1 else self.kind.message)
+        self.headers = dict(headers or {})
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        return self.kind.status
+
+    def body(self, error_id: str | None = None) -> dict[str, Any]:
+        """The JSON body: ``id`` (32 hex), ``name``, ``message`` and ``errors``."""
+        return {
+            "id": error_id or uuid.uuid4().hex,
+            "name": self.kind.name,
+            "message": self.message,
+            "errors": self.errors,
+        }
+
+
+class BadRequest(ApiError):
+    """A field, header or image breaks the API's rules."""
+
+    kind_name = "bad_request"
+
+
+class Unauthorized(ApiError):
+    """No usable API key was sent."""
+
+    kind_name = "unauthorized"
+
+
+class PaymentRequired(ApiError):
+    """The key's credit balance is too low for the operation."""
+
+    kind_name = "payment_required"
+
+
+class ContentModeration(ApiError):
+    """The request was flagged by (staged) content moderation."""
+
+    kind_name = "content_moderation"
+
+
+class GenerationNotFound(ApiError):
+    """The generation id is unknown, expired, or belongs to another key."""
+
+    kind_name = "generation_not_found"
+
+
+class RouteNotFound(ApiError):
+    """No endpoint lives at that path."""
+
+    kind_name = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    """The endpoint exists but not for that method."""
+
+    kind_name = "method_not_allowed"
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is larger than the API accepts."""
+
+    kind_name = "payload_too_large"
+
+
+class InvalidLanguage(ApiError):
+    """The prompt is not English (staged)."""
+
+    kind_name = "invalid_language"
+
+
+class RateLimited(ApiError):
+    """Too many requests for this key."""
+
+    kind_name = "rate_limit_exceeded"
+
+
+class InternalError(ApiError):
+    """Something failed inside the mock, or a staged 500."""
+
+    kind_name = "internal_error"
+
+
+class ServiceUnavailable(ApiError):
+    """The state store cannot be reached."""
+
+    kind_name = "service_unavailable"

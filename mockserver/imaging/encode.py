@@ -1,0 +1,43 @@
+"""Encode rendered pixels in the requested output format, deterministically."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image
+
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """Encoder knobs; PNG level 1 costs a quarter of level 6 for a slightly larger file."""
+
+    png_compress_level: int = 1
+    jpeg_quality: int = 90
+    webp_quality: int = 90
+
+
+def encode(image: Image.Image, output_format: str, settings: EncodeSettings) -> bytes:
+    """``image`` (RGB or RGBA) as ``output_format`` bytes; JPEG flattens alpha onto white."""
+    buffer = io.BytesIO()
+    if output_format == "png":
+        image.save(buffer, "PNG", compress_level=settings.png_compress_level)
+    elif output_format == "jpeg":
+        flatten(image).save(buffer, "JPEG", quality=settings.jpeg_quality)
+    elif output_format == "webp":
+        image.save(buffer, "WEBP", quality=settings.webp_quality, method=0)
+    else:
+        raise ValueError(f"unknown output format {output_format!r}")
+    return buffer.getvalue()
+
+
+def flatten(image: Image.Image) -> Image.Image:
+    """Composite an RGBA image onto white, as JPEG has no alpha channel."""
+    if image.mode != "RGBA":
+        return image
+    background = Image.new("RGB", image.size, (255, 255, 255))
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+

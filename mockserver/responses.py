@@ -1,0 +1,49 @@
+"""How results go out: raw image bytes or JSON, as the ``Accept`` header asks."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Response
+from werkzeug.datastructures import MIMEAccept
+
+from mockserver.errors import BadRequest
+from mockserver.imaging import RenderedImage
+
+JSON = "application/json"
+
+
+def wants_json(accept: MIMEAccept, media_type: str) -> bool:
+    """True for JSON, False for raw bytes; :class:`BadRequest` when neither is acceptable.
+
+    No ``Accept`` header (or ``*/*``) means the image, as on the live API.
+    """
+    if not accept:
+        return False
+    json_quality = accept.quality(JSON)
+    image_quality = accept.quality(media_type)
+    if image_quality == 0 and json_quality == 0:
+        raise BadRequest(["accept: must be image/* or application/json"])
+    return json_quality > image_quality
+
+
+def image_response(result: RenderedImage, *, as_json: bool, with_result_key: bool = False) -> Response:
+    """The 200 answer for a finished upscale."""
+    headers = {"finish-reason": result.finish_reason, "seed": str(result.seed)}
+    if not as_json:
+        return Response(result.data, status=200, mimetype=result.media_type, headers=headers)
+    encoded = base64.b64encode(result.data).decode("ascii")
+    body: dict[str, object] = {"image": encoded, "finish_reason": result.finish_reason, "seed": result.seed}
+    if with_result_key:
+        body["result"] = encoded
+    return Response(
+        json.dumps(body),
+        status=200,
+        headers=headers,
+        content_type=f"{JSON}; type={result.media_type}",
+    )
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=JSON)

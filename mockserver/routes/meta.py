@@ -1,0 +1,23 @@
+"""The mock's own endpoints: health and the bundled spec (the admin API grows here)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mockserver.responses import json_response
+from mockserver.services import services
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/_mock/health")
+def health() -> Response:
+    services().store.check()
+    return json_response({"status": "ok"})
+
+
+@bp.get("/openapi.yml")
+def openapi_document() -> Response:
+    """The bundled spec, listing this server first so generated clients point here."""
+    text = services().spec.text_for(request.host_url)
+    return Response(text, mimetype="application/yaml")

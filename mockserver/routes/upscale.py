@@ -1,0 +1,57 @@
+"""POST /v2beta/stable-image/upscale/{fast,conservative,creative}."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mockserver.admission import current_call
+from mockserver.generation import order_for
+from mockserver.imaging import MEDIA_TYPES
+from mockserver.jobs import Job, JobPlan, new_job_id
+from mockserver.responses import image_response, json_response, wants_json
+from mockserver.services import services
+
+bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
+
+
+@bp.post("/fast")
+def fast() -> Response:
+    """Synchronous: the image (or its JSON envelope) in the answer."""
+    call, mock = current_call(), services()
+    image: bytes = call.body["image"]
+    source = mock.upscaler.accept(call.operation_id, image)
+    order = order_for(call.operation_id, call.body, image)
+    as_json = wants_json(request.accept_mimetypes, MEDIA_TYPES[order.output_format])
+    return image_response(mock.upscaler.render_source(source, order), as_json=as_json)
+
+
+@bp.post("/conservative")
+def conservative() -> Response:
+    return _start_job()
+
+
+@bp.post("/creative")
+def creative() -> Response:
+    return _start_job()
+
+
+def _start_job() -> Response:
+    """Asynchronous: check the image now (bad input is a 400 here, not at poll time),
+    keep the request, answer its generation id."""
+    call, mock = current_call(), services()
+    image: bytes = call.body["image"]
+    mock.upscaler.accept(call.operation_id, image)
+    now = mock.clock()
+    config = mock.config
+    job = Job(
+        id=new_job_id(),
+        operation_id=call.operation_id,
+        key_fingerprint=call.key_fingerprint,
+        created_at=now,
+        expires_at=now + config.retention_seconds,
+        order=order_for(call.operation_id, call.body, image),
+        plan=JobPlan(pending_polls=config.pending_polls, ready_at=now + config.job_seconds),
+    )
+    mock.purge_now_and_then(now)
+    mock.store.add_job(job, image)
+    return json_response({"id": job.id})

@@ -1,0 +1,41 @@
+"""What the routes share: config, spec, store, upscaler and clock, built once per app."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from mockserver.config import Config
+from mockserver.generation import Upscaler
+from mockserver.spec import Spec
+from mockserver.store import Store
+
+EXTENSION_KEY = "stability_mock"
+PURGE_EVERY_SECONDS = 60.0
+
+
+@dataclass
+class Services:
+    """The app's collaborators; tests swap the clock to move time."""
+
+    config: Config
+    spec: Spec
+    store: Store
+    upscaler: Upscaler
+    clock: Callable[[], float] = time.time
+    _next_purge: float = field(default=0.0, repr=False)
+
+    def purge_now_and_then(self, now: float) -> None:
+        """Drop expired jobs at most once a minute per process: cheap, and enough."""
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY_SECONDS
+            self.store.purge_expired(now)
+
+
+def services() -> Services:
+    """The services of the app handling the current request."""
+    found: Services = current_app.extensions[EXTENSION_KEY]
+    return found

@@ -1,0 +1,26 @@
+"""State stores behind one interface, chosen by URL."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from mockserver.errors import ConfigError
+from mockserver.store.base import Store
+from mockserver.store.memory import MemoryStore
+from mockserver.store.sqlite import SQLiteStore
+
+
+def open_store(url: str) -> Store:
+    """``memory://`` or ``sqlite:///absolute/path.sqlite3`` (``sqlite:///./relative`` works too)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "memory":
+        return MemoryStore()
+    if parsed.scheme == "sqlite":
+        path = (parsed.netloc + parsed.path) if parsed.netloc else parsed.path
+        if not path or path == "/":
+            raise ConfigError(f"store {url!r} names no file: use sqlite:///path/to/file.sqlite3")
+        return SQLiteStore(path)
+    raise ConfigError(f"store {url!r}: unsupported scheme {parsed.scheme!r} (memory://, sqlite:///path)")
+
+
+__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
