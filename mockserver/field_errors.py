@@ -13,8 +13,8 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
 from openapi_core.exceptions import OpenAPIError
-from openapi_core.templating.security.exceptions import SecurityNotFound
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.templating.security.exceptions import SecurityNotFound
 from openapi_core.validation.request.exceptions import (
     MissingRequestBodyError,
     MissingRequiredParameter,

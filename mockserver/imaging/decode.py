@@ -82,5 +82,5 @@ def _why_unreadable(data: bytes, exc: BaseException) -> str:
     try:
         with Image.open(io.BytesIO(data)) as other:
             return f"format {other.format} is not supported; send JPEG, PNG or WEBP"
-    except Exception:  # noqa: BLE001 - any failure here just means "not an image".
+    except Exception:
         return "is not a decodable JPEG, PNG or WEBP image"

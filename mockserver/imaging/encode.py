@@ -40,4 +40,3 @@ def flatten(image: Image.Image) -> Image.Image:
     background = Image.new("RGB", image.size, (255, 255, 255))
     background.paste(image, mask=image.getchannel("A"))
     return background
-

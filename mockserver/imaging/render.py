@@ -68,9 +68,7 @@ def render(source: SourceImage, order: RenderOrder, settings: RenderSettings) ->
     alpha = source.image.getchannel("A").resize(size, Image.Resampling.LANCZOS) if source.has_alpha else None
     pixels = source.image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     if order.operation_id == CONSERVATIVE:
-        pixels = pixels.filter(
-            ImageFilter.UnsharpMask(radius=2, percent=int(60 + 200 * order.creativity), threshold=3)
-        )
+        pixels = pixels.filter(ImageFilter.UnsharpMask(radius=2, percent=int(60 + 200 * order.creativity), threshold=3))
     elif order.operation_id == CREATIVE:
         pixels = enhance(
             pixels,
@@ -92,4 +90,3 @@ def render(source: SourceImage, order: RenderOrder, settings: RenderSettings) ->
         seed=order.seed,
         finish_reason="CONTENT_FILTERED" if order.content_filtered else "SUCCESS",
     )
-

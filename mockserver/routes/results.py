@@ -14,7 +14,7 @@ bp = Blueprint("results", __name__)
 
 @bp.get("/v2beta/results/<id>")
 @bp.get("/v2beta/stable-image/upscale/creative/result/<id>")
-def result(id: str) -> Response:  # noqa: A002 - the spec names the path parameter ``id``.
+def result(id: str) -> Response:
     """202 while the job is pending, then 200 with the image, for as long as it is kept."""
     call, mock = current_call(), services()
     outcome = jobs.poll(mock.store, id, call.key_fingerprint, mock.clock(), mock.upscaler.render)

@@ -38,8 +38,7 @@ CREATE INDEX IF NOT EXISTS jobs_expires_at ON jobs (expires_at);
 """
 
 _JOB_COLUMNS = (
-    "id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls, "
-    "result_meta IS NOT NULL"
+    "id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls, result_meta IS NOT NULL"
 )
 
 
