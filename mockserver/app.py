@@ -58,6 +58,7 @@ def create_app(
     app.extensions[EXTENSION_KEY] = Services(
         config=config,
         spec=Spec.bundled(max_body_bytes=config.max_body_bytes),
+        admin_spec=Spec.bundled("admin.yml"),
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
         clock=clock or time.time,

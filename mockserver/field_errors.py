@@ -52,7 +52,8 @@ def _describe(error: BaseException) -> Iterator[str]:
     elif isinstance(cause, MediaTypeDeserializeError):
         yield "body: is not valid multipart/form-data"
     elif isinstance(cause, CastError):
-        yield f"body: {_short(cause.value)} is not {_TYPE_NAMES.get(cause.type, cause.type)}"
+        kind = str(cause.type)
+        yield f"body: {_short(cause.value)} is not {_TYPE_NAMES.get(kind, kind)}"
     elif isinstance(cause, InvalidSchemaValue):
         for schema_error in cause.schema_errors:
             yield from describe_schema_error(schema_error)

@@ -23,6 +23,7 @@ class Services:
 
     config: Config
     spec: Spec
+    admin_spec: Spec
     store: Store
     upscaler: Upscaler
     clock: Callable[[], float] = time.time

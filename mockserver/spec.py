@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 from flask import Request, Response
-from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.validators import extend
 from openapi_core import Config as OpenAPIConfig
 from openapi_core import OpenAPI
@@ -57,12 +56,12 @@ _unmarshallers_factory = SchemaUnmarshallersFactory(
 
 
 class _RequestUnmarshaller(V31RequestUnmarshaller):
-    schema_validators_factory = _validators_factory
+    schema_validators_factory = _validators_factory  # type: ignore[assignment]
     schema_unmarshallers_factory = _unmarshallers_factory
 
 
 class _ResponseUnmarshaller(V31ResponseUnmarshaller):
-    schema_validators_factory = _validators_factory
+    schema_validators_factory = _validators_factory  # type: ignore[assignment]
     schema_unmarshallers_factory = _unmarshallers_factory
 
 
@@ -81,15 +80,6 @@ class RequestInvalid(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-def load_document(path: Path | None = None) -> dict[str, Any]:
-    """Read the bundled spec (or another file) as a plain dict."""
-    text = path.read_text("utf-8") if path else bundled_text("openapi.yml")
-    document = yaml.safe_load(text)
-    if not isinstance(document, dict):
-        raise ValueError(f"{path or 'openapi.yml'} is not an OpenAPI document")
-    return document
 
 
 def bundled_text(name: str) -> str:
@@ -162,8 +152,9 @@ class Spec:
         )
 
     @classmethod
-    def bundled(cls, **kwargs: Any) -> Spec:
-        return cls(load_document(), **kwargs)
+    def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
+        """``spec/openapi.yml`` (the upscale API) or ``spec/admin.yml`` (the mock's own)."""
+        return cls(yaml.safe_load(bundled_text(name)), **kwargs)
 
     @cached_property
     def operations(self) -> dict[str, tuple[str, str]]:
@@ -183,18 +174,19 @@ class Spec:
                 schema["properties"][prop] = self.schema(value["$ref"].rsplit("/", 1)[-1])
         return schema  # type: ignore[no-any-return]
 
-    def request_schema(self, operation_id: str) -> dict[str, Any]:
-        """The multipart schema of an upload operation, resolved."""
+    def request_schema(self, operation_id: str) -> dict[str, Any] | None:
+        """The multipart schema of an upload operation, resolved (``None`` for others)."""
         method, path = self.operations[operation_id]
-        content = self.document["paths"][path][method.lower()]["requestBody"]["content"]
-        ref = content["multipart/form-data"]["schema"]["$ref"]
-        return self.schema(ref.rsplit("/", 1)[-1])
+        body = self.document["paths"][path][method.lower()].get("requestBody", {})
+        multipart = body.get("content", {}).get("multipart/form-data")
+        if multipart is None:
+            return None
+        return self.schema(multipart["schema"]["$ref"].rsplit("/", 1)[-1])
 
     def _numeric_fields(self) -> Iterator[tuple[str, str]]:
-        for operation_id, (method, _path) in self.operations.items():
-            if method != "POST":
-                continue
-            for name, prop in self.request_schema(operation_id)["properties"].items():
+        for operation_id in self.operations:
+            schema = self.request_schema(operation_id) or {"properties": {}}
+            for name, prop in schema["properties"].items():
                 if prop.get("type") in ("integer", "number"):
                     yield name, prop["type"]
 
@@ -252,4 +244,4 @@ def error_body_problems(response: Response) -> list[str]:
     return problems
 
 
-__all__ = ["RequestInvalid", "SchemaError", "Spec", "ValidRequest", "bundled_text", "load_document"]
+__all__ = ["RequestInvalid", "SchemaError", "Spec", "ValidRequest", "bundled_text"]

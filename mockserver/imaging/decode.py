@@ -36,18 +36,20 @@ class SourceImage:
         return self.image.mode == "RGBA"
 
 
-def probe(data: bytes) -> tuple[str, int, int]:
+def probe(data: bytes, max_pixels: int = LARGEST_INPUT_PIXELS) -> tuple[str, int, int]:
     """The API format name and header size of ``data``, without decoding pixels."""
     try:
         with Image.open(io.BytesIO(data), formats=list(INPUT_FORMATS)) as image:
             return INPUT_FORMATS[image.format or ""], image.width, image.height
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise BadRequest([f"image: must have at most {max_pixels:,} pixels"]) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise BadRequest([f"image: {_why_unreadable(data, exc)}"]) from exc
 
 
 def decode(data: bytes, rules: ImageRules) -> SourceImage:
     """Check ``data`` against ``rules`` and decode it, or raise :class:`BadRequest`."""
-    image_format, width, height = probe(data)
+    image_format, width, height = probe(data, rules.max_pixels)
     problems = rules.problems(width, height)
     if problems:
         raise BadRequest(problems)
@@ -75,8 +77,6 @@ def _normalize(image: Image.Image) -> Image.Image:
 
 
 def _why_unreadable(data: bytes, exc: BaseException) -> str:
-    if isinstance(exc, Image.DecompressionBombError):
-        return "has too many pixels to decode safely"
     if not data:
         return "is empty"
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageFilter
 
@@ -35,7 +35,7 @@ class RenderSettings:
     """Server-wide rendering choices (from :class:`mockserver.config.Config`)."""
 
     target_pixels: int = 4 * 1024 * 1024
-    encode: EncodeSettings = EncodeSettings()
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class RenderedImage:
 
 
 def output_size(operation_id: str, width: int, height: int, target_pixels: int) -> tuple[int, int]:
-    """Fast is exactly 4× each side; the others aim at ``target_pixels``, never shrinking.
+    """Fast is exactly 4x each side; the others aim at ``target_pixels``, never shrinking.
 
     The published docs promise "about 4 megapixels" for conservative and creative,
     so the aspect ratio is kept and the scale is ``sqrt(target / input pixels)``.

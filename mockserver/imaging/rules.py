@@ -16,17 +16,17 @@ class ImageRules:
     max_aspect: float | None = None
 
     def problems(self, width: int, height: int) -> list[str]:
-        """``image: …`` lines for every rule a ``width``×``height`` image breaks."""
+        """``image: …`` lines for every rule a ``width``x``height`` image breaks."""
         found = []
         if min(width, height) < self.min_side:
-            found.append(f"image: each side must be at least {self.min_side} pixels (got {width}×{height})")
+            found.append(f"image: each side must be at least {self.min_side} pixels (got {width}x{height})")
         if self.max_side is not None and max(width, height) > self.max_side:
-            found.append(f"image: each side must be at most {self.max_side} pixels (got {width}×{height})")
+            found.append(f"image: each side must be at most {self.max_side} pixels (got {width}x{height})")
         pixels = width * height
         if not self.min_pixels <= pixels <= self.max_pixels:
             found.append(
                 f"image: must have between {self.min_pixels:,} and {self.max_pixels:,} pixels "
-                f"(got {width}×{height} = {pixels:,})"
+                f"(got {width}x{height} = {pixels:,})"
             )
         if self.max_aspect is not None and min(width, height) > 0:
             ratio = max(width, height) / min(width, height)

@@ -47,7 +47,10 @@ def _chain(*styles: Style) -> Style:
     return style
 
 
-def _enhanced(kind: type[ImageEnhance._Enhance], factor: float) -> Style:
+Enhancer = Callable[[Image.Image], ImageEnhance._Enhance]
+
+
+def _enhanced(kind: Enhancer, factor: float) -> Style:
     return lambda image, strength: kind(image).enhance(1 + (factor - 1) * (0.5 + strength))
 
 

@@ -1,0 +1,177 @@
+"""The three upscale endpoints end to end, through the spec-checked test client."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from mockserver import Config, MemoryStore, create_app
+from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST
+from tests.images import decoded, image_bytes, jpeg, png, webp
+
+
+@pytest.mark.parametrize("make", [png, jpeg, webp])
+@pytest.mark.parametrize("output_format", ["png", "jpeg", "webp"])
+def test_fast_is_four_times_each_side_in_the_requested_format(client, upload, make, output_format):
+    response = client.post(FAST, data=upload(make(48, 40), output_format=output_format), headers=AUTH)
+    assert response.status_code == 200
+    assert response.mimetype == f"image/{output_format}"
+    assert response.headers["finish-reason"] == "SUCCESS"
+    assert int(response.headers["seed"]) > 0
+    assert decoded(response.data).size == (192, 160)
+
+
+def test_fast_defaults_to_png(client, upload):
+    response = client.post(FAST, data=upload(png(32, 32)), headers=AUTH)
+    assert response.mimetype == "image/png"
+    assert decoded(response.data).format == "PNG"
+
+
+def test_fast_json_envelope_carries_the_same_bytes(client, upload):
+    raw = client.post(FAST, data=upload(png(40, 40)), headers=AUTH)
+    enveloped = client.post(FAST, data=upload(png(40, 40)), headers={**AUTH, "Accept": "application/json"})
+    assert enveloped.status_code == 200
+    assert enveloped.headers["content-type"] == "application/json; type=image/png"
+    body = enveloped.get_json()
+    assert base64.b64decode(body["image"]) == raw.data
+    assert body["finish_reason"] == "SUCCESS"
+    assert body["seed"] == int(raw.headers["seed"])
+    assert "result" not in body
+
+
+def test_output_is_byte_identical_across_calls_and_apps(client, upload):
+    first = client.post(FAST, data=upload(jpeg(64, 64), output_format="webp"), headers=AUTH)
+    second = client.post(FAST, data=upload(jpeg(64, 64), output_format="webp"), headers=AUTH)
+    other_app = create_app(Config(store="memory://"), store=MemoryStore()).test_client()
+    third = other_app.post(FAST, data=upload(jpeg(64, 64), output_format="webp"), headers=AUTH)
+    assert first.data == second.data == third.data
+    assert first.headers["seed"] == second.headers["seed"] == third.headers["seed"]
+
+
+def test_bare_key_is_accepted(client, upload):
+    response = client.post(FAST, data=upload(png(32, 32)), headers={"Authorization": "sk-bare-key"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   "])
+def test_missing_or_empty_key_is_401(client, upload, header):
+    headers = {} if header is None else {"Authorization": header}
+    response = client.post(FAST, data=upload(png(32, 32)), headers=headers)
+    assert response.status_code == 401
+    body = response.get_json()
+    assert body["name"] == "unauthorized"
+    assert body["errors"] == ["authorization: invalid or missing header value"]
+    assert len(body["id"]) == 32
+
+
+def test_configured_keys_reject_others(upload):
+    app = create_app(Config(store="memory://", api_keys=("sk-good",)), store=MemoryStore())
+    client = app.test_client()
+    assert client.post(FAST, data=upload(png(32, 32)), headers={"Authorization": "Bearer sk-good"}).status_code == 200
+    refused = client.post(FAST, data=upload(png(32, 32)), headers={"Authorization": "Bearer sk-bad"})
+    assert refused.status_code == 401
+    assert refused.get_json()["errors"] == ["authorization: the API key is not valid"]
+
+
+@pytest.mark.parametrize(
+    ("path", "size", "message"),
+    [
+        (FAST, (31, 64), "image: each side must be at least 32 pixels (got 31x64)"),
+        (FAST, (1537, 64), "image: each side must be at most 1536 pixels (got 1537x64)"),
+        (FAST, (1025, 1025), "image: must have between 1,024 and 1,048,576 pixels (got 1025x1025 = 1,050,625)"),
+        (CONSERVATIVE, (63, 200), "image: each side must be at least 64 pixels (got 63x200)"),
+        (CONSERVATIVE, (64, 161), "image: aspect ratio must be between 1:2.5 and 2.5:1 (got 64:161)"),
+        (CREATIVE, (1025, 1024), "image: must have between 4,096 and 1,048,576 pixels (got 1025x1024 = 1,049,600)"),
+    ],
+)
+def test_image_rules_per_operation(client, upload, path, size, message):
+    response = client.post(path, data=upload(png(*size), prompt="a photo"), headers=AUTH)
+    assert response.status_code == 400
+    assert message in response.get_json()["errors"]
+
+
+def test_conservative_accepts_a_wide_image_at_the_aspect_limit(client, upload):
+    response = client.post(CONSERVATIVE, data=upload(png(160, 64), prompt="wide"), headers=AUTH)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "image: is empty"),
+        (b"not an image at all", "image: is not a decodable JPEG, PNG or WEBP image"),
+        (image_bytes(64, 64, fmt="GIF", mode="P", color=3), "image: format GIF is not supported; send JPEG, PNG or WEBP"),
+        (image_bytes(64, 64, fmt="BMP"), "image: format BMP is not supported; send JPEG, PNG or WEBP"),
+        (png(64, 64)[:120], "image: could not be decoded (the file is truncated or corrupt)"),
+    ],
+)
+def test_undecodable_uploads_are_400(client, upload, data, message):
+    response = client.post(FAST, data=upload(data), headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == [message]
+
+
+def test_text_part_named_image_is_not_an_image(client):
+    data = {"image": "iVBORw0KGgo=", "other": (io.BytesIO(b"x"), "x.bin")}
+    response = client.post(FAST, data=data, headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == ["image: must be a file part (an uploaded image), not a text field"]
+
+
+def test_oversized_body_is_413_before_auth(client):
+    data = {"image": (io.BytesIO(b"\0" * (10 * 1024 * 1024 + 1)), "big.png", "image/png")}
+    response = client.post(FAST, data=data)
+    assert response.status_code == 413
+    assert response.get_json()["name"] == "payload_too_large"
+
+
+def test_body_just_under_the_limit_is_read(client):
+    filler = "x" * (10 * 1024 * 1024 - 4096)
+    response = client.post(FAST, data={"image": (io.BytesIO(png(32, 32)), "a.png"), "junk": filler}, headers=AUTH)
+    assert response.status_code == 200
+
+
+def test_decompression_bomb_is_refused_before_decoding(client, upload):
+    bomb = Image.new("L", (20_000, 20_000))
+    buffer = io.BytesIO()
+    bomb.save(buffer, "PNG", optimize=True)
+    assert len(buffer.getvalue()) < 1_000_000
+    response = client.post(FAST, data=upload(buffer.getvalue()), headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == ["image: must have at most 1,048,576 pixels"]
+
+
+def test_accept_that_excludes_both_forms_is_400(client, upload):
+    response = client.post(FAST, data=upload(png(32, 32)), headers={**AUTH, "Accept": "text/html"})
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == ["accept: must be image/* or application/json"]
+
+
+@pytest.mark.parametrize("path", [CONSERVATIVE, CREATIVE])
+def test_async_endpoints_answer_a_64_char_id(client, upload, path):
+    response = client.post(path, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
+    assert response.status_code == 200
+    generation_id = response.get_json()["id"]
+    assert len(generation_id) == 64
+    assert all(char in "0123456789abcdef" for char in generation_id)
+
+
+def test_unknown_path_and_wrong_method_answer_in_the_error_shape(client):
+    missing = client.get("/v2beta/stable-image/upscale/slow", headers=AUTH)
+    assert missing.status_code == 404
+    assert missing.get_json()["name"] == "not_found"
+    wrong = client.put(FAST, headers=AUTH)
+    assert wrong.status_code == 405
+    assert "POST" in wrong.headers["Allow"]
+    assert wrong.get_json()["name"] == "method_not_allowed"
+
+
+def test_health_and_served_spec(client):
+    assert client.get("/_mock/health").get_json() == {"status": "ok"}
+    served = client.get("/openapi.yml")
+    assert served.status_code == 200
+    assert b"url: http://localhost" in served.data
+    assert b"/v2beta/results/{id}" in served.data
