@@ -78,9 +78,14 @@ def clock() -> Clock:
     return Clock()
 
 
+#: Conservative and creative aim at 4 MP by default; most tests don't need that
+#: many pixels, and rendering them is most of a test's time.
+SMALL_TARGET = 256 * 256
+
+
 @pytest.fixture
 def config() -> Config:
-    return Config(store="memory://")
+    return Config(store="memory://", target_pixels=SMALL_TARGET)
 
 
 @pytest.fixture
