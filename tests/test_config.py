@@ -1,0 +1,68 @@
+"""Configuration: defaults, the environment, command-line overrides and bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver import Config, ConfigError
+
+
+def test_defaults_follow_the_published_api():
+    config = Config()
+    assert (config.host, config.port) == ("127.0.0.1", 8080)
+    assert config.pending_polls == 1
+    assert config.job_seconds == 0
+    assert config.retention_seconds == 24 * 3600
+    assert config.max_body_bytes == 10 * 1024 * 1024
+    assert config.target_pixels == 4 * 1024 * 1024
+    assert config.png_compress_level == 1
+
+
+def test_environment_is_read_and_typed():
+    config = Config.from_env(
+        {
+            "STABILITY_MOCK_PORT": "9000",
+            "STABILITY_MOCK_JOB_SECONDS": "2.5",
+            "STABILITY_MOCK_API_KEYS": "sk-a, sk-b,",
+            "STABILITY_MOCK_DATA_DIR": "/tmp/mock-data",
+            "UNRELATED": "x",
+        }
+    )
+    assert config.port == 9000
+    assert config.job_seconds == 2.5
+    assert config.api_keys == ("sk-a", "sk-b")
+    assert config.data_dir == Path("/tmp/mock-data")
+
+
+def test_overrides_beat_the_environment_and_none_falls_through():
+    env = {"STABILITY_MOCK_PORT": "9000", "STABILITY_MOCK_PENDING_POLLS": "4"}
+    config = Config.from_env(env, port=7000, pending_polls=None)
+    assert config.port == 7000
+    assert config.pending_polls == 4
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STABILITY_MOCK_PORT": "eighty"}, "STABILITY_MOCK_PORT: 'eighty' is not a valid int"),
+        ({"STABILITY_MOCK_PENDING_POLLS": "-1"}, "pending_polls must be ≥ 0"),
+        ({"STABILITY_MOCK_PNG_COMPRESS_LEVEL": "12"}, "png_compress_level must be between 0 and 9"),
+        ({"STABILITY_MOCK_STORE": "mysql://x"}, "store 'mysql://x' must start with memory://, sqlite:// or redis://"),
+    ],
+)
+def test_bad_values_are_refused_with_a_clear_message(env, message):
+    with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        Config.from_env(env)
+
+
+def test_unknown_override_is_refused():
+    with pytest.raises(ConfigError, match="unknown option 'colour'"):
+        Config.from_env({}, colour="blue")
+
+
+def test_sqlite_store_lives_in_the_data_dir(tmp_path):
+    config = Config(store="sqlite://", data_dir=tmp_path)
+    assert config.store_url == f"sqlite:///{tmp_path.resolve() / 'mock.sqlite3'}"
+    assert Config(store="memory://").store_url == "memory://"
