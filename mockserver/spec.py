@@ -244,4 +244,4 @@ def error_body_problems(response: Response) -> list[str]:
     return problems
 
 
-__all__ = ["RequestInvalid", "SchemaError", "Spec", "ValidRequest", "bundled_text"]
+__all__ = ["RequestInvalid", "Spec", "ValidRequest", "bundled_text"]

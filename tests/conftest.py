@@ -67,10 +67,7 @@ def _has_files(data: dict[str, Any]) -> bool:
 
 
 def _as_file_storage(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: FileStorage(*value) if isinstance(value, tuple) else value
-        for name, value in data.items()
-    }
+    return {name: FileStorage(*value) if isinstance(value, tuple) else value for name, value in data.items()}
 
 
 @pytest.fixture

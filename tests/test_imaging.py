@@ -87,7 +87,9 @@ def test_output_size_rule(operation, size, target, expected):
 
 @pytest.mark.parametrize("output_format", ["png", "webp"])
 def test_alpha_is_kept_for_png_and_webp(output_format):
-    result = render(decode(fixture("alpha.png"), FAST_RULES), RenderOrder("upscaleImageFast", output_format, 1), SETTINGS)
+    result = render(
+        decode(fixture("alpha.png"), FAST_RULES), RenderOrder("upscaleImageFast", output_format, 1), SETTINGS
+    )
     image = decoded(result.data)
     assert image.mode == "RGBA"
     alpha = image.getchannel("A")

@@ -52,7 +52,10 @@ seeds = st.integers(0, 4_294_967_294)
 
 
 def post(client: SpecCheckedClient, path: str, image: bytes, fields: dict[str, Any]):
-    data = {"image": (io.BytesIO(image), "in.img", "application/octet-stream"), **{k: str(v) for k, v in fields.items()}}
+    data = {
+        "image": (io.BytesIO(image), "in.img", "application/octet-stream"),
+        **{k: str(v) for k, v in fields.items()},
+    }
     return client.post(path, data=data, headers=AUTH)
 
 
@@ -76,7 +79,9 @@ def test_valid_fast_requests_are_four_times_each_side(client, upload, output_for
     creativity=st.floats(0.2, 0.5),
     style=st.none() | st.sampled_from(STYLE_PRESETS),
 )
-def test_valid_async_requests_finish_with_the_rule_size(client, path, upload, prompt, seed, output_format, creativity, style):
+def test_valid_async_requests_finish_with_the_rule_size(
+    client, path, upload, prompt, seed, output_format, creativity, style
+):
     image, width, height, _ = upload
     fields: dict[str, Any] = {"prompt": prompt, "seed": seed, "output_format": output_format, "creativity": creativity}
     if style and path == CREATIVE:

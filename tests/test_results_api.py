@@ -77,7 +77,9 @@ def test_zero_pending_polls_is_ready_at_once(client, upload):
     assert client.get(RESULTS.format(generation_id), headers=AUTH).status_code == 200
 
 
-@pytest.mark.parametrize("config", [Config(store="memory://", pending_polls=0, job_seconds=5, target_pixels=SMALL_TARGET)])
+@pytest.mark.parametrize(
+    "config", [Config(store="memory://", pending_polls=0, job_seconds=5, target_pixels=SMALL_TARGET)]
+)
 def test_job_seconds_hold_the_result_back(client, upload, clock):
     generation_id = start(client, upload)
     assert client.get(RESULTS.format(generation_id), headers=AUTH).status_code == 202

@@ -103,7 +103,10 @@ def test_conservative_accepts_a_wide_image_at_the_aspect_limit(client, upload):
     [
         (b"", "image: is empty"),
         (b"not an image at all", "image: is not a decodable JPEG, PNG or WEBP image"),
-        (image_bytes(64, 64, fmt="GIF", mode="P", color=3), "image: format GIF is not supported; send JPEG, PNG or WEBP"),
+        (
+            image_bytes(64, 64, fmt="GIF", mode="P", color=3),
+            "image: format GIF is not supported; send JPEG, PNG or WEBP",
+        ),
         (image_bytes(64, 64, fmt="BMP"), "image: format BMP is not supported; send JPEG, PNG or WEBP"),
         (png(64, 64)[:120], "image: could not be decoded (the file is truncated or corrupt)"),
     ],

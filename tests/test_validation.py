@@ -26,7 +26,11 @@ def errors_for(client, path, **fields):
         (CONSERVATIVE, {}, ["prompt: required"]),
         (CONSERVATIVE, {"prompt": ""}, ["prompt: must not be empty"]),
         (CREATIVE, {"prompt": "x" * 10001}, ["prompt: must be at most 10000 characters"]),
-        (CREATIVE, {"prompt": "x", "negative_prompt": "n" * 10001}, ["negative_prompt: must be at most 10000 characters"]),
+        (
+            CREATIVE,
+            {"prompt": "x", "negative_prompt": "n" * 10001},
+            ["negative_prompt: must be at most 10000 characters"],
+        ),
         (CREATIVE, {"prompt": "x", "seed": "4294967295"}, ["seed: must be ≤ 4294967294"]),
         (CREATIVE, {"prompt": "x", "seed": "-1"}, ["seed: must be ≥ 0"]),
         (CREATIVE, {"prompt": "x", "seed": "1.5"}, ["seed: must be an integer, got '1.5'"]),
@@ -83,7 +87,7 @@ def test_json_body_is_refused_with_the_expected_content_type(client):
 def test_malformed_multipart_is_400(client):
     response = client.post(
         FAST,
-        data=b"--zz\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nabc",
+        data=b'--zz\r\nContent-Disposition: form-data; name="image"\r\n\r\nabc',
         content_type="multipart/form-data; boundary=zz",
         headers=AUTH,
     )

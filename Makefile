@@ -1,0 +1,32 @@
+# The README's two commands: `make run` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint check clean
+
+install: $(STAMP)
+
+# Reinstall whenever the project's dependencies change.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/stability-mock serve
+
+test: $(STAMP)
+	$(BIN)/ruff check mockserver tests fixtures
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockserver tests fixtures
+	$(BIN)/ruff format --check mockserver tests fixtures
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""Real gunicorn processes sharing one SQLite file: jobs cross workers, servers and restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.images import decoded
+from tests.servers import running_server
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+AUTH = {"Authorization": "Bearer sk-serving"}
+
+
+def start_job(url: str) -> str:
+    with (FIXTURES / "sample.png").open("rb") as image:
+        response = requests.post(
+            f"{url}/v2beta/stable-image/upscale/creative",
+            files={"image": ("sample.png", image, "image/png")},
+            data={"prompt": "a yellow sun", "seed": "5", "output_format": "jpeg"},
+            headers=AUTH,
+            timeout=30,
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def poll(url: str, generation_id: str) -> requests.Response:
+    return requests.get(f"{url}/v2beta/results/{generation_id}", headers=AUTH, timeout=60)
+
+
+def test_a_job_created_on_one_server_is_finished_by_another(tmp_path):
+    store = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    options = ("--store", store, "--target-pixels", "262144")
+    with (
+        running_server(*options, log=tmp_path / "a.log") as first,
+        running_server(*options, log=tmp_path / "b.log") as second,
+    ):
+        generation_id = start_job(first)
+        assert poll(second, generation_id).status_code == 202
+        ready = poll(first, generation_id)
+        assert ready.status_code == 200
+        assert ready.headers["content-type"] == "image/jpeg"
+        assert decoded(ready.content).size == (512, 512)
+        assert poll(second, generation_id).content == ready.content
+
+
+def test_two_workers_share_jobs_and_poll_counts(tmp_path):
+    options = ("--workers", "2", "--threads", "2", "--pending-polls", "5", "--data-dir", str(tmp_path / "data"))
+    with running_server(*options, "--target-pixels", "262144", log=tmp_path / "w.log") as url:
+        generation_id = start_job(url)
+        with requests.Session() as one, requests.Session() as two:
+            statuses = []
+            for index in range(7):
+                session = one if index % 2 else two
+                statuses.append(
+                    session.get(f"{url}/v2beta/results/{generation_id}", headers=AUTH, timeout=60).status_code
+                )
+        assert statuses == [202, 202, 202, 202, 202, 200, 200]
+    assert (tmp_path / "data" / "mock.sqlite3").exists()
+
+
+def test_jobs_survive_a_restart(tmp_path):
+    options = ("--store", f"sqlite:///{tmp_path / 'kept.sqlite3'}", "--target-pixels", "262144")
+    with running_server(*options, log=tmp_path / "before.log") as url:
+        generation_id = start_job(url)
+        assert poll(url, generation_id).status_code == 202
+    with running_server(*options, log=tmp_path / "after.log") as url:
+        assert poll(url, generation_id).status_code == 200
+
+
+def test_bad_configuration_stops_start_up_with_a_message(tmp_path):
+    with (
+        pytest.raises(RuntimeError, match="pending_polls must be ≥ 0"),
+        running_server("--pending-polls", "-2", log=tmp_path / "bad.log", startup_seconds=20),
+    ):
+        pass
