@@ -1,58 +1,106 @@
-"""What every API request goes through before its handler: size, key, spec.
+"""What every API request goes through before its handler.
 
-Order follows the live API: an oversized body is refused before anything else
-reads it, a missing key is a 401 whatever the body says, and only then is the
-request validated against the bundled spec.
+Order follows the live API: an oversized body is refused before anything reads
+it, a missing key is a 401 whatever the body says; the rate limit counts every
+keyed call; then the spec's verdict (kept for the journal even when another
+error wins), staged faults and ``Prefer: code=``, content rules, and credits.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, g
 from werkzeug.wsgi import LimitedStream
 
+from mockserver import staging
 from mockserver.auth import authenticate, fingerprint
 from mockserver.errors import BadRequest, PayloadTooLarge
+from mockserver.faults import Fault
+from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
 from mockserver.spec import RequestInvalid
+from mockserver.transport import TransportFault
 
 #: An oversized body is read and thrown away up to this size, so the client sees
 #: the 413 instead of a reset connection; beyond it the connection is closed.
 DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
+#: Operations whose calls create a job, and so may take a staged job plan.
+JOB_OPERATIONS = frozenset({"upscaleImageConservative", "upscaleImageCreative"})
 
 
 @dataclass(frozen=True)
 class ApiCall:
-    """An admitted API request: who sent it and what it asks for."""
+    """An admitted API request: who sent it, what it asks for, and what was staged for it."""
 
     operation_id: str
     key_fingerprint: str
     body: dict[str, Any]
     path: dict[str, Any]
+    settings: RuntimeSettings
+    fault: Fault | None = None
+    content_filtered: bool = False
 
 
 def admit(request: Request, services: Services) -> ApiCall:
-    """Check size, key and spec; the admitted call, or an :class:`ApiError`."""
+    """Run every check; the admitted call, or an :class:`ApiError` (or transport fault)."""
     limit = services.config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         _drain(request)
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
-    key = authenticate(request.headers.get("Authorization"), services.config.api_keys)
+    key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
+    g.key_fingerprint = key
+    settings = services.settings()
+    g.settings = settings
     try:
         valid = services.spec.validate_request(request)
+        g.validation_errors = []
     except RequestInvalid as exc:
-        raise BadRequest(exc.errors) from exc
+        g.validation_errors = exc.errors
+        valid = None
+    g.operation_id = valid.operation_id if valid else services.spec.operation_for(request)
+    staging.enforce_rate_limit(services.store, settings, key, services.clock())
+    if valid is None:
+        raise BadRequest(g.validation_errors)
+    operation_id = valid.operation_id
+    fault = _stage_fault(request, services, operation_id, settings)
+    content_filtered = staging.content_verdict(settings, valid.body) if operation_id in staging.COSTS else False
+    g.charged = staging.charge(services.store, settings, key, operation_id)
     call = ApiCall(
-        operation_id=valid.operation_id,
-        key_fingerprint=fingerprint(key),
+        operation_id=operation_id,
+        key_fingerprint=key,
         body=dict(valid.body),
         path=dict(valid.path),
+        settings=settings,
+        fault=fault,
+        content_filtered=content_filtered,
     )
     g.api_call = call
     return call
+
+
+def _stage_fault(request: Request, services: Services, operation_id: str, settings: RuntimeSettings) -> Fault | None:
+    """Take the staged fault for this call (if any) and apply its delay and outcome."""
+    statuses = services.spec.statuses[operation_id]
+    preferred = staging.preferred_error(request.headers.get("Prefer"), operation_id, statuses)
+    fault = services.store.take_fault(operation_id, statuses, operation_id in JOB_OPERATIONS)
+    g.fault = fault
+    delay = staging.delay_seconds(settings, fault, request.method + request.path, request.get_data())
+    if delay:
+        time.sleep(delay)
+    if preferred is not None:
+        raise preferred
+    if fault is None:
+        return None
+    if fault.transport in ("reset", "stall"):
+        raise TransportFault(fault.transport, fault.stall_seconds)
+    error = fault.error()
+    if error is not None:
+        raise error
+    return fault
 
 
 def current_call() -> ApiCall:

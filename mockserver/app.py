@@ -11,11 +11,15 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
+from mockserver import staging
+from mockserver.admin_guard import admit_admin
 from mockserver.admission import admit
 from mockserver.config import Config
+from mockserver.control import MockControl
 from mockserver.errors import (
     ApiError,
     BadRequest,
+    ConfigError,
     InternalError,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -24,11 +28,15 @@ from mockserver.errors import (
     StoreError,
 )
 from mockserver.generation import Upscaler
+from mockserver.journal import record_for
 from mockserver.responses import json_response
-from mockserver.routes import API_BLUEPRINTS, meta, results, upscale
-from mockserver.services import EXTENSION_KEY, Services
+from mockserver.routes import API_BLUEPRINTS, admin, meta, results, upscale
+from mockserver.runtime import RuntimeSettings
+from mockserver.scenario import load_scenario
+from mockserver.services import EXTENSION_KEY, Services, services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
+from mockserver.transport import TransportFault, reset_connection, stall_then_reset, truncated
 
 log = logging.getLogger("stability_mock")
 
@@ -50,6 +58,10 @@ def create_app(
         >>> app = create_app(Config(store="memory://"))
     """
     config = config or Config.from_env()
+    try:
+        RuntimeSettings.defaults(config).check()
+    except ApiError as exc:
+        raise ConfigError("; ".join(exc.errors)) from exc
     app = Flask("mockserver")
     # Werkzeug refuses bodies over this while reading, which covers chunked
     # uploads that announce no length; announced lengths are refused earlier.
@@ -63,33 +75,65 @@ def create_app(
         upscaler=Upscaler(config),
         clock=clock or time.time,
     )
-    for blueprint in (upscale.bp, results.bp, meta.bp):
+    for blueprint in (upscale.bp, results.bp, meta.bp, admin.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(Exception, _error_response)
+    if config.scenario is not None:
+        MockControl(app.extensions[EXTENSION_KEY]).apply_scenario(load_scenario(config.scenario))
     return app
 
 
 def _before() -> None:
     g.request_id = uuid.uuid4().hex
+    g.started = time.perf_counter()
     if request.blueprint in API_BLUEPRINTS:
-        from mockserver.services import services
-
         admit(request, services())
+    elif request.blueprint == admin.bp.name:
+        admit_admin(request, services())
+
+
+def _is_api_traffic() -> bool:
+    """Everything but the mock's own endpoints is journaled, unknown paths included."""
+    return request.blueprint not in (admin.bp.name, meta.bp.name)
 
 
 def _after(response: Response) -> Response:
     response.headers["x-request-id"] = g.get("request_id") or uuid.uuid4().hex
+    if not _is_api_traffic():
+        return response
+    mock = services()
+    settings = g.get("settings") or mock.settings()
+    if response.status_code >= 400 and g.get("charged"):
+        staging.refund(mock.store, settings, g.key_fingerprint, g.charged)
+    fault = g.get("fault")
+    if fault is not None and fault.transport == "truncate" and response.status_code < 400:
+        response = truncated(response, request.environ)
+    duration = time.perf_counter() - g.get("started", time.perf_counter())
+    status = None if g.get("connection_dropped") else response.status_code
+    mock.store.append_record(record_for(request, status, mock.clock(), duration), settings.journal_size)
     return response
 
 
 def _error_response(exc: Exception) -> Response:
     """The single exception → response table's edge: every error leaves in the API's shape."""
+    if isinstance(exc, TransportFault):
+        exc = _perform(exc)
     error = _as_api_error(exc)
     response = json_response(error.body(g.get("request_id")), status=error.status)
     response.headers.update(error.headers)
     return response
+
+
+def _perform(fault: TransportFault) -> Exception:
+    """Cut the connection as staged; the answer built after it is never delivered."""
+    if fault.kind == "stall":
+        dropped = stall_then_reset(request.environ, fault.stall_seconds)
+    else:
+        dropped = reset_connection(request.environ)
+    g.connection_dropped = dropped
+    return InternalError(["transport: a staged transport fault needs a real server (no client socket here)"])
 
 
 def _as_api_error(exc: Exception) -> ApiError:

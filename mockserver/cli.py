@@ -39,6 +39,17 @@ def main() -> None:
 @click.option("--target-pixels", type=int, help="Conservative/creative output size.  [default: 4194304]")
 @click.option("--png-compress-level", type=click.IntRange(0, 9), help="PNG output level.  [default: 1]")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[default: info]")
+@click.option("--latency", "latency_ms", type=float, help="Milliseconds added to every API answer.  [default: 0]")
+@click.option("--jitter", "jitter_ms", type=float, help="Up to this many more ms, seeded by the request.")
+@click.option("--rate-limit", help="Per-key limit like 150/10s (the live API's); off by default.")
+@click.option("--rate-limit-block", "rate_limit_block_seconds", type=float, help="Seconds a key waits.  [default: 60]")
+@click.option("--credits", type=int, help="Starting balance of every key; credits are off by default.")
+@click.option("--moderation-words", help="Comma-separated prompt words answered 403 content_moderation.")
+@click.option("--filter-words", help="Comma-separated prompt words whose output is CONTENT_FILTERED.")
+@click.option("--language-words", help="Comma-separated prompt words answered 422 invalid_language.")
+@click.option("--journal-size", type=int, help="Request records kept (oldest dropped).  [default: 1000]")
+@click.option("--scenario", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="YAML scenario file.")
+@click.option("--admin-token", help="Token for /_mock/ calls; without it they answer only on loopback.")
 def serve(api_keys: tuple[str, ...], **options: Any) -> None:
     """Run the mock on gunicorn."""
     from mockserver.serving import GunicornServer

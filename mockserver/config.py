@@ -48,6 +48,22 @@ class Config:
     jpeg_quality: int = 90
     webp_quality: int = 90
     log_level: str = "info"
+    #: Added to every API answer (milliseconds), plus up to ``jitter_ms`` of seeded jitter.
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    #: ``150/10s`` turns per-key rate limiting on; blocked keys wait ``rate_limit_block_seconds``.
+    rate_limit: str | None = None
+    rate_limit_block_seconds: float = 60.0
+    #: Starting balance of every key; ``None`` turns credits off.
+    credits: int | None = None
+    moderation_words: tuple[str, ...] = ()
+    filter_words: tuple[str, ...] = ()
+    language_words: tuple[str, ...] = ()
+    journal_size: int = 1000
+    #: A YAML scenario applied at start-up.
+    scenario: Path | None = None
+    #: Required on /_mock/ calls when set; without it they answer only on loopback.
+    admin_token: str | None = None
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))

@@ -42,6 +42,7 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(401, "unauthorized", "authorization: invalid or missing header value"),
         ErrorKind(402, "payment_required", "You lack sufficient credits to make this request."),
         ErrorKind(403, "content_moderation", "Your request was flagged by our content moderation system."),
+        ErrorKind(403, "forbidden", "The admin API answers only on loopback, or with the admin token."),
         ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
         ErrorKind(404, "not_found", "No such endpoint."),
         ErrorKind(405, "method_not_allowed", "This endpoint does not accept that method."),
@@ -108,6 +109,12 @@ class ContentModeration(ApiError):
     """The request was flagged by (staged) content moderation."""
 
     kind_name = "content_moderation"
+
+
+class Forbidden(ApiError):
+    """An admin call from elsewhere than loopback without the admin token."""
+
+    kind_name = "forbidden"
 
 
 class GenerationNotFound(ApiError):

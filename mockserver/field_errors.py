@@ -105,6 +105,12 @@ def describe_schema_error(error: SchemaError, prefix: str = "") -> Iterator[str]
             message = "must not be empty" if value == 1 else f"must be at least {value} characters"
         case "maxLength":
             message = f"must be at most {value} characters"
+        case "additionalProperties":
+            known = set(error.schema.get("properties", {}))
+            extra = sorted(set(error.instance) - known) if isinstance(error.instance, dict) else []
+            for name in extra:
+                yield f"{where + '.' if where else ''}{name}: is not a known field"
+            return
         case "pattern":
             message = f"must match {value}"
         case "format":

@@ -34,7 +34,9 @@ def derive_seed(image: bytes, fields: Mapping[str, Any]) -> int:
     return int.from_bytes(digest.digest()[:8], "big") % MAX_SEED + 1
 
 
-def order_for(operation_id: str, body: Mapping[str, Any], image: bytes) -> RenderOrder:
+def order_for(
+    operation_id: str, body: Mapping[str, Any], image: bytes, *, content_filtered: bool = False
+) -> RenderOrder:
     """The render order for a validated request body (defaults already applied)."""
     fields = {name: value for name, value in body.items() if name != "image"}
     seed = int(fields.get("seed") or 0) or derive_seed(image, {**fields, "operation": operation_id})
@@ -46,6 +48,7 @@ def order_for(operation_id: str, body: Mapping[str, Any], image: bytes) -> Rende
         negative_prompt=str(fields.get("negative_prompt", "")),
         creativity=float(fields.get("creativity", 0.0)),
         style_preset=fields.get("style_preset"),
+        content_filtered=content_filtered,
     )
 
 

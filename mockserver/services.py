@@ -10,6 +10,7 @@ from flask import current_app
 
 from mockserver.config import Config
 from mockserver.generation import Upscaler
+from mockserver.runtime import RuntimeSettings
 from mockserver.spec import Spec
 from mockserver.store import Store
 
@@ -28,6 +29,10 @@ class Services:
     upscaler: Upscaler
     clock: Callable[[], float] = time.time
     _next_purge: float = field(default=0.0, repr=False)
+
+    def settings(self) -> RuntimeSettings:
+        """The runtime settings in force: the config's, changed by what the store keeps."""
+        return RuntimeSettings.defaults(self.config).updated(self.store.settings())
 
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Request, Response
+from flask import Request, Response, g, has_request_context
+from jsonschema import _keywords as jsonschema_keywords
 from jsonschema.validators import extend
 from openapi_core import Config as OpenAPIConfig
 from openapi_core import OpenAPI
@@ -33,7 +34,6 @@ from openapi_core.unmarshalling.schemas import oas31_format_unmarshallers, oas31
 from openapi_core.unmarshalling.schemas.factories import SchemaUnmarshallersFactory
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
-from openapi_schema_validator import _keywords as oas_keywords
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import MultiPartParser
 
@@ -44,9 +44,21 @@ SPEC_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "spec"
 _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
-# The 3.1 validator with the OAS 3.0 ``type`` keyword, which accepts bytes for
-# ``format: binary`` (upstream openapi-core issue #854).
-_BytesTolerantOAS31Validator = extend(OAS31Validator, {"type": oas_keywords.type})
+
+def _type_accepting_bytes(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+    """The 2020-12 ``type`` keyword, except that bytes are a ``format: binary`` string.
+
+    openapi-core hands uploads to the validator as bytes, which the strict 3.1
+    check refuses (upstream openapi-core issue #854); type lists such as
+    ``[integer, "null"]`` keep working, unlike with the OAS 3.0 keyword.
+    """
+    names = types if isinstance(types, list) else [types]
+    if isinstance(instance, bytes) and "string" in names and schema.get("format") == "binary":
+        return
+    yield from jsonschema_keywords.type(validator, types, instance, schema)
+
+
+_BytesTolerantOAS31Validator = extend(OAS31Validator, {"type": _type_accepting_bytes})
 _validators_factory = SchemaValidatorsFactory(
     _BytesTolerantOAS31Validator, format_checker=OAS30ReadValidator.FORMAT_CHECKER
 )
@@ -72,6 +84,7 @@ class ValidRequest:
     operation_id: str
     body: Mapping[str, Any]
     path: Mapping[str, Any]
+    query: Mapping[str, Any]
 
 
 class RequestInvalid(Exception):
@@ -121,6 +134,10 @@ class MultipartForm:
             fields.add(name, self._cast(name, text))
         for name, upload in files.items(multi=True):
             fields.add(name, upload.read())
+        if has_request_context():
+            # The journal records what was sent even when validation fails.
+            g.form_text = form.to_dict()
+            g.form_files = {name: upload for name, upload in fields.items() if isinstance(upload, bytes)}
         return fields
 
     def _cast(self, name: str, text: str) -> Any:
@@ -166,6 +183,16 @@ class Spec:
                     found[operation["operationId"]] = (method.upper(), path)
         return found
 
+    @cached_property
+    def statuses(self) -> dict[str, frozenset[int]]:
+        """operationId → the HTTP statuses it may answer."""
+        return {
+            operation_id: frozenset(
+                int(code) for code in self.document["paths"][path][method.lower()]["responses"] if code.isdigit()
+            )
+            for operation_id, (method, path) in self.operations.items()
+        }
+
     def schema(self, name: str) -> dict[str, Any]:
         """A component schema with its ``$ref`` properties resolved one level."""
         schema = copy.deepcopy(self.document["components"]["schemas"][name])
@@ -196,19 +223,29 @@ class Spec:
         result = self.openapi.unmarshal_request(openapi_request)
         if result.errors:
             raise RequestInvalid(sorted({line for error in result.errors for line in describe_openapi_error(error)}))
-        operation_id = self._operation_id(request)
-        body = dict(result.body or {})
+        operation_id = self.operation_for(request)
+        if operation_id is None:
+            raise RequestInvalid([f"request: no operation for {request.method} {request.path}"])
+        body = dict(result.body) if isinstance(result.body, Mapping) else {}
         if "image" in body and not isinstance(body["image"], bytes):
             raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"])
-        return ValidRequest(operation_id=operation_id, body=body, path=dict(result.parameters.path or {}))
+        return ValidRequest(
+            operation_id=operation_id,
+            body=body,
+            path=dict(result.parameters.path or {}),
+            query=dict(result.parameters.query or {}),
+        )
 
-    def _operation_id(self, request: Request) -> str:
-        rule = request.url_rule.rule if request.url_rule else request.path
-        template = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
-        for operation_id, (method, path) in self.operations.items():
-            if method == request.method and path == template:
-                return operation_id
-        raise RequestInvalid([f"request: no operation for {request.method} {template}"])
+    def operation_for(self, request: Request) -> str | None:
+        """The operationId of the route ``request`` matched, if the spec has one."""
+        if request.url_rule is None:
+            return None
+        template = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", request.url_rule.rule)
+        return self._operation_by_route.get((request.method, template))
+
+    @cached_property
+    def _operation_by_route(self) -> dict[tuple[str, str], str]:
+        return {route: operation_id for operation_id, route in self.operations.items()}
 
     def response_errors(self, request: Request, response: Response) -> list[str]:
         """Why ``response`` breaks the spec for ``request`` (empty when it conforms)."""

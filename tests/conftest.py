@@ -52,7 +52,7 @@ class SpecCheckedClient(FlaskClient):
         # Response validation needs only the request's method and matched route.
         environ = {**response.request.environ, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"}
         with self.application.request_context(environ):
-            spec = services.admin_spec if flask.request.blueprint == "meta" else services.spec
+            spec = services.admin_spec if flask.request.blueprint in ("meta", "admin") else services.spec
             problems = spec.response_errors(flask.request, response)
         where = f"{response.request.method} {response.request.path} → {response.status}"
         assert not problems, f"{where}: {problems}"

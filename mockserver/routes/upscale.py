@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from mockserver.admission import current_call
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
-from mockserver.jobs import Job, JobPlan, new_job_id
+from mockserver.jobs import CONTENT_FILTERED, Job, JobPlan, new_job_id
 from mockserver.responses import image_response, json_response, wants_json
 from mockserver.services import services
 
@@ -19,9 +19,9 @@ def fast() -> Response:
     """Synchronous: the image (or its JSON envelope) in the answer."""
     call, mock = current_call(), services()
     image: bytes = call.body["image"]
-    source = mock.upscaler.accept(call.operation_id, image)
-    order = order_for(call.operation_id, call.body, image)
+    order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
     as_json = wants_json(request.accept_mimetypes, MEDIA_TYPES[order.output_format])
+    source = mock.upscaler.accept(call.operation_id, image)
     return image_response(mock.upscaler.render_source(source, order), as_json=as_json)
 
 
@@ -42,16 +42,23 @@ def _start_job() -> Response:
     image: bytes = call.body["image"]
     mock.upscaler.accept(call.operation_id, image)
     now = mock.clock()
-    config = mock.config
+    staged = call.fault.job if call.fault is not None else None
+    plan = (
+        JobPlan(pending_polls=staged.pending_polls, ready_at=now + staged.job_seconds, outcome=staged.outcome)
+        if staged is not None
+        else JobPlan(pending_polls=call.settings.pending_polls, ready_at=now + call.settings.job_seconds)
+    )
+    filtered = call.content_filtered or plan.outcome == CONTENT_FILTERED
     job = Job(
         id=new_job_id(),
         operation_id=call.operation_id,
         key_fingerprint=call.key_fingerprint,
         created_at=now,
-        expires_at=now + config.retention_seconds,
-        order=order_for(call.operation_id, call.body, image),
-        plan=JobPlan(pending_polls=config.pending_polls, ready_at=now + config.job_seconds),
+        expires_at=now + mock.config.retention_seconds,
+        order=order_for(call.operation_id, call.body, image, content_filtered=filtered),
+        plan=plan,
     )
     mock.purge_now_and_then(now)
     mock.store.add_job(job, image)
+    g.generation_id = job.id
     return json_response({"id": job.id})

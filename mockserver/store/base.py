@@ -1,18 +1,38 @@
 """The one store interface: everything the mock keeps between requests lives behind it.
 
-Jobs today; faults, counters, credits and the request journal join it as
-further methods, so every backend (memory, SQLite, Redis) keeps all shared state
-with the same semantics and a worker never holds state another cannot see.
+Jobs, faults, counters (rate limits, credits), runtime settings and the request
+journal: every backend keeps all shared state with the same semantics, so a
+worker never holds state another cannot see.
 """
 
 from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job
+from mockserver.jobs import Job, JobPlan
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """Filters on the request journal; ``None`` matches anything."""
+
+    operation: str | None = None
+    status: int | None = None
+    key: str | None = None
+    limit: int = 1000
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        return (
+            (self.operation is None or record.get("operation") == self.operation)
+            and (self.status is None or record.get("status") == self.status)
+            and (self.key is None or record.get("key") == self.key)
+        )
 
 
 class Store(abc.ABC):
@@ -47,7 +67,87 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def purge_expired(self, now: float) -> int:
-        """Forget expired jobs; how many were dropped."""
+        """Forget expired jobs and counters; how many jobs were dropped."""
+
+    @abc.abstractmethod
+    def list_jobs(self, now: float) -> list[Job]:
+        """Every live job, oldest first."""
+
+    @abc.abstractmethod
+    def set_job_plan(self, job_id: str, plan: JobPlan, now: float) -> Job | None:
+        """Replace a live job's plan (to finish or fail it now); the job, or ``None``."""
+
+    # Faults -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_fault(self, fault: Fault) -> None:
+        """Queue a fault behind those already queued."""
+
+    @abc.abstractmethod
+    def take_fault(self, operation_id: str, statuses: Collection[int], creates_job: bool) -> Fault | None:
+        """Consume one use of the oldest fault that fits this call, atomically.
+
+        A fault fits when it names this operation (or ``*``), its status (if any)
+        is one the operation can answer, and it plans a job only if the call
+        creates one. The fault is returned as it was when it fired.
+        """
+
+    @abc.abstractmethod
+    def list_faults(self) -> list[Fault]:
+        """Queued faults, oldest first."""
+
+    @abc.abstractmethod
+    def delete_faults(self, fault_id: str | None = None) -> int:
+        """Delete one fault, or all of them; how many were deleted."""
+
+    # Counters: rate limits and credits ----------------------------------------
+
+    @abc.abstractmethod
+    def increment(self, name: str, amount: int, expires_at: float, now: float) -> int:
+        """Add to a counter (starting at 0, or again at 0 once expired); its new value."""
+
+    @abc.abstractmethod
+    def counter(self, name: str, now: float) -> int | None:
+        """A live counter's value."""
+
+    @abc.abstractmethod
+    def set_counter(self, name: str, value: int, expires_at: float | None) -> None:
+        """Set a counter (``expires_at=None``: kept until reset)."""
+
+    @abc.abstractmethod
+    def debit(self, name: str, amount: int, initial: int) -> int | None:
+        """Take ``amount`` from a balance that starts at ``initial``, only if it covers it.
+
+        The new balance, or ``None`` (and nothing taken) when it is short.
+        """
+
+    # Runtime settings ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def settings(self) -> dict[str, Any]:
+        """Runtime setting changes (see :mod:`mockserver.runtime`)."""
+
+    @abc.abstractmethod
+    def save_settings(self, changes: dict[str, Any]) -> None:
+        """Replace the runtime setting changes."""
+
+    # Journal ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def append_record(self, record: dict[str, Any], keep: int) -> None:
+        """Add a request record, dropping the oldest beyond ``keep``."""
+
+    @abc.abstractmethod
+    def records(self, query: RecordQuery) -> list[dict[str, Any]]:
+        """Records matching ``query``, oldest first (the newest ``query.limit``)."""
+
+    @abc.abstractmethod
+    def clear_records(self) -> int:
+        """Forget every record; how many there were."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget everything: jobs, faults, counters, settings and records."""
 
     def check(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Raise :class:`mockserver.errors.StoreError` when the store is unusable."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
+from collections import deque
+from collections.abc import Collection
+from typing import Any
 
+from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job
-from mockserver.store.base import Store
+from mockserver.jobs import Job, JobPlan
+from mockserver.store.base import RecordQuery, Store
 
 
 class MemoryStore(Store):
@@ -15,9 +20,18 @@ class MemoryStore(Store):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._images: dict[str, bytes] = {}
         self._results: dict[str, RenderedImage] = {}
+        self._faults: list[Fault] = []
+        self._counters: dict[str, tuple[int, float | None]] = {}
+        self._settings: dict[str, Any] = {}
+        self._records: deque[dict[str, Any]] = deque()
+
+    # Jobs -----------------------------------------------------------------------
 
     def add_job(self, job: Job, image: bytes) -> None:
         with self._lock:
@@ -26,13 +40,16 @@ class MemoryStore(Store):
 
     def get_job(self, job_id: str, now: float) -> Job | None:
         with self._lock:
-            job = self._jobs.get(job_id)
-            return job if job is not None and job.expires_at > now else None
+            return self._live_job(job_id, now)
+
+    def _live_job(self, job_id: str, now: float) -> Job | None:
+        job = self._jobs.get(job_id)
+        return job if job is not None and job.expires_at > now else None
 
     def poll_job(self, job_id: str, key_fingerprint: str, now: float) -> Job | None:
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.expires_at <= now or job.key_fingerprint != key_fingerprint:
+            job = self._live_job(job_id, now)
+            if job is None or job.key_fingerprint != key_fingerprint:
                 return None
             job = dataclasses.replace(job, polls=job.polls + 1)
             self._jobs[job_id] = job
@@ -61,4 +78,111 @@ class MemoryStore(Store):
                 del self._jobs[job_id]
                 self._images.pop(job_id, None)
                 self._results.pop(job_id, None)
+            for name in [
+                name for name, (_, expires) in self._counters.items() if expires is not None and expires <= now
+            ]:
+                del self._counters[name]
             return len(expired)
+
+    def list_jobs(self, now: float) -> list[Job]:
+        with self._lock:
+            return sorted((job for job in self._jobs.values() if job.expires_at > now), key=lambda job: job.created_at)
+
+    def set_job_plan(self, job_id: str, plan: JobPlan, now: float) -> Job | None:
+        with self._lock:
+            job = self._live_job(job_id, now)
+            if job is None:
+                return None
+            job = dataclasses.replace(job, plan=plan)
+            self._jobs[job_id] = job
+            return job
+
+    # Faults ---------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take_fault(self, operation_id: str, statuses: Collection[int], creates_job: bool) -> Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if fits(fault, operation_id, statuses, creates_job):
+                    remaining = after_firing(fault)
+                    if remaining is None:
+                        del self._faults[index]
+                    else:
+                        self._faults[index] = remaining
+                    return fault
+            return None
+
+    def list_faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def delete_faults(self, fault_id: str | None = None) -> int:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [fault for fault in self._faults if fault_id is not None and fault.id != fault_id]
+            return before - len(self._faults)
+
+    # Counters -------------------------------------------------------------------
+
+    def increment(self, name: str, amount: int, expires_at: float, now: float) -> int:
+        with self._lock:
+            value, expires = self._counters.get(name, (0, expires_at))
+            if expires is not None and expires <= now:
+                value, expires = 0, expires_at
+            value += amount
+            self._counters[name] = (value, expires)
+            return value
+
+    def counter(self, name: str, now: float) -> int | None:
+        with self._lock:
+            value, expires = self._counters.get(name, (0, None))
+            if name not in self._counters or (expires is not None and expires <= now):
+                return None
+            return value
+
+    def set_counter(self, name: str, value: int, expires_at: float | None) -> None:
+        with self._lock:
+            self._counters[name] = (value, expires_at)
+
+    def debit(self, name: str, amount: int, initial: int) -> int | None:
+        with self._lock:
+            value, expires = self._counters.get(name, (initial, None))
+            if value < amount:
+                self._counters[name] = (value, expires)
+                return None
+            self._counters[name] = (value - amount, expires)
+            return value - amount
+
+    # Settings, journal, reset ---------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._settings)
+
+    def save_settings(self, changes: dict[str, Any]) -> None:
+        with self._lock:
+            self._settings = copy.deepcopy(changes)
+
+    def append_record(self, record: dict[str, Any], keep: int) -> None:
+        with self._lock:
+            self._records.append(copy.deepcopy(record))
+            while len(self._records) > keep:
+                self._records.popleft()
+
+    def records(self, query: RecordQuery) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [copy.deepcopy(record) for record in self._records if query.matches(record)]
+        return found[-query.limit :] if query.limit else []
+
+    def clear_records(self) -> int:
+        with self._lock:
+            count = len(self._records)
+            self._records.clear()
+            return count
+
+    def reset(self) -> None:
+        with self._lock:
+            self._clear()

@@ -8,17 +8,20 @@ created before gunicorn forks its workers.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from mockserver.errors import StoreError
+from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
-from mockserver.store.base import Store, result_from_meta, result_meta
+from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -35,6 +38,27 @@ CREATE TABLE IF NOT EXISTS jobs (
     result BLOB
 );
 CREATE INDEX IF NOT EXISTS jobs_expires_at ON jobs (expires_at);
+CREATE TABLE IF NOT EXISTS faults (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    fault_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL,
+    expires_at REAL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    settings_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation TEXT,
+    status INTEGER,
+    key TEXT,
+    record_json TEXT NOT NULL
+);
 """
 
 _JOB_COLUMNS = (
@@ -70,11 +94,24 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One statement at a time, each atomic on its own (autocommit)."""
         try:
             connection = self._connection()
             yield connection
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[sqlite3.Connection]:
+        """Several statements as one: ``BEGIN IMMEDIATE`` takes the write lock up front."""
+        with self._transaction() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     def add_job(self, job: Job, image: bytes) -> None:
         with self._transaction() as connection:
@@ -131,7 +168,141 @@ class SQLiteStore(Store):
 
     def purge_expired(self, now: float) -> int:
         with self._transaction() as connection:
+            connection.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
             return connection.execute("DELETE FROM jobs WHERE expires_at <= ?", (now,)).rowcount
+
+    def list_jobs(self, now: float) -> list[Job]:
+        with self._transaction() as connection:
+            rows = connection.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE expires_at > ? ORDER BY created_at, rowid", (now,)
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def set_job_plan(self, job_id: str, plan: JobPlan, now: float) -> Job | None:
+        with self._transaction() as connection:
+            row = connection.execute(
+                f"UPDATE jobs SET plan_json = ? WHERE id = ? AND expires_at > ? RETURNING {_JOB_COLUMNS}",
+                (plan.to_json(), job_id, now),
+            ).fetchone()
+        return _job(row) if row else None
+
+    # Faults ---------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        with self._transaction() as connection:
+            connection.execute("INSERT INTO faults (id, fault_json) VALUES (?, ?)", (fault.id, fault.to_json()))
+
+    def take_fault(self, operation_id: str, statuses: Collection[int], creates_job: bool) -> Fault | None:
+        with self._exclusive() as connection:
+            for seq, text in connection.execute("SELECT seq, fault_json FROM faults ORDER BY seq").fetchall():
+                fault = Fault.from_json(text)
+                if not fits(fault, operation_id, statuses, creates_job):
+                    continue
+                remaining = after_firing(fault)
+                if remaining is None:
+                    connection.execute("DELETE FROM faults WHERE seq = ?", (seq,))
+                else:
+                    connection.execute("UPDATE faults SET fault_json = ? WHERE seq = ?", (remaining.to_json(), seq))
+                return fault
+        return None
+
+    def list_faults(self) -> list[Fault]:
+        with self._transaction() as connection:
+            rows = connection.execute("SELECT fault_json FROM faults ORDER BY seq").fetchall()
+        return [Fault.from_json(text) for (text,) in rows]
+
+    def delete_faults(self, fault_id: str | None = None) -> int:
+        with self._transaction() as connection:
+            if fault_id is None:
+                return connection.execute("DELETE FROM faults").rowcount
+            return connection.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+
+    # Counters -------------------------------------------------------------------
+
+    def increment(self, name: str, amount: int, expires_at: float, now: float) -> int:
+        with self._transaction() as connection:
+            (value,) = connection.execute(
+                "INSERT INTO counters (name, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " value = CASE WHEN counters.expires_at <= ?"
+                " THEN excluded.value ELSE counters.value + excluded.value END,"
+                " expires_at = CASE WHEN counters.expires_at <= ?"
+                " THEN excluded.expires_at ELSE counters.expires_at END"
+                " RETURNING value",
+                (name, amount, expires_at, now, now),
+            ).fetchone()
+        return int(value)
+
+    def counter(self, name: str, now: float) -> int | None:
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT value FROM counters WHERE name = ? AND (expires_at IS NULL OR expires_at > ?)", (name, now)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def set_counter(self, name: str, value: int, expires_at: float | None) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO counters (name, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " value = excluded.value, expires_at = excluded.expires_at",
+                (name, value, expires_at),
+            )
+
+    def debit(self, name: str, amount: int, initial: int) -> int | None:
+        with self._exclusive() as connection:
+            connection.execute(
+                "INSERT INTO counters (name, value, expires_at) VALUES (?, ?, NULL) ON CONFLICT (name) DO NOTHING",
+                (name, initial),
+            )
+            row = connection.execute(
+                "UPDATE counters SET value = value - ? WHERE name = ? AND value >= ? RETURNING value",
+                (amount, name, amount),
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    # Settings, journal, reset ---------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        with self._transaction() as connection:
+            row = connection.execute("SELECT settings_json FROM settings WHERE id = 1").fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def save_settings(self, changes: dict[str, Any]) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO settings (id, settings_json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET"
+                " settings_json = excluded.settings_json",
+                (json.dumps(changes),),
+            )
+
+    def append_record(self, record: dict[str, Any], keep: int) -> None:
+        with self._exclusive() as connection:
+            cursor = connection.execute(
+                "INSERT INTO journal (operation, status, key, record_json) VALUES (?, ?, ?, ?)",
+                (record.get("operation"), record.get("status"), record.get("key"), json.dumps(record)),
+            )
+            connection.execute("DELETE FROM journal WHERE seq <= ?", ((cursor.lastrowid or 0) - keep,))
+
+    def records(self, query: RecordQuery) -> list[dict[str, Any]]:
+        clauses, values = [], []
+        for column, value in (("operation", query.operation), ("status", query.status), ("key", query.key)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                values.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._transaction() as connection:
+            rows = connection.execute(
+                f"SELECT record_json FROM journal {where} ORDER BY seq DESC LIMIT ?", (*values, query.limit)
+            ).fetchall()
+        return [json.loads(text) for (text,) in reversed(rows)]
+
+    def clear_records(self) -> int:
+        with self._transaction() as connection:
+            return connection.execute("DELETE FROM journal").rowcount
+
+    def reset(self) -> None:
+        with self._exclusive() as connection:
+            for table in ("jobs", "faults", "counters", "settings", "journal"):
+                connection.execute(f"DELETE FROM {table}")
 
     def check(self) -> None:
         with self._transaction() as connection:

@@ -1,0 +1,77 @@
+"""pytest plugin (``pytest11`` entry point ``stability_mock``): a live mock for your tests.
+
+Example::
+
+    def test_my_client_retries_429(stability_mock):
+        stability_mock.add_fault(operation="upscaleImageFast", status=429, times=1)
+        client = MyClient(base_url=stability_mock.url, api_key=stability_mock.api_key)
+        assert client.fast(open("cat.png", "rb").read())
+        assert [r["status"] for r in stability_mock.requests()] == [429, 200]
+
+    @pytest.mark.stability_mock(pending_polls=3)
+    def test_my_client_polls(stability_mock): ...
+
+One server runs for the whole session; each test gets it reset (no jobs, faults,
+settings or records left from another test). Marker options that are runtime
+settings (``pending_polls``, ``rate_limit``, ``credits``…) apply to that test;
+any other :class:`mockserver.Config` option starts a dedicated server for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from contract_tests.handle import StabilityMock
+from contract_tests.server import LiveServer
+from mockserver import Config
+from mockserver.runtime import RuntimeSettings
+
+MARKER = "stability_mock"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): options for the stability_mock server in this test "
+        "(runtime settings such as pending_polls=3, or any mockserver.Config field)",
+    )
+
+
+@pytest.fixture(scope="session")
+def stability_mock_config() -> Config:
+    """The session server's configuration; override this fixture to change it."""
+    return Config(store="memory://")
+
+
+@pytest.fixture(scope="session")
+def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]:
+    """The session's live mock server."""
+    with LiveServer.for_config(stability_mock_config) as server:
+        yield server
+
+
+@pytest.fixture
+def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
+    """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
+        options.update(marker.kwargs)
+    runtime = {name: value for name, value in options.items() if name in RuntimeSettings.field_names()}
+    static = {name: value for name, value in options.items() if name not in runtime}
+    if static:
+        base = request.getfixturevalue("stability_mock_config")
+        with LiveServer.for_config(base.replace(**static)) as server:
+            yield _prepared(server, runtime)
+        return
+    yield _prepared(stability_mock_server, runtime)
+
+
+def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
+    handle = StabilityMock(server)
+    handle.reset()
+    if runtime:
+        handle.configure(**runtime)
+    return handle

@@ -1,0 +1,76 @@
+"""A live mock server in a daemon thread, on a free loopback port.
+
+Werkzeug's threaded server, as pytest-httpserver does it: real sockets (so
+clients in any language, timeouts and transport faults all behave as they do
+against a remote server) without a second process to manage.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from mockserver import Config, MemoryStore, create_app
+from mockserver.control import MockControl
+from mockserver.services import EXTENSION_KEY
+
+
+class LiveServer:
+    """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`."""
+
+    def __init__(self, app: Flask | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app or create_app(Config(store="memory://"), store=MemoryStore())
+        self.host = host
+        self.requested_port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def for_config(cls, config: Config) -> LiveServer:
+        return cls(create_app(config, store=MemoryStore() if config.store.startswith("memory") else None))
+
+    @property
+    def control(self) -> MockControl:
+        """In-process access to the same operations as the admin API."""
+        return MockControl(self.app.extensions[EXTENSION_KEY])
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return self.url + "/" + path.lstrip("/")
+
+    def start(self) -> LiveServer:
+        if self._server is not None:
+            return self
+        self._server = make_server(self.host, self.requested_port, self.app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="stability-mock", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,135 @@
+"""Staging and inspection, in one place: the admin API, the pytest fixture and the
+scenario file all call these functions, so every front door does the same thing."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mockserver import staging
+from mockserver.auth import fingerprint
+from mockserver.errors import BadRequest, GenerationNotFound
+from mockserver.faults import ANY_OPERATION, Fault
+from mockserver.jobs import FAIL, Job
+from mockserver.runtime import RuntimeSettings
+from mockserver.services import Services
+from mockserver.store.base import RecordQuery, Store
+
+_FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
+
+
+class MockControl:
+    """Everything a test can stage or read, against one app's services."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    # Journal ----------------------------------------------------------------
+
+    def requests(
+        self, *, operation: str | None = None, status: int | None = None, key: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Recorded API calls, oldest first; ``key`` may be a raw key or its fingerprint."""
+        query = RecordQuery(operation=operation, status=status, key=key_id(key) if key else None, limit=limit)
+        return self.store.records(query)
+
+    def clear_requests(self) -> int:
+        return int(self.store.clear_records())
+
+    # Faults -----------------------------------------------------------------
+
+    def add_fault(self, **fields: Any) -> Fault:
+        """Queue a fault (see :class:`mockserver.faults.Fault` for the fields)."""
+        fault = Fault.from_dict(fields)
+        operations = self.services.spec.statuses
+        if fault.operation != ANY_OPERATION and fault.operation not in operations:
+            raise BadRequest([f"operation: must be * or one of {', '.join(sorted(operations))}"])
+        if fault.status is not None:
+            candidates = operations if fault.operation == ANY_OPERATION else [fault.operation]
+            if not any(fault.status in operations[name] for name in candidates):
+                raise BadRequest([f"status: {fault.operation} never answers {fault.status}"])
+        self.store.add_fault(fault)
+        return fault
+
+    def faults(self) -> list[Fault]:
+        return list(self.store.list_faults())
+
+    def clear_faults(self, fault_id: str | None = None) -> int:
+        return int(self.store.delete_faults(fault_id))
+
+    # Jobs -------------------------------------------------------------------
+
+    def jobs(self) -> list[Job]:
+        return list(self.store.list_jobs(self.services.clock()))
+
+    def complete_job(self, job_id: str) -> Job:
+        """Make a pending job ready now (its staged outcome, e.g. content filtering, kept)."""
+        return self._replan(job_id, fail=False)
+
+    def fail_job(self, job_id: str) -> Job:
+        """Make a job's next poll answer 500 ``internal_error``."""
+        return self._replan(job_id, fail=True)
+
+    def _replan(self, job_id: str, *, fail: bool) -> Job:
+        now = self.services.clock()
+        job = self.store.get_job(job_id, now)
+        if job is None:
+            raise GenerationNotFound()
+        plan = dataclasses.replace(job.plan, pending_polls=0, ready_at=now, outcome=FAIL if fail else job.plan.outcome)
+        updated = self.store.set_job_plan(job_id, plan, now)
+        if updated is None:
+            raise GenerationNotFound()
+        return updated
+
+    # Runtime settings -------------------------------------------------------
+
+    def config(self) -> RuntimeSettings:
+        return self.services.settings()
+
+    def update_config(self, **changes: Any) -> RuntimeSettings:
+        """Change runtime settings for every worker; unknown or bad values are a 400."""
+        updated = self.services.settings().updated(changes)
+        self.store.save_settings(updated.changes_from(RuntimeSettings.defaults(self.services.config)))
+        return updated
+
+    # Credits ----------------------------------------------------------------
+
+    def credits(self, key: str) -> dict[str, Any]:
+        fingerprinted = key_id(key)
+        settings = self.services.settings()
+        return {"key": fingerprinted, "balance": staging.balance(self.store, settings, fingerprinted)}
+
+    def set_credits(self, key: str, balance: int) -> dict[str, Any]:
+        if balance < 0:
+            raise BadRequest(["balance: must be ≥ 0"])
+        fingerprinted = key_id(key)
+        self.store.set_counter(f"credits:{fingerprinted}", balance, None)
+        return {"key": fingerprinted, "balance": balance}
+
+    # Everything -------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget jobs, faults, counters, settings and the journal."""
+        self.store.reset()
+
+    def apply_scenario(self, scenario: Mapping[str, Any]) -> None:
+        """Replace faults and settings with a scenario's (see :mod:`mockserver.scenario`)."""
+        self.store.delete_faults()
+        self.store.save_settings({})
+        if scenario.get("config"):
+            self.update_config(**scenario["config"])
+        for fault in scenario.get("faults") or ():
+            self.add_fault(**fault)
+        for key, balance in (scenario.get("credits") or {}).items():
+            self.set_credits(str(key), int(balance))
+
+
+def key_id(key: str) -> str:
+    """A key's fingerprint; fingerprints (``key_`` and 12 hex digits) pass through."""
+    return key if _FINGERPRINT.fullmatch(key) else fingerprint(key)
