@@ -51,6 +51,7 @@ def admit(request: Request, services: Services) -> ApiCall:
     if request.content_length is not None and request.content_length > limit:
         _drain(request)
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
+    g.operation_id = services.spec.operation_for(request)
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
     g.key_fingerprint = key
     settings = services.settings()
@@ -61,7 +62,6 @@ def admit(request: Request, services: Services) -> ApiCall:
     except RequestInvalid as exc:
         g.validation_errors = exc.errors
         valid = None
-    g.operation_id = valid.operation_id if valid else services.spec.operation_for(request)
     staging.enforce_rate_limit(services.store, settings, key, services.clock())
     if valid is None:
         raise BadRequest(g.validation_errors)

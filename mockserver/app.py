@@ -81,7 +81,10 @@ def create_app(
     app.after_request(_after)
     app.register_error_handler(Exception, _error_response)
     if config.scenario is not None:
-        MockControl(app.extensions[EXTENSION_KEY]).apply_scenario(load_scenario(config.scenario))
+        try:
+            MockControl(app.extensions[EXTENSION_KEY]).apply_scenario(load_scenario(config.scenario))
+        except ApiError as exc:
+            raise ConfigError(f"scenario {config.scenario}: " + "; ".join(exc.errors)) from exc
     return app
 
 

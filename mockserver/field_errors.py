@@ -48,7 +48,9 @@ def _describe(error: BaseException) -> Iterator[str]:
     elif isinstance(error, MissingRequestBodyError):
         yield "body: required (send the fields as multipart/form-data)"
     elif isinstance(cause, MediaTypeNotFound):
-        yield "content-type: must be multipart/form-data"
+        yield "content-type: must be " + " or ".join(
+            getattr(cause, "availableMimetypes", None) or ["multipart/form-data"]
+        )
     elif isinstance(cause, MediaTypeDeserializeError):
         yield "body: is not valid multipart/form-data"
     elif isinstance(cause, CastError):

@@ -79,3 +79,56 @@ def test_bad_configuration_stops_start_up_with_a_message(tmp_path):
         running_server("--pending-polls", "-2", log=tmp_path / "bad.log", startup_seconds=20),
     ):
         pass
+
+
+def _fast(url: str, key: str = "sk-serving") -> int:
+    with (FIXTURES / "sample.png").open("rb") as image:
+        return requests.post(
+            f"{url}/v2beta/stable-image/upscale/fast",
+            files={"image": ("sample.png", image, "image/png")},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        ).status_code
+
+
+def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mockserver.admin_client import MockAdmin
+
+    options = ("--workers", "2", "--threads", "4", "--store", f"sqlite:///{tmp_path / 'staged.sqlite3'}")
+    with running_server(*options, log=tmp_path / "staged.log") as url, MockAdmin(url) as admin:
+        admin.add_fault(operation="upscaleImageFast", status=429, times=5)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: _fast(url), range(20)))
+        assert sorted(statuses).count(429) == 5 and statuses.count(200) == 15
+        admin.update_config(credits=30)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: _fast(url, "sk-credits"), range(24)))
+        assert statuses.count(200) == 15 and statuses.count(402) == 9
+        assert admin.credits("sk-credits")["balance"] == 0
+        assert len(admin.requests(operation="upscaleImageFast")) == 44
+
+
+def test_scenario_file_from_the_command_line(tmp_path):
+    scenario = tmp_path / "scenario.yml"
+    scenario.write_text("faults:\n  - {operation: upscaleImageFast, status: 503, times: 1}\n")
+    with running_server("--scenario", str(scenario), "--data-dir", str(tmp_path), log=tmp_path / "s.log") as url:
+        assert _fast(url) == 503
+        assert _fast(url) == 200
+
+
+@pytest.mark.parametrize(
+    ("transport", "error"),
+    [("reset", requests.ConnectionError), ("truncate", requests.exceptions.ChunkedEncodingError)],
+)
+def test_transport_faults_on_gunicorn(tmp_path, transport, error):
+    from mockserver.admin_client import MockAdmin
+
+    with running_server("--data-dir", str(tmp_path), log=tmp_path / "t.log") as url, MockAdmin(url) as admin:
+        admin.add_fault(operation="upscaleImageFast", transport=transport)
+        with pytest.raises(error):
+            _fast(url)
+        assert _fast(url) == 200
+        assert admin.requests()[-2]["fault"] is not None
+    assert "Traceback" not in (tmp_path / "t.log").read_text()

@@ -1,0 +1,109 @@
+"""The request journal: what was sent, redacted, bounded and queryable."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from mockserver import Config
+from tests.conftest import API_KEY, AUTH, CREATIVE, FAST
+from tests.images import png
+
+
+def test_a_valid_call_is_recorded_with_its_image_summary(client, upload):
+    client.post(FAST, data=upload(png(40, 48), output_format="webp"), headers={**AUTH, "stability-client-id": "app"})
+    [record] = client.get("/_mock/requests").get_json()["requests"]
+    assert record["operation"] == "upscaleImageFast"
+    assert record["method"] == "POST" and record["path"] == FAST
+    assert record["status"] == 200 and record["valid"] is True and record["errors"] == []
+    assert record["fields"] == {"output_format": "webp"}
+    assert record["image"]["format"] == "png"
+    assert (record["image"]["width"], record["image"]["height"]) == (40, 48)
+    assert len(record["image"]["sha256"]) == 64 and record["image"]["bytes"] > 0
+    assert record["headers"]["stability-client-id"] == "app"
+    assert record["key"].startswith("key_")
+    assert len(record["request_id"]) == 32
+
+
+def test_the_key_is_never_recorded(client, upload):
+    client.post(FAST, data=upload(png(40, 40)), headers=AUTH)
+    client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": API_KEY})
+    body = client.get("/_mock/requests").get_data(as_text=True)
+    assert API_KEY not in body
+    records = client.get("/_mock/requests").get_json()["requests"]
+    assert records[0]["headers"]["authorization"] == "Bearer " + records[0]["key"]
+    assert records[1]["headers"]["authorization"] == records[1]["key"]
+
+
+def test_invalid_calls_keep_their_verdict_and_fields(client, upload):
+    client.post(CREATIVE, data=upload(png(64, 64), prompt="x", seed="1.5"), headers=AUTH)
+    [record] = client.get("/_mock/requests").get_json()["requests"]
+    assert record["status"] == 400 and record["valid"] is False
+    assert record["errors"] == ["seed: must be an integer, got '1.5'"]
+    assert record["fields"] == {"prompt": "x", "seed": "1.5"}
+
+
+def test_unauthenticated_and_unknown_calls_are_recorded_too(client):
+    client.get("/v2beta/results/abc")
+    client.get("/v2beta/invented/path", headers=AUTH)
+    records = client.get("/_mock/requests").get_json()["requests"]
+    assert [(r["status"], r["operation"], r["valid"], r["key"]) for r in records] == [
+        (401, "getUpscaleResult", None, None),
+        (404, None, None, records[1]["key"]),
+    ]
+    assert records[0]["generation_id"] == "abc"
+
+
+def test_async_records_carry_the_generation_id(client, upload):
+    generation_id = client.post(CREATIVE, data=upload(png(64, 64), prompt="x"), headers=AUTH).get_json()["id"]
+    client.get(f"/v2beta/results/{generation_id}", headers=AUTH)
+    records = client.get("/_mock/requests").get_json()["requests"]
+    assert [r["generation_id"] for r in records] == [generation_id, generation_id]
+
+
+def test_admin_calls_and_the_spec_are_not_journaled(client):
+    client.get("/_mock/faults")
+    client.get("/_mock/health")
+    client.get("/openapi.yml")
+    assert client.get("/_mock/requests").get_json()["requests"] == []
+
+
+def test_filters_and_limit(client, upload):
+    client.post(FAST, data=upload(png(40, 40)), headers=AUTH)
+    client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": "Bearer other"})
+    client.post(FAST, data=upload(png(8, 8)), headers=AUTH)
+    client.get("/v2beta/results/x", headers=AUTH)
+
+    def count(query: str) -> int:
+        return len(client.get(f"/_mock/requests?{query}").get_json()["requests"])
+
+    assert count("operation=upscaleImageFast") == 3
+    assert count("status=400") == 1
+    assert count(f"key={API_KEY}") == 3
+    assert count("key=other&status=200") == 1
+    assert count("limit=2") == 2
+    bad = client.get("/_mock/requests?limit=0")
+    assert bad.status_code == 400
+    assert bad.get_json()["errors"] == ["limit: must be ≥ 1"]
+
+
+@pytest.mark.parametrize("config", [Config(store="memory://", journal_size=3)])
+def test_journal_is_bounded_oldest_dropped(client):
+    for index in range(5):
+        client.get(f"/v2beta/results/id{index}", headers=AUTH)
+    records = client.get("/_mock/requests").get_json()["requests"]
+    assert [r["generation_id"] for r in records] == ["id2", "id3", "id4"]
+
+
+def test_clearing(client):
+    client.get("/v2beta/results/x", headers=AUTH)
+    assert client.delete("/_mock/requests").get_json() == {"deleted": 1}
+    assert client.get("/_mock/requests").get_json()["requests"] == []
+
+
+def test_image_that_is_not_an_image_is_summarised_without_format(client):
+    data = {"image": (io.BytesIO(b"not an image"), "x.png", "image/png")}
+    client.post(FAST, data=data, headers=AUTH)
+    [record] = client.get("/_mock/requests").get_json()["requests"]
+    assert record["image"]["format"] is None and record["image"]["bytes"] == 12

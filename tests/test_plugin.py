@@ -1,0 +1,109 @@
+"""The pytest plugin, tested as its users meet it (pytester), and the fixture's staging."""
+
+from __future__ import annotations
+
+import requests
+
+pytest_plugins = ["pytester"]
+
+PLUGIN_TESTS = """
+import io
+
+import pytest
+import requests
+from PIL import Image
+
+
+def png():
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def fast(mock):
+    return requests.post(
+        mock.url_for("/v2beta/stable-image/upscale/fast"),
+        files={"image": ("a.png", png(), "image/png")},
+        headers=mock.headers,
+        timeout=30,
+    )
+
+
+def test_the_server_answers(stability_mock):
+    assert fast(stability_mock).status_code == 200
+    assert [r["status"] for r in stability_mock.requests()] == [200]
+
+
+def test_each_test_starts_clean(stability_mock):
+    assert stability_mock.requests() == []
+    stability_mock.fail_next(429)
+    assert fast(stability_mock).status_code == 429
+
+
+def test_state_does_not_leak(stability_mock):
+    assert stability_mock.faults() == []
+    assert fast(stability_mock).status_code == 200
+
+
+@pytest.mark.stability_mock(pending_polls=3)
+def test_runtime_options_by_marker(stability_mock):
+    assert stability_mock.settings.pending_polls == 3
+
+
+@pytest.mark.stability_mock(api_keys=("sk-only",))
+def test_static_options_get_a_dedicated_server(stability_mock):
+    assert fast(stability_mock).status_code == 401
+
+
+def test_marker_is_registered(pytestconfig):
+    assert any("stability_mock" in line for line in pytestconfig.getini("markers"))
+"""
+
+
+def test_plugin_as_users_meet_it(pytester):
+    pytester.makepyfile(PLUGIN_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", "-q")
+    result.assert_outcomes(passed=6)
+
+
+def test_fixture_stages_the_main_behaviours(stability_mock):
+    image = _sample()
+    stability_mock.fail_next(500, operation="upscaleImageFast")
+    assert _fast(stability_mock, image).status_code == 500
+    stability_mock.plan_next_job(pending_polls=None)
+    started = requests.post(
+        stability_mock.url_for("/v2beta/stable-image/upscale/creative"),
+        files={"image": ("s.png", image, "image/png")},
+        data={"prompt": "x"},
+        headers=stability_mock.headers,
+        timeout=30,
+    )
+    generation_id = started.json()["id"]
+    poll = stability_mock.url_for(f"/v2beta/results/{generation_id}")
+    assert requests.get(poll, headers=stability_mock.headers, timeout=30).status_code == 202
+    stability_mock.complete_job(generation_id)
+    assert requests.get(poll, headers=stability_mock.headers, timeout=30).status_code == 200
+    stability_mock.configure(credits=2)
+    assert _fast(stability_mock, image).status_code == 200
+    assert stability_mock.credits() == 0
+    assert _fast(stability_mock, image).status_code == 402
+    stability_mock.set_credits(10)
+    stability_mock.configure(rate_limit="1/60s")
+    assert [_fast(stability_mock, image).status_code for _ in range(2)] == [200, 429]
+    statuses = [record["status"] for record in stability_mock.requests(operation="upscaleImageFast")]
+    assert statuses == [500, 200, 402, 200, 429]
+
+
+def _sample() -> bytes:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent / "fixtures" / "sample.png").read_bytes()
+
+
+def _fast(mock, image: bytes) -> requests.Response:
+    return requests.post(
+        mock.url_for("/v2beta/stable-image/upscale/fast"),
+        files={"image": ("s.png", image, "image/png")},
+        headers=mock.headers,
+        timeout=30,
+    )

@@ -1,0 +1,75 @@
+"""Scenario files: checked against the admin spec, applied at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver import Config, ConfigError, MemoryStore, create_app
+from mockserver.scenario import load_scenario
+from tests.conftest import AUTH, FAST, SpecCheckedClient
+from tests.images import png
+
+SCENARIO = """
+config:
+  pending_polls: 2
+  rate_limit: 150/10s
+  credits: 100
+  moderation_words: [Forbidden]
+faults:
+  - {operation: upscaleImageFast, status: 429, times: 2}
+  - operation: upscaleImageCreative
+    job: {pending_polls: null}
+credits:
+  sk-low-balance: 1
+"""
+
+
+def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
+    path = tmp_path / "bad-day.yml"
+    path.write_text(SCENARIO)
+    app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
+    app.test_client_class = SpecCheckedClient
+    client = app.test_client()
+    settings = client.get("/_mock/config").get_json()
+    assert (settings["pending_polls"], settings["rate_limit"], settings["credits"]) == (2, "150/10s", 100)
+    assert settings["moderation_words"] == ["forbidden"]
+    assert [fault["status"] for fault in client.get("/_mock/faults").get_json()["faults"]] == [429, None]
+    assert client.get("/_mock/credits/sk-low-balance").get_json()["balance"] == 1
+    statuses = [client.post(FAST, data=upload(png(40, 40)), headers=AUTH).status_code for _ in range(3)]
+    assert statuses == [429, 429, 200]
+    low = client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": "sk-low-balance"})
+    assert low.status_code == 402
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "faults:\n  - {status: 418}\n",
+            "faults.0.status: must be one of: 400, 401, 402, 403, 404, 413, 422, 429, 500, 503",
+        ),
+        ("config: {pending_polls: -1}\n", "config.pending_polls: must be ≥ 0"),
+        ("colour: red\n", "colour: is not a known field"),
+        ("credits: {sk-x: lots}\n", "credits.sk-x: must be an integer, got 'lots'"),
+        ("faults: [\n", "while parsing"),
+    ],
+)
+def test_bad_scenarios_are_refused_with_where_and_why(tmp_path, text, message):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="scenario .*bad.yml: ") as caught:
+        load_scenario(path)
+    assert message in str(caught.value)
+
+
+def test_an_empty_scenario_is_nothing_to_do(tmp_path):
+    path = tmp_path / "empty.yml"
+    path.write_text("")
+    assert load_scenario(path) == {}
+
+
+def test_a_scenario_naming_an_unknown_operation_stops_start_up(tmp_path):
+    path = tmp_path / "typo.yml"
+    path.write_text("faults:\n  - {operation: upscaleImageFaster, status: 500}\n")
+    with pytest.raises(ConfigError, match="typo.yml: operation: must be \\* or one of"):
+        create_app(Config(store="memory://", scenario=path), store=MemoryStore())
