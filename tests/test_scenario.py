@@ -57,7 +57,7 @@ def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
 def test_bad_scenarios_are_refused_with_where_and_why(tmp_path, text, message):
     path = tmp_path / "bad.yml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match="scenario .*bad.yml: ") as caught:
+    with pytest.raises(ConfigError, match=r"scenario .*bad\.yml: ") as caught:
         load_scenario(path)
     assert message in str(caught.value)
 
@@ -71,5 +71,5 @@ def test_an_empty_scenario_is_nothing_to_do(tmp_path):
 def test_a_scenario_naming_an_unknown_operation_stops_start_up(tmp_path):
     path = tmp_path / "typo.yml"
     path.write_text("faults:\n  - {operation: upscaleImageFaster, status: 500}\n")
-    with pytest.raises(ConfigError, match="typo.yml: operation: must be \\* or one of"):
+    with pytest.raises(ConfigError, match=r"typo\.yml: operation: must be \* or one of"):
         create_app(Config(store="memory://", scenario=path), store=MemoryStore())
