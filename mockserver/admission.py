@@ -28,8 +28,6 @@ from mockserver.transport import TransportFault
 #: the 413 instead of a reset connection; beyond it the connection is closed.
 DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
-#: Operations whose calls create a job, and so may take a staged job plan.
-JOB_OPERATIONS = frozenset({"upscaleImageConservative", "upscaleImageCreative"})
 
 
 @dataclass(frozen=True)
@@ -86,18 +84,16 @@ def _stage_fault(request: Request, services: Services, operation_id: str, settin
     """Take the staged fault for this call (if any) and apply its delay and outcome."""
     statuses = services.spec.statuses[operation_id]
     preferred = staging.preferred_error(request.headers.get("Prefer"), operation_id, statuses)
-    fault = services.store.take_fault(operation_id, statuses, operation_id in JOB_OPERATIONS)
+    fault = services.store.take_fault(operation_id, statuses, "call")
     g.fault = fault
     delay = staging.delay_seconds(settings, fault, request.method + request.path, request.get_data())
     if delay:
         time.sleep(delay)
     if preferred is not None:
         raise preferred
-    if fault is None:
-        return None
-    if fault.transport in ("reset", "stall"):
+    if fault is not None and fault.transport in ("reset", "stall"):
         raise TransportFault(fault.transport, fault.stall_seconds)
-    error = fault.error()
+    error = fault.error() if fault is not None else None
     if error is not None:
         raise error
     return fault

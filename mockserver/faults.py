@@ -67,7 +67,11 @@ class Fault:
 
     @property
     def kind(self) -> str:
-        """``job`` faults are taken only by calls that create a job; others by any call."""
+        """``job`` faults plan the job a call creates; ``call`` faults act on the call itself.
+
+        A call takes at most one of each, so a staged error and a job plan never
+        compete for the same call.
+        """
         return "job" if self.job is not None else "call"
 
     def error(self) -> ApiError | None:
@@ -129,13 +133,11 @@ class Fault:
         return found
 
 
-def fits(fault: Fault, operation_id: str, statuses: Collection[int], creates_job: bool) -> bool:
+def fits(fault: Fault, operation_id: str, statuses: Collection[int], kind: str) -> bool:
     """Whether ``fault`` may fire on a call of ``operation_id`` (see ``Store.take_fault``)."""
-    if fault.operation not in (ANY_OPERATION, operation_id):
+    if fault.kind != kind or fault.operation not in (ANY_OPERATION, operation_id):
         return False
-    if fault.status is not None and fault.status not in statuses:
-        return False
-    return creates_job or fault.job is None
+    return fault.status is None or fault.status in statuses
 
 
 def after_firing(fault: Fault) -> Fault | None:

@@ -40,6 +40,7 @@ def record_for(request: Request, status: int | None, now: float, duration_second
         "generation_id": g.get("generation_id") or (request.view_args or {}).get("id"),
         "key": g.get("key_fingerprint") or _key_or_none(request),
         "fault": fault.id if fault else None,
+        "delivered": g.get("delivered"),
         "duration_ms": round(duration_seconds * 1000, 3),
     }
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
-from flask import Response
+from flask import Response, g
 from werkzeug.datastructures import MIMEAccept
 
 from mockserver.errors import BadRequest
@@ -31,6 +32,15 @@ def wants_json(accept: MIMEAccept, media_type: str) -> bool:
 def image_response(result: RenderedImage, *, as_json: bool, with_result_key: bool = False) -> Response:
     """The 200 answer for a finished upscale."""
     headers = {"finish-reason": result.finish_reason, "seed": str(result.seed)}
+    # The journal records what was delivered, so a contract check can compare a
+    # client's output with it byte for byte.
+    g.delivered = {
+        "sha256": hashlib.sha256(result.data).hexdigest(),
+        "bytes": len(result.data),
+        "media_type": result.media_type,
+        "finish_reason": result.finish_reason,
+        "as_json": as_json,
+    }
     if not as_json:
         return Response(result.data, status=200, mimetype=result.media_type, headers=headers)
     encoded = base64.b64encode(result.data).decode("ascii")

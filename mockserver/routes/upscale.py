@@ -42,7 +42,9 @@ def _start_job() -> Response:
     image: bytes = call.body["image"]
     mock.upscaler.accept(call.operation_id, image)
     now = mock.clock()
-    staged = call.fault.job if call.fault is not None else None
+    # Only a call that goes on to create its job uses up a staged job plan.
+    planned = mock.store.take_fault(call.operation_id, mock.spec.statuses[call.operation_id], "job")
+    staged = planned.job if planned is not None else None
     plan = (
         JobPlan(pending_polls=staged.pending_polls, ready_at=now + staged.job_seconds, outcome=staged.outcome)
         if staged is not None

@@ -84,12 +84,12 @@ class Store(abc.ABC):
         """Queue a fault behind those already queued."""
 
     @abc.abstractmethod
-    def take_fault(self, operation_id: str, statuses: Collection[int], creates_job: bool) -> Fault | None:
-        """Consume one use of the oldest fault that fits this call, atomically.
+    def take_fault(self, operation_id: str, statuses: Collection[int], kind: str) -> Fault | None:
+        """Consume one use of the oldest fault of ``kind`` that fits this call, atomically.
 
-        A fault fits when it names this operation (or ``*``), its status (if any)
-        is one the operation can answer, and it plans a job only if the call
-        creates one. The fault is returned as it was when it fired.
+        A fault fits when it is of ``kind`` (``call`` or ``job``, see
+        :attr:`Fault.kind`), names this operation (or ``*``), and its status (if
+        any) is one the operation can answer. It is returned as it was when it fired.
         """
 
     @abc.abstractmethod

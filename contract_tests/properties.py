@@ -1,0 +1,215 @@
+"""The contract: named properties every correct upscale client satisfies.
+
+Each property belongs to a scenario (what the server is made to do) and checks
+one thing about a :class:`Run`: what the client returned and what the mock's
+journal says it sent. Properties register themselves with :func:`contract_property`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from contract_tests.adapters import ClientOutcome
+from contract_tests.strategies import AsyncPlan, UpscaleRequest, request_schema
+
+POLL_OPERATIONS = frozenset({"getUpscaleResult", "getUpscaleCreativeResult"})
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class Violation(AssertionError):
+    """A client broke a property; the message says how."""
+
+
+@dataclass
+class Run:
+    """One client run: the request, what the server was told to do, what happened."""
+
+    request: UpscaleRequest
+    outcome: ClientOutcome
+    records: list[dict[str, Any]]
+    plan: AsyncPlan | None = None
+    staged: dict[str, Any] | None = None
+    min_poll_interval: float = 0.0
+
+    @property
+    def polls(self) -> list[dict[str, Any]]:
+        return [record for record in self.records if record["method"] == "GET"]
+
+    @property
+    def delivered(self) -> dict[str, Any] | None:
+        """The image the server answered last, as the journal recorded it."""
+        for record in reversed(self.records):
+            if record.get("delivered"):
+                return dict(record["delivered"])
+        return None
+
+
+@dataclass(frozen=True)
+class ContractProperty:
+    """A named check over runs of one scenario."""
+
+    name: str
+    scenario: str
+    check: Callable[[Run], None]
+    doc: str
+    claim: str | None = None
+    async_only: bool = False
+
+
+PROPERTIES: dict[str, ContractProperty] = {}
+
+
+def contract_property(
+    name: str, *, scenario: str, claim: str | None = None, async_only: bool = False
+) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+    """Register ``check`` as property ``name``; its docstring is the property's description."""
+
+    def register(check: Callable[[Run], None]) -> Callable[[Run], None]:
+        if name in PROPERTIES:
+            raise ValueError(f"property {name!r} is registered twice")
+        doc = " ".join((check.__doc__ or "").split())
+        PROPERTIES[name] = ContractProperty(name, scenario, check, doc, claim, async_only)
+        return check
+
+    return register
+
+
+def _fail(message: str) -> None:
+    raise Violation(message)
+
+
+@contract_property("requests_valid", scenario="success")
+def requests_valid(run: Run) -> None:
+    """Every request the client sends is valid against the API's spec."""
+    for record in run.records:
+        if record["valid"] is False:
+            _fail(f"{record['method']} {record['path']} was invalid: {'; '.join(record['errors'])}")
+
+
+@contract_property("fields_known", scenario="success")
+def fields_known(run: Run) -> None:
+    """Every form field the client sends is one the operation defines (a misspelt field
+    is silently ignored by the API, so the client's intent is lost)."""
+    known = set(request_schema(run.request.operation)["properties"])
+    for record in run.records:
+        if record["method"] == "POST":
+            unknown = sorted(set(record["fields"]) - known)
+            if unknown:
+                _fail(f"sent unknown field(s) {', '.join(unknown)}; the operation defines {', '.join(sorted(known))}")
+
+
+@contract_property("sends_auth", scenario="success")
+def sends_auth(run: Run) -> None:
+    """Every request carries the API key in ``Authorization``."""
+    for record in run.records:
+        if record["key"] is None:
+            _fail(f"{record['method']} {record['path']} had no usable Authorization header")
+
+
+@contract_property("accept_matches_parsing", scenario="success")
+def accept_matches_parsing(run: Run) -> None:
+    """The ``Accept`` header asks for a form the API serves, and the client parses
+    what it asked for (it returns image bytes, not the JSON envelope)."""
+    for record in run.records:
+        accept = record["headers"].get("accept")
+        if accept is None:
+            continue
+        parsed = parse_accept_header(accept, MIMEAccept)
+        if not parsed.quality("application/json") and not any(parsed.quality(t) for t in MEDIA_TYPES.values()):
+            _fail(f"sent Accept: {accept!r}, which asks for neither image/* nor application/json")
+    output = run.outcome.output or b""
+    if output.lstrip()[:1] == b"{":
+        _fail("returned a JSON document as the image: the envelope was not decoded")
+
+
+@contract_property("returns_exact_image", scenario="success")
+def returns_exact_image(run: Run) -> None:
+    """The client returns exactly the image bytes the server produced (the mock is
+    deterministic, so the suite knows the answer)."""
+    if not run.outcome.ok:
+        _fail(f"the client failed on a request the server answered: {run.outcome.error}")
+    delivered = run.delivered
+    if delivered is None:
+        _fail("the server never delivered an image: the client did not reach the result")
+        return
+    output = run.outcome.output or b""
+    if hashlib.sha256(output).hexdigest() != delivered["sha256"]:
+        expected = f"{delivered['bytes']:,} bytes of {delivered['media_type']}"
+        _fail(f"returned {len(output):,} bytes that are not the {expected} the server produced")
+
+
+@contract_property("polls_until_done", scenario="success", async_only=True)
+def polls_until_done(run: Run) -> None:
+    """Async: the client keeps polling through every 202 and stops at the result."""
+    polls = run.polls
+    if not polls:
+        _fail("never polled for the result")
+    if polls[-1]["status"] == 202:
+        _fail(f"stopped polling after {len(polls)} poll(s), all answered 202 (in progress)")
+
+
+@contract_property("polls_real_path", scenario="success", async_only=True)
+def polls_real_path(run: Run) -> None:
+    """Async: polls go to a real results path (``/v2beta/results/{id}`` or the legacy one)
+    with the generation id the server answered."""
+    started = [r["generation_id"] for r in run.records if r["method"] == "POST" and r["status"] == 200]
+    for record in run.polls:
+        if record["operation"] not in POLL_OPERATIONS:
+            _fail(f"polled {record['path']}, which is not a results path")
+        if started and record["generation_id"] != started[-1]:
+            _fail(f"polled id {record['generation_id']!r}, not the generation id {started[-1]!r}")
+
+
+@contract_property("poll_interval", scenario="success", async_only=True)
+def poll_interval(run: Run) -> None:
+    """Async: the client does not poll faster than the minimum interval
+    (``--min-poll-interval``; the live API asks for 10 s)."""
+    times = [record["timestamp"] for record in run.polls]
+    for earlier, later in itertools.pairwise(times):
+        if later - earlier < run.min_poll_interval * 0.95:
+            _fail(f"polled {later - earlier:.3f} s after the previous poll (minimum {run.min_poll_interval:g} s)")
+
+
+@contract_property("rejects_invalid_input", scenario="invalid")
+def rejects_invalid_input(run: Run) -> None:
+    """Given input the API refuses (400, 413), the client reports a failure and hands back
+    no image, whether it checks locally or the server refuses."""
+    _no_success(run, f"the request was invalid ({run.request.broken})")
+
+
+@contract_property("errors_surface", scenario="errors")
+def errors_surface(run: Run) -> None:
+    """API errors (401, 404, 413, 429, 500…) surface as failures: an exception or a
+    non-zero exit, and no image or partial output file."""
+    staged = run.staged or {}
+    _no_success(run, f"the server answered {staged.get('status', 'an error')} {staged.get('where', '')}".strip())
+
+
+@contract_property("retries_transient", scenario="transient", claim="retries")
+def retries_transient(run: Run) -> None:
+    """Claimed: one 429 or 5xx is retried with back-off and the client still returns the image."""
+    returns_exact_image(run)
+    if not any(record["status"] in (429, 500, 503) for record in run.records):
+        _fail("the staged transient error was never seen: the client sent nothing")
+
+
+@contract_property("honours_content_filtered", scenario="filtered", claim="content_filtered", async_only=True)
+def honours_content_filtered(run: Run) -> None:
+    """Claimed: a result with ``finish-reason: CONTENT_FILTERED`` is reported as such
+    (a failure), not handed back as a good image."""
+    _no_success(run, "the result was CONTENT_FILTERED")
+
+
+def _no_success(run: Run, why: str) -> None:
+    if run.outcome.ok:
+        returned = f"{len(run.outcome.output or b''):,} bytes" if run.outcome.output is not None else "nothing"
+        _fail(f"{why}, yet the client reported success (returned {returned})")
+    if run.outcome.wrote_output:
+        _fail(f"{why}, yet the client wrote {len(run.outcome.output or b''):,} bytes of output")

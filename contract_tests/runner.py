@@ -1,0 +1,148 @@
+"""Run the contract against one client: each property over generated examples, shrunk on failure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from contract_tests.adapters import Adapter
+from contract_tests.properties import PROPERTIES, ContractProperty, Violation
+from contract_tests.scenarios import Example, run_example, strategy_for
+from contract_tests.server import LiveServer
+from contract_tests.strategies import ASYNC_OPERATIONS, OPERATIONS
+from mockserver import Config
+
+PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipped"
+API_KEY = "sk-contract-suite"
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """How thoroughly and what to check."""
+
+    operations: Collection[str] = OPERATIONS
+    max_examples: int = 10
+    seed: int = 0
+    min_poll_interval: float = 0.0
+    claims: Collection[str] = ()
+    only: Collection[str] = ()
+    max_pending_polls: int = 3
+
+
+@dataclass
+class PropertyResult:
+    """The verdict on one property."""
+
+    name: str
+    doc: str
+    status: str
+    examples: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    example: str = ""
+    operations: list[str] = field(default_factory=list)
+
+
+def contract_server() -> LiveServer:
+    """The suite's own mock: in memory, small outputs (clients don't care about size)."""
+    return LiveServer.for_config(Config(store="memory://", target_pixels=128 * 128, journal_size=10_000))
+
+
+class ContractRunner:
+    """Checks every property of the contract against one adapter."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        options: SuiteOptions | None = None,
+        *,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.options = options or SuiteOptions()
+        self.progress = progress or (lambda _line: None)
+        unknown = set(self.options.operations) - set(OPERATIONS)
+        if unknown:
+            raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
+        unknown_properties = set(self.options.only) - set(PROPERTIES)
+        if unknown_properties:
+            raise ValueError(f"unknown propert(y/ies): {', '.join(sorted(unknown_properties))}")
+
+    def run(self) -> list[PropertyResult]:
+        selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
+        with contract_server() as server:
+            return [self._check(prop, server) for prop in selected]
+
+    def _operations_for(self, prop: ContractProperty) -> list[str]:
+        offered = set(self.adapter.operations()) & set(self.options.operations)
+        if prop.async_only:
+            offered &= ASYNC_OPERATIONS
+        return sorted(offered)
+
+    def _check(self, prop: ContractProperty, server: LiveServer) -> PropertyResult:
+        result = PropertyResult(prop.name, prop.doc, PASSED)
+        operations = self._operations_for(prop)
+        result.operations = operations
+        claims = set(self.adapter.claims) | set(self.options.claims)
+        if not operations:
+            result.status, result.message = NOT_COVERED, "the client offers none of the operations it needs"
+        elif prop.claim and prop.claim not in claims:
+            result.status, result.message = SKIPPED, f"not claimed (--claim {prop.claim})"
+        elif prop.name == "poll_interval" and not self.options.min_poll_interval:
+            result.status, result.message = SKIPPED, "--min-poll-interval not set"
+        if result.status != PASSED:
+            self.progress(_line(result))
+            return result
+        self.progress(f"  ...  {prop.name} [{', '.join(operations)}]")
+        started = time.monotonic()
+        failures: list[tuple[Example, str]] = []
+
+        @settings(
+            max_examples=self.options.max_examples,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,
+        )
+        @hypothesis_seed(self.options.seed)
+        @given(strategy_for(prop.scenario, operations, self.options.max_pending_polls))
+        def check(example: Example) -> None:
+            result.examples += 1
+            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval)
+            try:
+                prop.check(run)
+            except Violation as violation:
+                failures.append((example, str(violation)))
+                raise
+
+        try:
+            check()
+        except Violation:
+            example, message = failures[-1]
+            result.status, result.message, result.example = FAILED, message, repr(example)
+        result.seconds = time.monotonic() - started
+        self.progress(_line(result))
+        return result
+
+
+def _line(result: PropertyResult) -> str:
+    mark = {PASSED: "PASS", FAILED: "FAIL", NOT_COVERED: "N/C ", SKIPPED: "SKIP"}[result.status]
+    text = f"  {mark} {result.name}"
+    if result.status == PASSED:
+        text += f" ({result.examples} examples, {result.seconds:.1f} s)"
+    elif result.status == FAILED:
+        text += f"\n         {result.message}\n         minimal example: {result.example}"
+    else:
+        text += f": {result.message}"
+    return text
+
+
+def succeeded(results: list[PropertyResult]) -> bool:
+    """True when no covered property failed (and at least one was checked)."""
+    return not any(r.status == FAILED for r in results) and any(r.status == PASSED for r in results)

@@ -1,0 +1,113 @@
+"""What the server is made to do for each kind of property, and how one example runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from contract_tests.adapters import Adapter
+from contract_tests.properties import Run
+from contract_tests.server import LiveServer
+from contract_tests.strategies import (
+    ASYNC_OPERATIONS,
+    AsyncPlan,
+    UpscaleRequest,
+    async_plans,
+    invalid_requests,
+    upscale_requests,
+)
+
+POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
+START_ERRORS = (401, 403, 413, 429, 500, 503)
+POLL_ERRORS = (401, 404, 429, 500, 503)
+TRANSIENT = (429, 500, 503)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An error the server answers: its status, and whether at the start or at a poll."""
+
+    status: int
+    where: str
+    times: int | None = None
+
+    def __repr__(self) -> str:
+        repeat = "every time" if self.times is None else f"{self.times} time(s)"
+        return f"Staged({self.status} at {self.where}, {repeat})"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One generated case: the request, the async plan, the staged error."""
+
+    request: UpscaleRequest
+    plan: AsyncPlan | None = None
+    staged: Staged | None = None
+
+    def __repr__(self) -> str:
+        parts = [repr(self.request)]
+        if self.plan is not None:
+            parts.append(repr(self.plan))
+        if self.staged is not None:
+            parts.append(repr(self.staged))
+        return ", ".join(parts)
+
+
+def _plan(operation: str, **options: Any) -> st.SearchStrategy[AsyncPlan | None]:
+    return async_plans(**options) if operation in ASYNC_OPERATIONS else st.none()
+
+
+def _staged(operation: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None) -> Any:
+    starts = st.sampled_from(statuses).map(lambda status: Staged(status, "start", times))
+    if operation not in ASYNC_OPERATIONS:
+        return starts
+    return starts | st.sampled_from(poll_statuses).map(lambda status: Staged(status, "poll", times))
+
+
+def strategy_for(scenario: str, operations: list[str], max_pending: int) -> st.SearchStrategy[Example]:
+    """The examples of one scenario over the client's operations."""
+    pick = st.sampled_from(sorted(operations))
+    if scenario == "success":
+        return pick.flatmap(
+            lambda op: st.builds(Example, upscale_requests(op), _plan(op, max_pending=max_pending), st.none())
+        )
+    if scenario == "invalid":
+        return pick.flatmap(lambda op: st.builds(Example, invalid_requests(op), st.none(), st.none()))
+    if scenario == "errors":
+        return pick.flatmap(
+            lambda op: st.builds(Example, upscale_requests(op), _plan(op), _staged(op, START_ERRORS, POLL_ERRORS, None))
+        )
+    if scenario == "transient":
+        return pick.flatmap(
+            lambda op: st.builds(Example, upscale_requests(op), _plan(op), _staged(op, TRANSIENT, TRANSIENT, 1))
+        )
+    if scenario == "filtered":
+        filtered = AsyncPlan(pending_polls=1, outcome="content_filtered")
+        return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key: str, min_poll_interval: float) -> Run:
+    """Reset the server, stage the example's plan, run the client once, read the journal."""
+    control = server.control
+    control.reset()
+    request = example.request
+    if example.plan is not None:
+        control.add_fault(operation=request.operation_id, job=example.plan.as_job())
+    staged = example.staged
+    if staged is not None and staged.where == "start":
+        control.add_fault(operation=request.operation_id, status=staged.status, times=staged.times)
+    elif staged is not None:
+        for operation in POLL_OPERATION_IDS:
+            control.add_fault(operation=operation, status=staged.status, times=staged.times)
+    outcome = adapter.run(request, server.url, api_key)
+    return Run(
+        request=request,
+        outcome=outcome,
+        records=control.requests(),
+        plan=example.plan,
+        staged={"status": staged.status, "where": f"at {staged.where}"} if staged else None,
+        min_poll_interval=min_poll_interval,
+    )
