@@ -130,9 +130,7 @@ class CommandAdapter:
             command = [part.format(**values) for part in self.template]
             env = {**os.environ, "STABILITY_API_BASE": base_url, "STABILITY_API_KEY": api_key}
             try:
-                finished = subprocess.run(
-                    command, env=env, capture_output=True, timeout=self.timeout, check=False, cwd=folder
-                )
+                finished = subprocess.run(command, env=env, capture_output=True, timeout=self.timeout, check=False)
             except subprocess.TimeoutExpired:
                 return ClientOutcome(False, _read(output), f"timed out after {self.timeout:g} s")
             except OSError as exc:

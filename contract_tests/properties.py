@@ -37,6 +37,8 @@ class Run:
     plan: AsyncPlan | None = None
     staged: dict[str, Any] | None = None
     min_poll_interval: float = 0.0
+    #: The image a correct client returns (for valid requests).
+    expected: bytes | None = None
 
     @property
     def polls(self) -> list[dict[str, Any]]:
@@ -85,10 +87,17 @@ def _fail(message: str) -> None:
     raise Violation(message)
 
 
+def _records(run: Run) -> list[dict[str, Any]]:
+    """The run's requests; a client that sent none cannot be said to keep any property."""
+    if not run.records:
+        _fail(f"the client sent no request at all ({run.outcome.error or 'no error reported'})")
+    return run.records
+
+
 @contract_property("requests_valid", scenario="success")
 def requests_valid(run: Run) -> None:
     """Every request the client sends is valid against the API's spec."""
-    for record in run.records:
+    for record in _records(run):
         if record["valid"] is False:
             _fail(f"{record['method']} {record['path']} was invalid: {'; '.join(record['errors'])}")
 
@@ -98,7 +107,7 @@ def fields_known(run: Run) -> None:
     """Every form field the client sends is one the operation defines (a misspelt field
     is silently ignored by the API, so the client's intent is lost)."""
     known = set(request_schema(run.request.operation)["properties"])
-    for record in run.records:
+    for record in _records(run):
         if record["method"] == "POST":
             unknown = sorted(set(record["fields"]) - known)
             if unknown:
@@ -108,7 +117,7 @@ def fields_known(run: Run) -> None:
 @contract_property("sends_auth", scenario="success")
 def sends_auth(run: Run) -> None:
     """Every request carries the API key in ``Authorization``."""
-    for record in run.records:
+    for record in _records(run):
         if record["key"] is None:
             _fail(f"{record['method']} {record['path']} had no usable Authorization header")
 
@@ -117,7 +126,7 @@ def sends_auth(run: Run) -> None:
 def accept_matches_parsing(run: Run) -> None:
     """The ``Accept`` header asks for a form the API serves, and the client parses
     what it asked for (it returns image bytes, not the JSON envelope)."""
-    for record in run.records:
+    for record in _records(run):
         accept = record["headers"].get("accept")
         if accept is None:
             continue
@@ -134,15 +143,22 @@ def returns_exact_image(run: Run) -> None:
     """The client returns exactly the image bytes the server produced (the mock is
     deterministic, so the suite knows the answer)."""
     if not run.outcome.ok:
-        _fail(f"the client failed on a request the server answered: {run.outcome.error}")
+        _fail(f"the client failed on a request the server answers: {run.outcome.error}")
     delivered = run.delivered
     if delivered is None:
         _fail("the server never delivered an image: the client did not reach the result")
         return
     output = run.outcome.output or b""
+    if run.expected is not None and output != run.expected:
+        asked = run.request.fields.get("output_format", "png")
+        got = delivered["media_type"] if hashlib.sha256(output).hexdigest() == delivered["sha256"] else "other bytes"
+        _fail(
+            f"returned {len(output):,} bytes ({got}) that are not the {len(run.expected):,}-byte image/{asked} "
+            "the request asks for"
+        )
     if hashlib.sha256(output).hexdigest() != delivered["sha256"]:
         expected = f"{delivered['bytes']:,} bytes of {delivered['media_type']}"
-        _fail(f"returned {len(output):,} bytes that are not the {expected} the server produced")
+        _fail(f"returned {len(output):,} bytes that are not the {expected} the server delivered")
 
 
 @contract_property("polls_until_done", scenario="success", async_only=True)

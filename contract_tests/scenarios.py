@@ -16,8 +16,11 @@ from contract_tests.strategies import (
     UpscaleRequest,
     async_plans,
     invalid_requests,
+    request_schema,
     upscale_requests,
 )
+from mockserver.generation import order_for
+from mockserver.services import EXTENSION_KEY
 
 POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
 START_ERRORS = (401, 403, 413, 429, 500, 503)
@@ -89,6 +92,17 @@ def strategy_for(scenario: str, operations: list[str], max_pending: int) -> st.S
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
+def expected_output(server: LiveServer, request: UpscaleRequest) -> bytes:
+    """The image a correct client returns for ``request``: the mock is deterministic, so
+    rendering the request as the API defines it (spec defaults filled in) gives the answer."""
+    schema = request_schema(request.operation)
+    body = {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
+    body.update(request.fields)
+    upscaler = server.app.extensions[EXTENSION_KEY].upscaler
+    order = order_for(request.operation_id, body, bytes(request.image))
+    return bytes(upscaler.render(request.operation_id, bytes(request.image), order).data)
+
+
 def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key: str, min_poll_interval: float) -> Run:
     """Reset the server, stage the example's plan, run the client once, read the journal."""
     control = server.control
@@ -104,6 +118,7 @@ def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key:
             control.add_fault(operation=operation, status=staged.status, times=staged.times)
     outcome = adapter.run(request, server.url, api_key)
     return Run(
+        expected=expected_output(server, request) if request.broken is None else None,
         request=request,
         outcome=outcome,
         records=control.requests(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,80 @@ def serve(api_keys: tuple[str, ...], **options: Any) -> None:
         err=True,
     )
     GunicornServer(app, config).run()
+
+
+@main.command()
+@click.option("--client", "client", metavar="MODULE:FACTORY", help="A Python client: factory(base_url, api_key).")
+@click.option(
+    "--client-cmd", "client_cmd", metavar="TEMPLATE", help="A command: {operation} {image} {output} {fields}."
+)
+@click.option("--operations", default="fast,conservative,creative", show_default=True, help="Operations to check.")
+@click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True, help="Per property.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed (runs are repeatable).")
+@click.option("--min-poll-interval", type=float, default=0.0, help="Seconds between polls to require.  [default: off]")
+@click.option(
+    "--claim",
+    "claims",
+    multiple=True,
+    type=click.Choice(["retries", "content_filtered"]),
+    help="Optional property the client claims (repeatable).",
+)
+@click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per command run.")
+@click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report here.")
+def contract(
+    client: str | None,
+    client_cmd: str | None,
+    operations: str,
+    max_examples: int,
+    seed: int,
+    min_poll_interval: float,
+    claims: tuple[str, ...],
+    only: tuple[str, ...],
+    timeout: float,
+    junit_xml: Path | None,
+) -> None:
+    """Check that an upscale API client keeps the API's contract.
+
+    Starts its own mock, drives the client with generated requests and server
+    plans, and prints one line per property: passed, failed with a minimal
+    example, or not covered. Exits 0 only when every covered property holds.
+    """
+    from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
+    from contract_tests.junit import write_junit
+    from contract_tests.runner import ContractRunner, SuiteOptions, succeeded
+
+    if bool(client) == bool(client_cmd):
+        raise click.UsageError("give exactly one of --client and --client-cmd")
+    chosen = tuple(name.strip() for name in operations.split(",") if name.strip())
+    try:
+        adapter: Adapter = (
+            PythonAdapter(client, claims=claims)
+            if client
+            else CommandAdapter(str(client_cmd), operations=chosen, claims=claims, timeout=timeout)
+        )
+        options = SuiteOptions(
+            operations=chosen,
+            max_examples=max_examples,
+            seed=seed,
+            min_poll_interval=min_poll_interval,
+            claims=claims,
+            only=only,
+        )
+        runner = ContractRunner(adapter, options, progress=lambda line: click.echo(line, err=True))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    offered = sorted(set(adapter.operations()) & set(chosen))
+    click.echo(f"stability-mock contract: {adapter.name}  (operations: {', '.join(offered) or 'none'})", err=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    results = runner.run()
+    for result in results:
+        click.echo(f"{result.status.upper():12} {result.name}" + (f"  {result.message}" if result.message else ""))
+    if junit_xml is not None:
+        write_junit(results, junit_xml, client=adapter.name)
+        click.echo(f"JUnit XML written to {junit_xml}", err=True)
+    failed = sum(result.status == "failed" for result in results)
+    passed = sum(result.status == "passed" for result in results)
+    click.echo(f"{passed} passed, {failed} failed")
+    if not succeeded(results):
+        sys.exit(1)

@@ -1,0 +1,146 @@
+"""The contract suite has teeth: the reference client passes, each broken client is caught."""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from contract_tests.adapters import CommandAdapter, PythonAdapter
+from contract_tests.properties import PROPERTIES
+from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
+from mockserver.cli import main
+from tests.clients.broken import BROKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = "contract_tests.reference_client:contract_factory"
+EVERY_CLAIM = ("retries", "content_filtered")
+
+
+def results_of(adapter, **options):
+    return {result.name: result for result in ContractRunner(adapter, SuiteOptions(**options)).run()}
+
+
+def test_the_reference_client_keeps_every_property():
+    results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
+    assert all(result.examples == 8 for result in results.values())
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_each_broken_client_is_caught_naming_the_property(name, monkeypatch):
+    client, violated = BROKEN[name]
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_broken_factory")
+    results = results_of(adapter, max_examples=20, only=[violated])
+    assert results[violated].status == FAILED, results[violated]
+    assert results[violated].example, "a failure must show its minimal example"
+    assert not succeeded(list(results.values()))
+
+
+def test_a_broken_client_fails_only_what_it_breaks(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
+    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=5)
+    failed = {name for name, result in results.items() if result.status == FAILED}
+    assert "sends_auth" in failed
+    assert "rejects_invalid_input" not in failed
+
+
+def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
+    client, violated = BROKEN["ignores_output_format"]
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=30, only=[violated])[violated]
+    assert result.status == FAILED
+    assert result.example.startswith("fast(<") and " 64x64 " in result.example
+    assert "'output_format': 'jpeg'" in result.example or "'output_format': 'webp'" in result.example
+
+
+def test_operations_a_client_lacks_are_not_covered():
+    class FastOnly:
+        def __init__(self, base_url: str, api_key: str) -> None:
+            from contract_tests.reference_client import contract_factory
+
+            self._client = contract_factory(base_url, api_key)
+
+        def fast(self, image: bytes, **fields: object) -> bytes:
+            return self._client.fast(image, **fields)
+
+    sys.modules[__name__].FastOnly = FastOnly  # type: ignore[attr-defined]
+    results = results_of(PythonAdapter(f"{__name__}:FastOnly"), max_examples=3)
+    assert results["polls_until_done"].status == NOT_COVERED
+    assert results["honours_content_filtered"].status == NOT_COVERED
+    assert results["returns_exact_image"].status == PASSED
+    assert results["retries_transient"].status == SKIPPED
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "bash examples/upscale.sh {operation} {image} {output} {fields}",
+        f"{sys.executable} examples/upscale_client.py {{operation}} {{image}} {{output}} {{fields}}",
+    ],
+)
+def test_command_clients_keep_the_contract(template, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.01")
+    results = results_of(CommandAdapter(template), max_examples=3)
+    failed = {name: r.message for name, r in results.items() if r.status == FAILED}
+    assert not failed
+    assert succeeded(list(results.values()))
+
+
+def test_a_broken_command_client_is_caught(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    adapter = CommandAdapter("bash tests/clients/writes_error_as_image.sh {operation} {image} {output} {fields}")
+    result = results_of(adapter, max_examples=10, only=["errors_surface"])["errors_surface"]
+    assert result.status == FAILED
+    assert "yet the client reported success" in result.message
+
+
+def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
+    report = tmp_path / "contract.xml"
+    outcome = CliRunner().invoke(
+        main,
+        ["contract", "--client", REFERENCE, "--max-examples", "3", "--claim", "retries", "--junit-xml", str(report)],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "PASSED       returns_exact_image" in outcome.output
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == "0"
+    assert {case.get("name") for case in suite.iter("testcase")} == set(PROPERTIES)
+
+
+def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
+    report = tmp_path / "broken.xml"
+    outcome = CliRunner().invoke(
+        main,
+        ["contract", "--client", f"{__name__}:_broken_factory", "--max-examples", "3", "--junit-xml", str(report)],
+    )
+    assert outcome.exit_code == 1
+    assert "FAILED       sends_auth" in outcome.output
+    failures = [
+        case.get("name") for case in ElementTree.parse(report).iter("testcase") if case.find("failure") is not None
+    ]
+    assert "sends_auth" in failures
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "give exactly one of --client and --client-cmd"),
+        (["--client", "nope"], "must look like module:factory"),
+        (["--client", "no_such_module_x:f"], "cannot import 'no_such_module_x'"),
+        (["--client-cmd", "echo {image}"], "must contain {output}"),
+        (["--client", REFERENCE, "--operations", "slow"], "unknown operation(s): slow"),
+    ],
+)
+def test_cli_usage_errors(arguments, message):
+    outcome = CliRunner().invoke(main, ["contract", *arguments])
+    assert outcome.exit_code == 2
+    assert message in outcome.output
