@@ -19,13 +19,13 @@ run: $(STAMP)
 	$(BIN)/stability-mock serve
 
 test: $(STAMP)
-	$(BIN)/ruff check mockserver tests fixtures
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockserver tests fixtures
-	$(BIN)/ruff format --check mockserver tests fixtures
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples
+	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples
 	$(BIN)/mypy
 
 clean:
