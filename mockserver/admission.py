@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, g
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
 from mockserver import staging
@@ -52,6 +53,7 @@ def admit(request: Request, services: Services) -> ApiCall:
     g.operation_id = services.spec.operation_for(request)
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
     g.key_fingerprint = key
+    _read_body(request, limit)
     settings = services.settings()
     g.settings = settings
     try:
@@ -103,6 +105,21 @@ def current_call() -> ApiCall:
     """The call admitted for the current request."""
     call: ApiCall = g.api_call
     return call
+
+
+def _read_body(request: Request, limit: int) -> None:
+    """Read (and cache) the body now, so a chunked upload that announced no length
+    but runs past the limit is a 413 here rather than a silently cut body later.
+
+    Werkzeug stops a length-less stream at the limit without complaint; one more
+    read past it is what raises.
+    """
+    try:
+        data = request.get_data()
+        if request.content_length is None and len(data) >= limit:
+            request.stream.read(1)
+    except RequestEntityTooLarge as exc:
+        raise PayloadTooLarge(headers={"Connection": "close"}) from exc
 
 
 def _drain(request: Request) -> None:

@@ -132,3 +132,27 @@ def test_transport_faults_on_gunicorn(tmp_path, transport, error):
         assert _fast(url) == 200
         assert admin.requests()[-2]["fault"] is not None
     assert "Traceback" not in (tmp_path / "t.log").read_text()
+
+
+def test_a_chunked_upload_past_the_limit_is_413_not_a_cut_body(tmp_path):
+    boundary = "chunky"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+
+    def body(total: int):
+        yield head
+        for _ in range(total // 65536):
+            yield bytes(65536)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with running_server("--data-dir", str(tmp_path), log=tmp_path / "c.log") as url:
+        headers = {**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        target = f"{url}/v2beta/stable-image/upscale/fast"
+        too_big = requests.post(target, data=body(11 * 1024 * 1024), headers=headers, timeout=60)
+        assert too_big.status_code == 413
+        assert too_big.json()["name"] == "payload_too_large"
+        small = requests.post(target, data=body(65536), headers=headers, timeout=60)
+        assert small.status_code == 400
+        assert small.json()["errors"] == ["image: is not a decodable JPEG, PNG or WEBP image"]
