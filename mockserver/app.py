@@ -69,7 +69,8 @@ def create_app(
     app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body_bytes
     app.extensions[EXTENSION_KEY] = Services(
         config=config,
-        spec=Spec.bundled(max_body_bytes=config.max_body_bytes),
+        # Repeated requests skip openapi-core; their verdicts take a quarter of the render cache's bound.
+        spec=Spec.bundled(max_body_bytes=config.max_body_bytes, verdict_cache_bytes=config.render_cache_bytes // 4),
         admin_spec=Spec.bundled("admin.yml"),
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
@@ -106,17 +107,27 @@ def _after(response: Response) -> Response:
     response.headers["x-request-id"] = g.get("request_id") or uuid.uuid4().hex
     if not _is_api_traffic():
         return response
+    fault = g.get("fault")
+    if fault is not None and fault.transport == "truncate" and response.status_code < 400:
+        response = truncated(response, request.environ)
+    try:
+        _settle(response)
+    except StoreError as exc:
+        # The answer already says what happened (often this very 503); a store
+        # that fails again here must not turn it into a 500.
+        log.error("could not refund or journal %s %s: %s", request.method, request.path, exc)
+    return response
+
+
+def _settle(response: Response) -> None:
+    """Refund a failed call's charge and journal the call, in the shared store."""
     mock = services()
     settings = g.get("settings") or mock.settings()
     if response.status_code >= 400 and g.get("charged"):
         staging.refund(mock.store, settings, g.key_fingerprint, g.charged)
-    fault = g.get("fault")
-    if fault is not None and fault.transport == "truncate" and response.status_code < 400:
-        response = truncated(response, request.environ)
     duration = time.perf_counter() - g.get("started", time.perf_counter())
     status = None if g.get("connection_dropped") else response.status_code
     mock.store.append_record(record_for(request, status, mock.clock(), duration), settings.journal_size)
-    return response
 
 
 def _error_response(exc: Exception) -> Response:

@@ -30,7 +30,8 @@ class Config:
     port: int = 8080
     workers: int = 1
     threads: int = 4
-    #: ``memory://``, ``sqlite://`` (a file in ``data_dir``) or ``sqlite:///path/to/file``.
+    #: ``memory://``, ``sqlite://`` (a file in ``data_dir``), ``sqlite:///path/to/file``, or
+    #: ``redis://host:port/db`` (``rediss://`` with TLS) for state shared by several hosts.
     store: str = "sqlite://"
     data_dir: Path = Path(".stability-mock")
     #: Accepted API keys; empty means any non-empty key is accepted.
@@ -47,6 +48,9 @@ class Config:
     png_compress_level: int = 1
     jpeg_quality: int = 90
     webp_quality: int = 90
+    #: Rendered results kept in memory per process (LRU, in bytes), plus a quarter of it for the
+    #: spec's verdicts on repeated uploads; 0 turns both off.
+    render_cache_bytes: int = 256 * MIB
     log_level: str = "info"
     #: Added to every API answer (milliseconds), plus up to ``jitter_ms`` of seeded jitter.
     latency_ms: float = 0.0
@@ -108,7 +112,7 @@ def _problems(config: Config) -> typing.Iterator[str]:
     for name in positive:
         if getattr(config, name) <= 0 and not (name == "port" and config.port == 0):
             yield f"{name} must be positive"
-    for name in ("pending_polls", "job_seconds"):
+    for name in ("pending_polls", "job_seconds", "render_cache_bytes"):
         if getattr(config, name) < 0:
             yield f"{name} must be ≥ 0"
     if config.retention_seconds <= 0:
@@ -118,7 +122,7 @@ def _problems(config: Config) -> typing.Iterator[str]:
     for name in ("jpeg_quality", "webp_quality"):
         if not 1 <= getattr(config, name) <= 100:
             yield f"{name} must be between 1 and 100"
-    if not config.store.startswith(("memory:", "sqlite:", "redis:")):
+    if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):
         yield f"store {config.store!r} must start with memory://, sqlite:// or redis://"
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import flask
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -16,6 +23,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from mockserver import Config, MemoryStore, create_app
 from mockserver.services import EXTENSION_KEY, Services
 from tests.images import decoded
+from tests.servers import free_port
 
 API_KEY = "sk-test-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -105,3 +113,121 @@ def upload() -> Callable[..., dict[str, Any]]:
         return {"image": (io.BytesIO(image), "input.png", "image/png"), **{k: str(v) for k, v in fields.items()}}
 
     return build
+
+
+# Redis ---------------------------------------------------------------------------
+#
+# The Redis store's tests need a real Redis. STABILITY_MOCK_TEST_REDIS_URL names one
+# (CI starts it); otherwise the session starts a private redis-server on a free
+# loopback port. Without redis-server the Redis tests are skipped, except in CI,
+# which must run them.
+
+TEST_REDIS_URL_ENV = "STABILITY_MOCK_TEST_REDIS_URL"
+
+
+def _redis_server_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is not installed, and CI must run the Redis tests (see .ci/run)", pytrace=False)
+        pytest.skip("redis-server is not installed (apt-get install redis-server); Redis tests skipped")
+    return binary
+
+
+def _wait_for_redis(url: str, seconds: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Ping until Redis answers; fail with its log's story when it does not."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}")
+            try:
+                client.ping()
+                return
+            except redis.RedisError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Redis at {url} did not answer within {seconds} s: {exc}") from exc
+            time.sleep(0.02)
+    finally:
+        client.close()
+
+
+class RedisServer:
+    """A private redis-server on a loopback port, which a test may stop and start again."""
+
+    def __init__(self, log: Path) -> None:
+        self.binary = _redis_server_binary()
+        self.port = free_port()
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (again, on the same port): nothing saved, nothing kept, loopback only."""
+        command = [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_redis(self.url, 10, self.process)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}:\n{self.log.read_text(errors='replace')}") from exc
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis for the whole session: the one CI names, or a private redis-server."""
+    given = os.environ.get(TEST_REDIS_URL_ENV)
+    if given:
+        try:
+            _wait_for_redis(given, 5)
+        except RuntimeError as exc:
+            pytest.fail(f"{TEST_REDIS_URL_ENV}={given}: {exc}", pytrace=False)
+        yield given
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis-server.log")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own, so tests sharing one Redis never see each other's keys."""
+    prefix = f"stability-mock-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stale = list(client.scan_iter(match=prefix + "*"))
+        if stale:
+            client.unlink(*stale)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, for tests that stop and restart it."""
+    server = RedisServer(tmp_path / "private-redis.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,22 +1,38 @@
-"""One contract for every store backend: the same behaviour from memory and SQLite."""
+"""One contract for every store backend: the same behaviour from memory, SQLite and Redis."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError, open_store
+from mockserver.faults import Fault, JobPlanSpec
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.jobs import Job, JobPlan
+from mockserver.store import RedisStore
+from mockserver.store.base import RecordQuery
 
-NOW = 1_800_000_000.0
+#: The stores' clock in these tests. Redis also expires keys by its own (real)
+#: clock, so this stays far ahead of it: only the store's logic decides here.
+NOW = 4_000_000_000.0
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path: Path) -> Store:
-    backend: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "jobs.sqlite3")
+    backend: Store
+    if request.param == "memory":
+        backend = MemoryStore()
+    elif request.param == "sqlite":
+        backend = SQLiteStore(tmp_path / "jobs.sqlite3")
+    else:
+        # Only Redis tests ask for a Redis (and skip without one); each gets its own key prefix.
+        backend = RedisStore(request.getfixturevalue("redis_url"), prefix=request.getfixturevalue("redis_prefix"))
     yield backend
     backend.close()
 
@@ -117,9 +133,15 @@ def test_sqlite_errors_become_store_errors(tmp_path):
 
 @pytest.mark.parametrize(
     ("url", "kind"),
-    [("memory://", MemoryStore), ("sqlite:///{tmp}/x.sqlite3", SQLiteStore)],
+    [
+        ("memory://", MemoryStore),
+        ("sqlite:///{tmp}/x.sqlite3", SQLiteStore),
+        ("redis://127.0.0.1:1/0", RedisStore),
+        ("rediss://127.0.0.1:1/2", RedisStore),
+    ],
 )
 def test_open_store_by_url(tmp_path, url, kind):
+    # Opening a Redis store connects to nothing yet, so no Redis is needed here.
     assert isinstance(open_store(url.format(tmp=tmp_path)), kind)
 
 
@@ -127,3 +149,221 @@ def test_open_store_by_url(tmp_path, url, kind):
 def test_open_store_refuses_unusable_urls(url):
     with pytest.raises(ConfigError):
         open_store(url)
+
+
+# Faults ---------------------------------------------------------------------------
+
+FAST_STATUSES = (200, 400, 403, 429, 500)
+
+
+def test_faults_fire_oldest_first_and_count_down(store):
+    first = Fault(operation="upscaleImageFast", status=429, times=2)
+    second = Fault(operation="*", status=500, times=1)
+    store.add_fault(first)
+    store.add_fault(second)
+    assert store.list_faults() == [first, second]
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") == first
+    assert store.list_faults() == [dataclasses.replace(first, times=1, fired=1), second]
+    # Each fault comes back as it was when it fired.
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") == dataclasses.replace(first, times=1, fired=1)
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") == second
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") is None
+    assert store.list_faults() == []
+
+
+def test_a_fault_fires_only_where_it_fits(store):
+    for_creative = Fault(operation="upscaleImageCreative", status=429)
+    unanswerable = Fault(operation="*", status=413)
+    job_plan = Fault(operation="*", job=JobPlanSpec(pending_polls=None, job_seconds=1.5, outcome="fail"))
+    for fault in (for_creative, unanswerable, job_plan):
+        store.add_fault(fault)
+    # Another operation's, a status fast cannot answer, and a job plan: none fits a fast call.
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") is None
+    assert store.take_fault("upscaleImageCreative", (200, 413, 429), "call") == for_creative
+    assert store.take_fault("upscaleImageCreative", (200, 413, 429), "job") == job_plan
+    assert store.take_fault("upscaleImageConservative", (200, 413), "call") == unanswerable
+    assert store.list_faults() == []
+
+
+def test_an_unlimited_fault_fires_until_deleted(store):
+    fault = Fault(operation="*", latency_ms=5.5, jitter_ms=0.25, times=None)
+    store.add_fault(fault)
+    fired = [store.take_fault("getUpscaleResult", (200,), "call") for _ in range(3)]
+    assert fired == [dataclasses.replace(fault, fired=count) for count in range(3)]
+    assert store.list_faults() == [dataclasses.replace(fault, fired=3)]
+    assert store.delete_faults(fault.id) == 1
+    assert store.delete_faults(fault.id) == 0
+    assert store.take_fault("getUpscaleResult", (200,), "call") is None
+
+
+def test_deleting_every_fault(store):
+    for status in (429, 500, 503):
+        store.add_fault(Fault(status=status))
+    assert store.delete_faults() == 3
+    assert store.list_faults() == []
+    assert store.delete_faults() == 0
+
+
+# Counters -------------------------------------------------------------------------
+
+
+def test_a_counter_counts_until_it_expires_then_starts_again(store):
+    assert store.counter("rate:k:1", NOW) is None
+    assert store.increment("rate:k:1", 1, NOW + 10, NOW) == 1
+    assert store.increment("rate:k:1", 2, NOW + 99, NOW + 5) == 3
+    assert store.counter("rate:k:1", NOW + 9.5) == 3
+    assert store.counter("rate:k:1", NOW + 10) is None
+    # Expired: it starts again at the amount, with the new expiry.
+    assert store.increment("rate:k:1", 1, NOW + 20, NOW + 10) == 1
+    assert store.counter("rate:k:1", NOW + 19) == 1
+    assert store.counter("rate:k:1", NOW + 20) is None
+
+
+def test_set_counters_with_and_without_expiry(store):
+    store.set_counter("blocked:k", 1234, NOW + 60)
+    assert store.counter("blocked:k", NOW) == 1234
+    assert store.counter("blocked:k", NOW + 60) is None
+    store.set_counter("blocked:k", 7, None)
+    assert store.counter("blocked:k", NOW + 10_000) == 7
+    # A counter set without expiry keeps none when it is incremented.
+    assert store.increment("blocked:k", 1, NOW + 1, NOW) == 8
+    assert store.counter("blocked:k", NOW + 10_000) == 8
+
+
+def test_purging_forgets_expired_counters(store):
+    store.increment("rate:old", 1, NOW + 1, NOW)
+    store.set_counter("credits:kept", 5, None)
+    store.purge_expired(NOW + 1)
+    # Gone, not merely hidden: even an earlier clock does not see it again.
+    assert store.counter("rate:old", NOW) is None
+    assert store.counter("credits:kept", NOW) == 5
+
+
+def test_debit_only_what_the_balance_covers(store):
+    assert store.debit("credits:k", 40, 100) == 60
+    assert store.debit("credits:k", 60, 100) == 0
+    assert store.debit("credits:k", 2, 100) is None
+    assert store.counter("credits:k", NOW) == 0
+    assert store.debit("credits:k", -60, 100) == 60  # a refund
+    # A balance too short on first use is still created at its start.
+    assert store.debit("credits:poor", 5, 3) is None
+    assert store.counter("credits:poor", NOW) == 3
+
+
+# Settings, journal, listing, reset ------------------------------------------------
+
+
+def test_settings_round_trip(store):
+    assert store.settings() == {}
+    store.save_settings({"pending_polls": 3, "moderation_words": ["gore"], "rate_limit": None})
+    assert store.settings() == {"pending_polls": 3, "moderation_words": ["gore"], "rate_limit": None}
+    store.save_settings({})
+    assert store.settings() == {}
+
+
+def record(number: int, operation: str = "upscaleImageFast", status: int = 200, key: str = "key_a") -> dict:
+    return {"n": number, "operation": operation, "status": status, "key": key, "fields": {"seed": "1"}}
+
+
+def test_the_journal_keeps_the_newest_records(store):
+    for number in range(5):
+        store.append_record(record(number), keep=3)
+    assert [each["n"] for each in store.records(RecordQuery())] == [2, 3, 4]
+    assert store.records(RecordQuery(limit=2)) == [record(3), record(4)]
+    assert store.clear_records() == 3
+    assert store.records(RecordQuery()) == []
+    assert store.clear_records() == 0
+
+
+def test_journal_filters(store):
+    store.append_record(record(0, status=429), keep=10)
+    store.append_record(record(1, operation="getUpscaleResult", key="key_b"), keep=10)
+    store.append_record(record(2, status=429, key="key_b"), keep=10)
+    store.append_record(record(3), keep=10)
+
+    def numbers(**query) -> list[int]:
+        return [each["n"] for each in store.records(RecordQuery(**query))]
+
+    assert numbers(status=429) == [0, 2]
+    assert numbers(status=429, limit=1) == [2]
+    assert numbers(key="key_b") == [1, 2]
+    assert numbers(operation="upscaleImageFast", key="key_a") == [0, 3]
+    assert numbers(operation="nothing") == []
+
+
+def test_jobs_are_listed_oldest_first(store):
+    store.add_job(dataclasses.replace(make_job("d" * 64), created_at=NOW + 1), b"x")
+    for job_id in ("f" * 64, "e" * 64):  # created in the same instant: listed in the order added
+        store.add_job(make_job(job_id), b"x")
+    store.add_job(make_job("0" * 64, expires_at=NOW + 1), b"x")
+    assert [job.id for job in store.list_jobs(NOW)] == ["f" * 64, "e" * 64, "0" * 64, "d" * 64]
+    assert [job.id for job in store.list_jobs(NOW + 1)] == ["f" * 64, "e" * 64, "d" * 64]
+
+
+def test_a_job_plan_is_replaced_only_while_the_job_lives(store):
+    store.add_job(make_job(expires_at=NOW + 10), b"x")
+    plan = JobPlan(pending_polls=0, ready_at=0.0, outcome="fail")
+    assert store.set_job_plan("a" * 64, plan, NOW).plan == plan
+    assert store.get_job("a" * 64, NOW).plan == plan
+    assert store.set_job_plan("a" * 64, JobPlan(), NOW + 10) is None
+    assert store.set_job_plan("nope", plan, NOW) is None
+
+
+def test_a_result_is_not_saved_for_an_unknown_job(store):
+    store.save_result("nope", RESULT)
+    assert store.job_result("nope") is None
+    assert store.get_job("nope", NOW) is None
+
+
+def test_reset_forgets_everything(store):
+    store.add_job(make_job(), b"x")
+    store.save_result("a" * 64, RESULT)
+    store.add_fault(Fault(status=429))
+    store.increment("rate:k", 1, NOW + 10, NOW)
+    store.set_counter("credits:k", 5, None)
+    store.save_settings({"pending_polls": 3})
+    store.append_record(record(0), keep=10)
+    store.reset()
+    assert store.get_job("a" * 64, NOW) is None
+    assert store.job_image("a" * 64) is None
+    assert store.job_result("a" * 64) is None
+    assert store.list_jobs(NOW) == []
+    assert store.list_faults() == []
+    assert store.counter("rate:k", NOW) is None
+    assert store.counter("credits:k", NOW) is None
+    assert store.settings() == {}
+    assert store.records(RecordQuery()) == []
+    # And it works as before afterwards.
+    store.add_job(make_job(), b"y")
+    assert store.poll_job("a" * 64, "key_1", NOW).polls == 1
+
+
+# Atomicity under parallel calls ---------------------------------------------------
+
+
+def in_parallel(call: Callable[[], object], calls: int = 400, threads: int = 8) -> list[object]:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda _: call(), range(calls)))
+
+
+def test_parallel_debits_take_exactly_the_balance(store):
+    results = in_parallel(lambda: store.debit("credits:k", 3, 1000))
+    taken = [value for value in results if value is not None]
+    # Every debit that went through saw a different balance: none was lost or doubled.
+    assert sorted(taken) == list(range(1, 1000, 3))
+    assert results.count(None) == 400 - 333
+    assert store.counter("credits:k", NOW) == 1
+
+
+def test_parallel_takes_fire_a_fault_exactly_its_times(store):
+    store.add_fault(Fault(operation="*", status=429, times=150))
+    results = in_parallel(lambda: store.take_fault("upscaleImageFast", FAST_STATUSES, "call"))
+    fired = [each for each in results if each is not None]
+    assert Counter(each.fired for each in fired) == Counter(range(150))
+    assert store.list_faults() == []
+
+
+def test_parallel_increments_are_exact(store):
+    results = in_parallel(lambda: store.increment("rate:k:1", 1, NOW + 10, NOW))
+    assert sorted(results) == list(range(1, 401))
+    assert store.counter("rate:k:1", NOW) == 400

@@ -7,11 +7,14 @@ from urllib.parse import urlparse
 from mockserver.errors import ConfigError
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.store.redis import RedisStore
 from mockserver.store.sqlite import SQLiteStore
 
 
 def open_store(url: str) -> Store:
-    """``memory://`` or ``sqlite:///absolute/path.sqlite3`` (``sqlite:///./relative`` works too)."""
+    """``memory://``, ``sqlite:///absolute/path.sqlite3`` (``sqlite:///./relative`` works too),
+    or ``redis://host:port/db`` (``rediss://`` for TLS; ``?prefix=name:`` sets the key prefix).
+    """
     parsed = urlparse(url)
     if parsed.scheme == "memory":
         return MemoryStore()
@@ -20,7 +23,11 @@ def open_store(url: str) -> Store:
         if not path or path == "/":
             raise ConfigError(f"store {url!r} names no file: use sqlite:///path/to/file.sqlite3")
         return SQLiteStore(path)
-    raise ConfigError(f"store {url!r}: unsupported scheme {parsed.scheme!r} (memory://, sqlite:///path)")
+    if parsed.scheme in ("redis", "rediss"):
+        return RedisStore(url)
+    raise ConfigError(
+        f"store {url!r}: unsupported scheme {parsed.scheme!r} (memory://, sqlite:///path, redis://host:port/db)"
+    )
 
 
-__all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
+__all__ = ["MemoryStore", "RedisStore", "SQLiteStore", "Store", "open_store"]
