@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check clean
+.PHONY: install run test lint check clean bench
 
 install: $(STAMP)
 
@@ -23,6 +23,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# Not part of `make test`: measures the scale issue's figures (~5-10 min on 2 cores) and
+# writes bench/RESULTS.md. Installs wrk (Debian) and Prism (npm, temporary folder) if it can.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check mockserver contract_tests tests fixtures examples
 	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples
@@ -30,3 +35,12 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# Robustness: 10,000 fuzzed raw HTTP requests, and a mixed load with polling (3 minutes).
+.PHONY: fuzz soak
+
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --requests 10000
+
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --duration 180

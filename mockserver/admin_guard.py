@@ -7,6 +7,7 @@ import ipaddress
 
 from flask import Request, g
 
+from mockserver.admission import read_body
 from mockserver.errors import BadRequest, Forbidden
 from mockserver.services import Services
 from mockserver.spec import RequestInvalid
@@ -21,6 +22,7 @@ def admit_admin(request: Request, services: Services) -> None:
             raise Forbidden(["authorization: the admin token is missing or wrong"])
     elif not _is_loopback(request.remote_addr):
         raise Forbidden(["client: the admin API answers only on loopback unless --admin-token is set"])
+    read_body(request, services.config.max_body_bytes)
     try:
         valid = services.admin_spec.validate_request(request)
     except RequestInvalid as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, g
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
 from mockserver import staging
@@ -53,7 +53,7 @@ def admit(request: Request, services: Services) -> ApiCall:
     g.operation_id = services.spec.operation_for(request)
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
     g.key_fingerprint = key
-    _read_body(request, limit)
+    read_body(request, limit)
     settings = services.settings()
     g.settings = settings
     try:
@@ -86,7 +86,9 @@ def _stage_fault(request: Request, services: Services, operation_id: str, settin
     """Take the staged fault for this call (if any) and apply its delay and outcome."""
     statuses = services.spec.statuses[operation_id]
     preferred = staging.preferred_error(request.headers.get("Prefer"), operation_id, statuses)
-    fault = services.store.take_fault(operation_id, statuses, "call")
+    # Reading the (usually empty) queue first spares every call a write transaction;
+    # a fault queued between the two reads simply arrived after this call.
+    fault = services.store.take_fault(operation_id, statuses, "call") if services.store.list_faults() else None
     g.fault = fault
     delay = staging.delay_seconds(settings, fault, request.method + request.path, request.get_data())
     if delay:
@@ -107,12 +109,20 @@ def current_call() -> ApiCall:
     return call
 
 
-def _read_body(request: Request, limit: int) -> None:
+#: The answer to a body whose framing the server cannot undo.
+UNREADABLE_BODY = "body: could not be read (malformed chunked transfer-encoding, or the body was cut short)"
+
+
+def read_body(request: Request, limit: int) -> None:
     """Read (and cache) the body now, so a chunked upload that announced no length
     but runs past the limit is a 413 here rather than a silently cut body later.
 
     Werkzeug stops a length-less stream at the limit without complaint; one more
-    read past it is what raises.
+    read past it is what raises. A chunked body the server's reader cannot undo
+    (a bad chunk size, a missing chunk terminator, a body cut mid-chunk) raises
+    the server's own exception type (gunicorn's ``ParseException`` family or
+    ``NoMoreData``, Werkzeug's ``OSError``) from inside ``get_data``: nothing
+    else runs here, so any such error is the client's framing, answered 400.
     """
     try:
         data = request.get_data()
@@ -120,6 +130,12 @@ def _read_body(request: Request, limit: int) -> None:
             request.stream.read(1)
     except RequestEntityTooLarge as exc:
         raise PayloadTooLarge(headers={"Connection": "close"}) from exc
+    except ClientDisconnected as exc:  # fewer bytes than announced, then the end
+        raise BadRequest([UNREADABLE_BODY], headers={"Connection": "close"}) from exc
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise BadRequest([UNREADABLE_BODY], headers={"Connection": "close"}) from exc
 
 
 def _drain(request: Request) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.config import Config
@@ -23,6 +24,7 @@ from mockserver.imaging import (
     decode,
     render,
 )
+from mockserver.render_cache import ByteBoundedLRU, request_digest, upload_digest
 
 MAX_SEED = 4_294_967_294
 
@@ -53,7 +55,13 @@ def order_for(
 
 
 class Upscaler:
-    """Decodes uploads by their operation's rules and renders orders with server settings."""
+    """Decodes uploads by their operation's rules and renders orders with server settings.
+
+    Renders and decoded uploads go through one per-process :class:`ByteBoundedLRU`:
+    a repeated request costs a hash instead of a decode and a render, and a job's
+    upload decoded when it was accepted is not decoded again when the job is
+    rendered. ``Config.render_cache_bytes=0`` turns it off.
+    """
 
     def __init__(self, config: Config) -> None:
         self.settings = RenderSettings(
@@ -64,13 +72,65 @@ class Upscaler:
                 webp_quality=config.webp_quality,
             ),
         )
+        self.cache: ByteBoundedLRU[RenderedImage | AcceptedImage] = ByteBoundedLRU(config.render_cache_bytes)
 
     def accept(self, operation_id: str, image: bytes) -> SourceImage:
         """Decode ``image`` under the operation's rules, or raise ``BadRequest``."""
-        return decode(image, RULES_BY_OPERATION[operation_id])
+        return self._accept(operation_id, image, upload_digest(image) if self.cache.max_bytes else b"")
 
     def render(self, operation_id: str, image: bytes, order: RenderOrder) -> RenderedImage:
-        return self.render_source(self.accept(operation_id, image), order)
+        """Decode and render; a cached result skips both (its upload was accepted when it was made)."""
+        digest = upload_digest(image) if self.cache.max_bytes else b""
+        cached = self._cached_render(operation_id, digest, order)
+        if cached is not None:
+            return cached
+        return self._render_and_keep(self._accept(operation_id, image, digest), order)
 
     def render_source(self, source: SourceImage, order: RenderOrder) -> RenderedImage:
-        return render(source, order, self.settings)
+        """Render an image :meth:`accept` returned (cached), or any other source (not cached)."""
+        if isinstance(source, AcceptedImage):
+            cached = self._cached_render(source.operation_id, source.digest, order)
+            if cached is not None:
+                return cached
+        return self._render_and_keep(source, order)
+
+    def _accept(self, operation_id: str, image: bytes, digest: bytes) -> AcceptedImage:
+        key = ("source", operation_id, digest)
+        cached = self.cache.get(key) if digest else None
+        if isinstance(cached, AcceptedImage):
+            return cached
+        source = decode(image, RULES_BY_OPERATION[operation_id])
+        accepted = AcceptedImage(source.image, source.format, source.width, source.height, operation_id, digest)
+        if digest:
+            self.cache.put(key, accepted, accepted.pixel_bytes)
+        return accepted
+
+    def _cached_render(self, operation_id: str, digest: bytes, order: RenderOrder) -> RenderedImage | None:
+        if not digest:
+            return None
+        cached = self.cache.get(("render", request_digest(operation_id, digest, order, self.settings)))
+        return cached if isinstance(cached, RenderedImage) else None
+
+    def _render_and_keep(self, source: SourceImage, order: RenderOrder) -> RenderedImage:
+        result = render(source, order, self.settings)
+        if isinstance(source, AcceptedImage) and source.digest:
+            key = ("render", request_digest(source.operation_id, source.digest, order, self.settings))
+            self.cache.put(key, result, len(result.data))
+        return result
+
+
+@dataclass(frozen=True)
+class AcceptedImage(SourceImage):
+    """A decoded upload that remembers its operation and digest, so renders of it can be cached.
+
+    Kept in the cache and handed to several threads at once: its pixels are only
+    ever read (every render converts or copies them first).
+    """
+
+    operation_id: str = ""
+    #: sha256 of the upload; empty when the cache is off.
+    digest: bytes = b""
+
+    @property
+    def pixel_bytes(self) -> int:
+        return self.width * self.height * len(self.image.getbands())

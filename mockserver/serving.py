@@ -6,8 +6,25 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import InvalidHeader, UnsupportedTransferCoding
+from gunicorn.workers.gthread import ThreadWorker
 
 from mockserver.config import Config
+
+
+class MockWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, answering 400 rather than 501 to an unknown transfer coding.
+
+    gunicorn's parser answers ``Transfer-Encoding: foo`` with 501 before the app
+    sees it; RFC 9112 section 6.3 asks for 400 when chunked is not the final
+    coding, and the mock answers no 5xx it was not asked for: a body the
+    server cannot undo is the client's bad request.
+    """
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, UnsupportedTransferCoding):
+            exc = InvalidHeader("TRANSFER-ENCODING", req=req)
+        super().handle_error(req, client, addr, exc)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -28,7 +45,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "bind": f"{config.host}:{config.port}",
             "workers": config.workers,
             "threads": config.threads,
-            "worker_class": "gthread",
+            "worker_class": MockWorker,
             "preload_app": True,
             # A 16-megapixel render plus PNG encoding takes seconds, not minutes.
             "timeout": 120,

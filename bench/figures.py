@@ -1,0 +1,284 @@
+"""Every figure of the scale issue, each measured by one function that returns :class:`Figure` rows.
+
+Timings are medians over several requests, taken side by side (server and bare
+Pillow interleaved) so that other work on the machine skews both alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image
+
+from bench import api, load, prism, server
+from bench.images import photo_png, variant
+
+#: A small input for polls, cold starts and validation errors.
+SMALL = 64
+#: Conservative jobs for the poll figures render to 128² (a small image).
+POLL_TARGET_PIXELS = 128 * 128
+#: Load before each measured throughput run, thrown away: Prism's JIT and our caches warm up.
+WARMUP_SECONDS = 2.0
+#: A validation error (fast with ``output_format=gif``) sent as one identical request over
+#: and over (the mock answers repeats from its verdict memo), and with new upload bytes
+#: every time (openapi-core validates each one).
+INVALID_RUNS = {"validation error (400), same body": False, "validation error (400), new body each time": True}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the results table."""
+
+    section: str
+    name: str
+    value: str
+    goal: str = ""
+    met: bool | None = None
+    detail: str = ""
+
+
+def timed_post(mock: server.Server, path: str, form: api.Multipart, wanted: int = 200) -> tuple[float, bytes]:
+    """Seconds one POST took, and its body; raises unless it answered ``wanted``."""
+    started = time.perf_counter()
+    status, body = api.post(mock, path, form)
+    elapsed = time.perf_counter() - started
+    expect(status, wanted, f"POST {path}", body)
+    return elapsed, body
+
+
+def bare_pillow(png: bytes, compress_level: int = 1) -> bytes:
+    """What the fast endpoint does, without the server: decode, 4x LANCZOS, PNG at the server's level."""
+    with Image.open(io.BytesIO(png)) as image:
+        pixels = image.convert("RGB")
+    output = io.BytesIO()
+    pixels.resize((pixels.width * 4, pixels.height * 4), Image.Resampling.LANCZOS).save(
+        output, "PNG", compress_level=compress_level
+    )
+    return output.getvalue()
+
+
+def expect(status: int, wanted: int, what: str, body: bytes = b"") -> None:
+    if status != wanted:
+        raise RuntimeError(f"{what}: expected {wanted}, got {status}: {body[:300]!r}")
+
+
+def overhead(size: int, count: int) -> list[Figure]:
+    """A fast request through gunicorn (1 worker) against bare Pillow, the cache defeated by new bytes."""
+    base = photo_png(size)
+    server_times, bare_times, same = [], [], True
+    with server.running("--workers", "1") as mock:
+        timed_post(mock, api.FAST, api.multipart(variant(base, -1)))
+        bare_pillow(base)
+        for number in range(count):
+            upload = variant(base, number)
+            elapsed, body = timed_post(mock, api.FAST, api.multipart(upload, output_format="png"))
+            server_times.append(elapsed)
+            started = time.perf_counter()
+            reference = bare_pillow(upload)
+            bare_times.append(time.perf_counter() - started)
+            same = same and hashlib.sha256(body).digest() == hashlib.sha256(reference).digest()
+    ours, bare = statistics.median(server_times), statistics.median(bare_times)
+    ratio = ours / bare
+    return [
+        Figure(
+            "overhead",
+            f"fast {size}² PNG → {size * 4}² PNG: HTTP / bare Pillow",
+            f"{ratio:.3f}x",
+            "≤ 1.10x",
+            ratio <= 1.10,
+            f"median of {count}: server {ours * 1000:.1f} ms, bare Pillow {bare * 1000:.1f} ms; "
+            f"byte-identical output: {'yes' if same else 'no'}",
+        )
+    ]
+
+
+def cache_hit(size: int, count: int, repeats: int = 3) -> list[Figure]:
+    """The first request for an image against the same request repeated (a render-cache hit)."""
+    base = photo_png(size)
+    firsts: list[float] = []
+    hits: list[float] = []
+    with server.running("--workers", "1") as mock:
+        timed_post(mock, api.FAST, api.multipart(variant(base, -1)))
+        for number in range(count):
+            form = api.multipart(variant(base, 10_000 + number), output_format="png")
+            firsts.append(timed_post(mock, api.FAST, form)[0])
+            hits.extend(timed_post(mock, api.FAST, form)[0] for _ in range(repeats))
+    first, hit = statistics.median(firsts), statistics.median(hits)
+    speedup = first / hit
+    return [
+        Figure(
+            "cache",
+            f"repeated identical fast {size}² request vs the first",
+            f"{speedup:.1f}x faster",
+            "≥ 20x",
+            speedup >= 20,
+            f"first {first * 1000:.1f} ms (median of {count}), repeat {hit * 1000:.2f} ms (median of {len(hits)})",
+        )
+    ]
+
+
+def polls(workers: int, seconds: float, tool: str) -> tuple[list[Figure], dict[str, float]]:
+    """Poll throughput for a pending (202) and a ready (200, 128² PNG) job, and a 400, on ``workers``."""
+    rates: dict[str, float] = {}
+    rows = []
+    with server.running("--workers", str(workers), "--target-pixels", str(POLL_TARGET_PIXELS)) as mock:
+        small = photo_png(SMALL)
+        jobs = {"pending (202)": api.pending_job(mock, small), "ready (200)": api.ready_job(mock, small)}
+        for label, job_id in jobs.items():
+            result = throughput(load.Target(mock.port, api.poll_path(job_id), headers=server.AUTH), seconds, tool)
+            rates[f"poll {label}"] = result.requests_per_second
+            rows.append(_throughput_row(f"poll of a {label} job, {workers} worker(s)", result))
+        invalid = api.multipart(small, output_format="gif")
+        expect(api.post(mock, api.FAST, invalid)[0], 400, "validation-error request")
+        for label, vary in INVALID_RUNS.items():
+            result = throughput(_post_target(mock.port, invalid, vary=vary), seconds, tool)
+            rates[label] = result.requests_per_second
+            rows.append(_throughput_row(f"{label}, {workers} worker(s)", result))
+    return rows, rates
+
+
+def throughput(target: load.Target, seconds: float, tool: str) -> load.LoadResult:
+    """A warm-up run, then the measured one."""
+    load.run(target, WARMUP_SECONDS, tool)
+    return load.run(target, seconds, tool)
+
+
+def _post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.Target:
+    headers = {**server.AUTH, "Content-Type": form.content_type}
+    return load.Target(
+        port, api.FAST, method="POST", headers=headers, body=form.body, vary_at=form.image_end if vary else None
+    )
+
+
+def _throughput_row(name: str, result: load.LoadResult) -> Figure:
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(result.statuses.items()))
+    return Figure(
+        "throughput",
+        name,
+        f"{result.requests_per_second:,.0f} req/s",
+        detail=f"{result.requests:,} requests ({statuses}; socket errors {result.errors}) with {result.tool}",
+    )
+
+
+def against_prism(seconds: float, tool: str, ours: dict[int, dict[str, float]]) -> list[Figure]:
+    """Prism mocking the same spec: a poll and a validation error, as ratios ours/Prism."""
+    rows = []
+    try:
+        with prism.running() as mocked:
+            small = photo_png(SMALL)
+            poll = load.Target(mocked.port, api.poll_path("0" * 64), headers=server.AUTH)
+            invalid = api.multipart(small, output_format="gif")
+            checks = {"poll": poll}
+            for label, vary in INVALID_RUNS.items():
+                checks[label] = _post_target(mocked.port, invalid, vary=vary)
+            prism_rates = {}
+            for label, target in checks.items():
+                result = throughput(target, seconds, tool)
+                if not prism.alive(mocked):
+                    raise prism.PrismUnavailable(f"prism stopped answering during the {label} run")
+                prism_rates[label] = result.requests_per_second
+                rows.append(_throughput_row(f"Prism {mocked.version}: {label}", result))
+    except prism.PrismUnavailable as exc:
+        return [Figure("prism", "Prism comparison", "not measured", "≥ 2x", None, f"Prism unavailable: {exc}")]
+    pairs = (("poll", "poll pending (202)"), ("poll", "poll ready (200)"), *((label, label) for label in INVALID_RUNS))
+    for workers, rates in sorted(ours.items()):
+        for label, ours_key in pairs:
+            if ours_key not in rates:
+                continue
+            ratio = rates[ours_key] / prism_rates[label]
+            rows.append(
+                Figure(
+                    "prism",
+                    f"ours / Prism: {ours_key}, {workers} worker(s)",
+                    f"{ratio:.2f}x",
+                    "≥ 2x",
+                    ratio >= 2,
+                    f"ours {rates[ours_key]:,.0f} req/s, Prism {prism_rates[label]:,.0f} req/s ({label})",
+                )
+            )
+    return rows
+
+
+def cold_start(repeats: int) -> list[Figure]:
+    """Process start to the first 200, on /_mock/health and on a fast request (each on a new server)."""
+    form = api.multipart(photo_png(SMALL), output_format="png")
+    to_health, to_fast = [], []
+    for _ in range(repeats):
+        with server.running(wait=False) as mock:
+            to_health.append(server.wait_until(mock, _answers(mock, "GET", "/_mock/health")))
+        with server.running(wait=False) as mock:
+            to_fast.append(server.wait_until(mock, _answers(mock, "POST", api.FAST, form)))
+    return [
+        Figure(
+            "cold start",
+            "process start → first 200 on /_mock/health",
+            f"{statistics.median(to_health):.2f} s",
+            detail=f"median of {repeats}: " + ", ".join(f"{t:.2f}" for t in to_health),
+        ),
+        Figure(
+            "cold start",
+            f"process start → first 200 on a fast {SMALL}² request",
+            f"{statistics.median(to_fast):.2f} s",
+            detail=f"median of {repeats}: " + ", ".join(f"{t:.2f}" for t in to_fast),
+        ),
+    ]
+
+
+def _answers(mock: server.Server, method: str, path: str, form: api.Multipart | None = None) -> Callable[[], bool]:
+    """A readiness check: does this request answer 200 yet?"""
+
+    def check() -> bool:
+        if form is None:
+            return server.request(mock, method, path)[0] == 200
+        return api.post(mock, path, form)[0] == 200
+
+    return check
+
+
+def peak_memory(concurrency: int, size: int, *, cache_bytes: int | None = None) -> list[Figure]:
+    """RSS of the server processes while ``concurrency`` max-size fast requests run at once."""
+    env = {} if cache_bytes is None else {"STABILITY_MOCK_RENDER_CACHE_BYTES": str(cache_bytes)}
+    base = photo_png(size)
+    forms = [api.multipart(variant(base, 20_000 + number), output_format="png") for number in range(concurrency)]
+    with server.running("--workers", "1", env=env) as mock:
+        idle = mock.rss_bytes()
+        peak, statuses, done = idle, [], threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, mock.rss_bytes())
+                time.sleep(0.02)
+
+        def send(form: api.Multipart) -> None:
+            statuses.append(api.post(mock, api.FAST, form)[0])
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        senders = [threading.Thread(target=send, args=(form,)) for form in forms]
+        started = time.perf_counter()
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        high_water = {pid: server.peak_rss_of(pid) for pid in mock.pids()}
+    cache = "default render cache (256 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
+    return [
+        Figure(
+            "memory",
+            f"peak RSS, {concurrency} concurrent fast {size}² → {size * 4}² PNG, 1 worker, {cache}",
+            f"{peak / 2**20:,.0f} MiB",
+            detail=f"idle {idle / 2**20:,.0f} MiB; per-process high-water "
+            + ", ".join(f"{value / 2**20:,.0f}" for value in high_water.values())
+            + f" MiB; statuses {sorted(statuses)}; burst took {elapsed:.1f} s",
+        )
+    ]

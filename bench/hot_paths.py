@@ -1,0 +1,184 @@
+"""Per-request cost inside one process, without HTTP: what the profiler looks at.
+
+The app is built as ``stability-mock serve`` builds it (SQLite store in a fresh
+folder) and called through WSGI directly, so gunicorn and the network are out of
+the picture. Cost is CPU time of the calling thread per request, which other
+work on the machine does not inflate. Polls are measured twice in the same run:
+with the spec's body-less shortcut, and without it (openapi-core validating every
+poll, as before the shortcut existed).
+
+``python -m bench.hot_paths --profile`` prints pyinstrument's call tree for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.test import EnvironBuilder
+
+from bench.api import CONSERVATIVE, FAST, multipart
+from bench.images import photo_png, variant
+from bench.server import AUTH
+from mockserver import Config, create_app
+from mockserver.services import EXTENSION_KEY, Services
+from mockserver.spec import BodylessShortcut, VerdictMemo
+
+Environ = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HotPath:
+    """One request kind and what it costs per request."""
+
+    name: str
+    cpu_ms: float
+    wall_ms: float
+    count: int
+
+
+def build_app(folder: Path, *, shortcut: bool = True) -> Flask:
+    app = create_app(Config(store=f"sqlite:///{folder}/bench.sqlite3", target_pixels=128 * 128))
+    if not shortcut:
+        # As before the poll fast paths: openapi-core validates every request.
+        services: Services = app.extensions[EXTENSION_KEY]
+        services.spec.shortcut = BodylessShortcut({})
+        services.spec.verdicts = VerdictMemo(0)
+    return app
+
+
+def environ(method: str, path: str, body: bytes = b"", content_type: str | None = None) -> Environ:
+    built = EnvironBuilder(method=method, path=path, headers=list(AUTH.items()), data=body, content_type=content_type)
+    result: Environ = built.get_environ()
+    result["bench.body"] = body
+    return result
+
+
+def call(app: Flask, prepared: Environ) -> tuple[str, bytes]:
+    """One request through the whole WSGI app: (status line, body)."""
+    request = dict(prepared)
+    request["wsgi.input"] = io.BytesIO(prepared["bench.body"])
+    statuses: list[str] = []
+    answer = app.wsgi_app(request, lambda status, headers, exc_info=None: statuses.append(status))  # type: ignore[arg-type]
+    try:
+        body = b"".join(answer)
+    finally:
+        close = getattr(answer, "close", None)
+        if close is not None:
+            close()
+    return statuses[0], body
+
+
+def upload_environ(path: str, image: bytes, **fields: str) -> Environ:
+    form = multipart(image, **fields)
+    return environ("POST", path, form.body, form.content_type)
+
+
+def jobs(app: Flask) -> dict[str, Environ]:
+    """Environs polling a ready job (200) and a job planned never to finish (202)."""
+    small = photo_png(64)
+    status, body = call(app, upload_environ(CONSERVATIVE, small, prompt="a sunny landscape"))
+    ready = json.loads(body)["id"]
+    for _ in range(3):
+        status, _ = call(app, environ("GET", f"/v2beta/results/{ready}"))
+    assert status.startswith("200"), status
+    client = app.test_client()
+    client.post("/_mock/faults", json={"operation": "*", "job": {"pending_polls": None}})
+    status, body = call(app, upload_environ(CONSERVATIVE, small, prompt="a sunny landscape"))
+    pending = json.loads(body)["id"]
+    return {
+        "poll, ready job (200)": environ("GET", f"/v2beta/results/{ready}"),
+        "poll, pending job (202)": environ("GET", f"/v2beta/results/{pending}"),
+    }
+
+
+def cost(app: Flask, requests: Iterator[Environ], count: int, expected: str) -> tuple[float, float]:
+    """Mean CPU milliseconds and mean wall milliseconds per request over ``count`` requests."""
+    cpu_started, wall_started = time.thread_time(), time.perf_counter()
+    for _ in range(count):
+        status, _ = call(app, next(requests))
+        if not status.startswith(expected):
+            raise RuntimeError(f"expected {expected}, got {status}")
+    cpu, wall = time.thread_time() - cpu_started, time.perf_counter() - wall_started
+    return cpu / count * 1000, wall / count * 1000
+
+
+def repeat(prepared: Environ) -> Iterator[Environ]:
+    while True:
+        yield prepared
+
+
+def distinct_fast(size: int) -> Iterator[Environ]:
+    """Fast requests for the same pixels in new bytes each time: every one misses the render cache."""
+    base, number = photo_png(size), 0
+    while True:
+        number += 1
+        yield upload_environ(FAST, variant(base, number), output_format="png")
+
+
+def cases(polls: int, fasts: int) -> Iterator[tuple[str, Flask, Iterator[Environ], int, str]]:
+    """(name, app, requests, count, expected status) for every hot path."""
+    with tempfile.TemporaryDirectory(prefix="stability-bench-hot-") as temporary:
+        yield from _cases(Path(temporary), polls, fasts)
+
+
+def _cases(folder: Path, polls: int, fasts: int) -> Iterator[tuple[str, Flask, Iterator[Environ], int, str]]:
+    for shortcut in (False, True):
+        app = build_app(folder / ("shortcut" if shortcut else "openapi-core"), shortcut=shortcut)
+        how = "now (spec shortcut)" if shortcut else "before (openapi-core on every poll)"
+        for name, prepared in jobs(app).items():
+            for _ in range(20):
+                call(app, prepared)
+            yield f"{name}, {how}", app, repeat(prepared), polls, name.split("(")[1][:3]
+    app = build_app(folder / "fast")
+    call(app, next(distinct_fast(256)))
+    yield "fast 256² PNG, render-cache miss", app, distinct_fast(256), fasts, "200"
+    yield "fast 256² PNG, render-cache hit", app, repeat(next(distinct_fast(256))), fasts, "200"
+
+
+def measure(polls: int = 2000, fasts: int = 15) -> list[HotPath]:
+    found = []
+    for name, app, requests, count, expected in cases(polls, fasts):
+        if "hit" in name:
+            call(app, next(requests))
+        cpu_ms, wall_ms = cost(app, requests, count, expected)
+        found.append(HotPath(name, cpu_ms, wall_ms, count))
+    return found
+
+
+def profile(polls: int = 2000, fasts: int = 15) -> Iterator[tuple[str, str]]:
+    """pyinstrument's call tree per hot path (``pip install pyinstrument``, in the dev extra)."""
+    from pyinstrument import Profiler
+
+    for name, app, requests, count, expected in cases(polls, fasts):
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+        cost(app, requests, count, expected)
+        profiler.stop()
+        yield name, profiler.output_text(unicode=False, color=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.hot_paths", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", action="store_true", help="print pyinstrument's call tree for each path")
+    parser.add_argument("--polls", type=int, default=2000)
+    parser.add_argument("--fasts", type=int, default=15)
+    options = parser.parse_args(argv)
+    if options.profile:
+        for name, text in profile(options.polls, options.fasts):
+            print(f"===== {name}\n{text}")
+        return
+    for row in measure(options.polls, options.fasts):
+        print(f"{row.name:60} {row.cpu_ms:8.3f} ms CPU {row.wall_ms:8.3f} ms wall  (n={row.count})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The mock as users run it (``stability-mock serve`` on gunicorn), started and stopped by the bench.
+
+Each server gets a free loopback port, its own data folder and a log file; it runs
+in its own process group so stopping it stops its workers too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "sk-bench"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``stability-mock serve``: where it answers and which processes it is."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    started: float
+    log: Path
+    data_dir: Path
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def pids(self) -> list[int]:
+        """The gunicorn master and its workers."""
+        return [self.process.pid, *children(self.process.pid)]
+
+    def rss_bytes(self) -> int:
+        return sum(rss_of(pid) for pid in self.pids())
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            # The command name may hold spaces and parentheses; the fields after the last ")" do not.
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def rss_of(pid: int) -> int:
+    """Resident set size in bytes (0 for a process that is gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def peak_rss_of(pid: int) -> int:
+    """The kernel's high-water mark of the resident set (``VmHWM``), in bytes."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+@contextlib.contextmanager
+def running(*options: str, env: dict[str, str] | None = None, wait: bool = True) -> Iterator[Server]:
+    """Start the mock with ``options``; with ``wait``, return once /_mock/health answers 200."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="stability-bench-") as folder:
+        data_dir = Path(folder)
+        log = data_dir / "server.log"
+        command = [
+            sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+            "--data-dir", str(data_dir), "--log-level", "warning", *options,
+        ]  # fmt: skip
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+        with log.open("wb") as output:
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+            )
+        server = Server(port=port, process=process, started=started, log=log, data_dir=data_dir)
+        try:
+            if wait:
+                wait_until(server, lambda: get(server, "/_mock/health")[0] == 200)
+            yield server
+        finally:
+            stop(server)
+
+
+def stop(server: Server) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+
+
+def wait_until(server: Server, ready: Callable[[], bool], seconds: float = 60.0) -> float:
+    """Call ``ready()`` until it is true; the seconds since the server process started."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if ready():
+                return time.perf_counter() - server.started
+        time.sleep(0.005)
+    raise RuntimeError(f"server did not answer within {seconds} s:\n{server.log.read_text()[-3000:]}")
+
+
+def request(
+    server: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request on a fresh connection: (status, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+    try:
+        connection.request(method, path, body=body, headers={**AUTH, **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def get(server: Server, path: str) -> tuple[int, bytes]:
+    return request(server, "GET", path)

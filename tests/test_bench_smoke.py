@@ -1,0 +1,61 @@
+"""``make bench`` is not part of ``make test``; this runs its smallest pieces so it does not rot.
+
+Tiny counts and no timing assertions: only that each piece runs and reports.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from bench import figures, hot_paths, load, machine, report
+from bench.images import photo_png, variant
+
+
+def test_variants_change_the_bytes_but_not_the_pixels() -> None:
+    base = photo_png(32)
+    copy = variant(base, 7)
+    assert copy != base
+    assert Image.open(io.BytesIO(copy)).tobytes() == Image.open(io.BytesIO(base)).tobytes()
+    assert figures.bare_pillow(copy) == figures.bare_pillow(base)
+
+
+def test_hot_paths_measure_every_path_in_process() -> None:
+    rows = hot_paths.measure(polls=3, fasts=1)
+    assert [row.name for row in rows][-2:] == ["fast 256² PNG, render-cache miss", "fast 256² PNG, render-cache hit"]
+    assert len(rows) == 6
+    assert all(row.cpu_ms >= 0 and row.count > 0 for row in rows)
+
+
+@pytest.mark.slow
+def test_the_cache_figure_and_a_python_load_run_against_a_real_server() -> None:
+    [figure] = figures.cache_hit(64, count=1, repeats=1)
+    assert figure.section == "cache" and figure.value.endswith("faster")
+    with figures.server.running("--workers", "1") as mock:
+        target = load.Target(mock.port, "/_mock/health")
+        result = load.run(target, seconds=0.5, tool="python")
+    assert result.requests > 0 and result.tool.startswith("python")
+
+
+def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        figures.Figure("overhead", "fast 256²", "1.01x", "≤ 1.10x", True, "detail"),
+        figures.Figure("prism", "Prism comparison", "not measured", "≥ 2x", None, "Prism unavailable: no npm"),
+    ]
+    run = report.Run(
+        machine=machine.machine(),
+        versions=machine.versions(),
+        load_generator="wrk",
+        figures=rows,
+        hot_paths=[hot_paths.HotPath("poll", 0.1, 0.2, 3)],
+        seconds=1.0,
+        load_at_end=machine.load_average(),
+    )
+    report.write(run, tmp_path / "RESULTS.md")
+    text = (tmp_path / "RESULTS.md").read_text()
+    for needle in ("CPU", "cores", "memory", "Python", "flask", "pillow", "openapi-core", "gunicorn", "Prism"):
+        assert needle in text
+    assert "Prism unavailable: no npm" in text and "## Profiling" in text
+    assert "NOT met" not in report.table(rows)

@@ -1,0 +1,262 @@
+"""The poll shortcut gives openapi-core's verdict: compared on many generated requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+from flask import Flask, Request, request
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from openapi_core import Config as OpenAPIConfig
+from openapi_core import OpenAPI
+from openapi_core.unmarshalling.request.unmarshallers import V31RequestUnmarshaller
+from openapi_core.unmarshalling.schemas import oas31_format_unmarshallers, oas31_types_unmarshaller
+from openapi_core.unmarshalling.schemas.factories import SchemaUnmarshallersFactory
+from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
+from openapi_schema_validator import OAS30ReadValidator
+
+from contract_tests import strategies
+from mockserver import Config, create_app
+from mockserver import spec as spec_module
+from mockserver.field_errors import describe_openapi_error
+from mockserver.services import EXTENSION_KEY, Services
+from mockserver.spec import RequestInvalid, Spec, ValidRequest
+from tests.conftest import AUTH, FAST
+from tests.images import png
+
+CLIENT_HEADERS = ("stability-client-id", "stability-client-user-id", "stability-client-version")
+#: Printable latin-1 without the characters a header value cannot carry.
+HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), min_size=0, max_size=300
+)
+AUTHORIZATION = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "Bearer", "Bearer ", "Bearer sk-x", "bearer sk-x", "sk-bare", "Basic abc", "Bearer  a"]),
+    HEADER_TEXT,
+)
+
+
+@pytest.fixture(scope="module")
+def spec_app() -> Flask:
+    return create_app(Config(store="memory://"))
+
+
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions[EXTENSION_KEY]
+    return found
+
+
+def verdict(validate: Any, req: Request) -> tuple[str, ValidRequest | list[str]]:
+    try:
+        return "valid", validate(req)
+    except RequestInvalid as exc:
+        return "invalid", exc.errors
+
+
+@st.composite
+def poll_requests(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
+    """A GET (mostly) of a shortcut operation, with odd ids, headers, queries and hosts."""
+    template = draw(st.sampled_from(sorted(spec.shortcut.checks)))
+    path = template
+    for name in spec.shortcut.checks[template].path:
+        value = draw(st.text(min_size=1, max_size=80).filter(lambda text: text not in (".", "..")))
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    headers: dict[str, str] = {}
+    authorization = draw(AUTHORIZATION)
+    if authorization is not None:
+        headers[draw(st.sampled_from(["Authorization", "authorization", "AUTHORIZATION"]))] = authorization
+    for name in CLIENT_HEADERS:
+        value = draw(st.one_of(st.none(), HEADER_TEXT, st.sampled_from(["a" * 256, "a" * 257, "é" * 257, "x,y"])))
+        if value is not None:
+            headers[draw(st.sampled_from([name, name.upper(), name.title()]))] = value
+    if draw(st.booleans()):
+        headers[draw(st.sampled_from(["Accept", "Content-Type", "X-Other", "Cookie"]))] = draw(HEADER_TEXT)
+    query = draw(st.lists(st.tuples(st.text(max_size=10), st.text(max_size=10)), max_size=3))
+    return {
+        "path": path,
+        "method": draw(st.sampled_from(["GET"] * 8 + ["HEAD", "POST"])),
+        "headers": headers,
+        "query_string": urlencode(query),
+        "base_url": draw(
+            st.sampled_from(
+                ["http://localhost/", "http://127.0.0.1:8080/", "https://api.stability.ai/", "http://h/prefix/"]
+            )
+        ),
+        "data": draw(st.sampled_from([None, b"", b"stray body"])),
+    }
+
+
+def compare(app: Flask, spec: Spec, made: dict[str, Any]) -> Iterator[bool]:
+    with app.test_request_context(**made):
+        if request.url_rule is None:
+            return
+        yield spec.shortcut.valid(request, spec._template(request)) is not None
+        assert verdict(spec.validate_request, request) == verdict(spec.validate_with_openapi_core, request), made
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_public_spec_polls_get_openapi_cores_verdict(spec_app: Flask, data: st.DataObject) -> None:
+    spec = services_of(spec_app).spec
+    list(compare(spec_app, spec, data.draw(poll_requests(spec))))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_admin_spec_gets_get_openapi_cores_verdict(spec_app: Flask, data: st.DataObject) -> None:
+    spec = services_of(spec_app).admin_spec
+    list(compare(spec_app, spec, data.draw(poll_requests(spec))))
+
+
+@pytest.mark.parametrize(
+    ("headers", "shortcut"),
+    [
+        ({"Authorization": "Bearer sk-x"}, True),
+        ({"Authorization": "sk-bare", "stability-client-id": "a" * 256}, True),
+        ({}, False),
+        ({"Authorization": "Bearer sk-x", "stability-client-version": "v" * 257}, False),
+    ],
+)
+def test_plain_polls_take_the_shortcut_and_doubtful_ones_do_not(
+    spec_app: Flask, headers: dict[str, str], shortcut: bool
+) -> None:
+    spec = services_of(spec_app).spec
+    assert list(compare(spec_app, spec, {"path": "/v2beta/results/abc", "headers": headers})) == [shortcut]
+
+
+def test_operations_of_other_shapes_are_never_shortcut(spec_app: Flask) -> None:
+    public = services_of(spec_app).spec.shortcut.checks
+    assert sorted(check.operation_id for check in public.values()) == ["getUpscaleCreativeResult", "getUpscaleResult"]
+    # Query parameters (the journal listing) and bodies are left to openapi-core.
+    assert "/_mock/requests" not in services_of(spec_app).admin_spec.shortcut.checks
+
+
+# The verdict memo: a request repeated byte for byte gets openapi-core's verdict from memory.
+
+
+def fixed_upload(image: bytes, **fields: str) -> tuple[bytes, str]:
+    """A multipart body built once, so that sending it twice sends the same bytes."""
+    boundary = "fixed-boundary-0123456789"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="in.png"\r\n'
+        "Content-Type: image/png\r\n\r\n".encode()
+        + image
+        + b"\r\n"
+    ]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
+    return b"".join([*parts, f"--{boundary}--\r\n".encode()]), f"multipart/form-data; boundary={boundary}"
+
+
+def journal_of(client: Any) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = client.get("/_mock/requests").get_json()["requests"]
+    return records
+
+
+VOLATILE = ("time", "timestamp", "request_id", "duration_ms", "delivered")
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [({"output_format": "gif", "seed": "1.5"}, 400), ({"output_format": "webp"}, 200)],
+)
+def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
+    client: Any, fields: dict[str, str], status: int
+) -> None:
+    body, content_type = fixed_upload(png(64, 64), **fields)
+    memo = services_of(client.application).spec.verdicts
+    hits = memo.entries.hits
+    answers = [client.post(FAST, data=body, content_type=content_type, headers=AUTH) for _ in range(2)]
+    assert memo.entries.hits == hits + 1
+    assert [answer.status_code for answer in answers] == [status, status]
+    assert answers[0].get_json() is None or answers[0].get_json()["errors"] == answers[1].get_json()["errors"]
+    assert answers[0].data == answers[1].data or status == 400
+    first, second = ({k: v for k, v in record.items() if k not in VOLATILE} for record in journal_of(client))
+    assert first == second
+    assert first["fields"] == fields and first["image"]["width"] == 64
+
+
+def test_any_difference_in_the_request_is_a_miss(client: Any) -> None:
+    body, content_type = fixed_upload(png(64, 64), output_format="gif")
+    memo = services_of(client.application).spec.verdicts
+    client.post(FAST, data=body, content_type=content_type, headers=AUTH)
+    hits = memo.entries.hits
+    client.post(FAST, data=body, content_type=content_type, headers={**AUTH, "stability-client-id": "x"})
+    client.post(FAST + "?q=1", data=body, content_type=content_type, headers=AUTH)
+    client.post(FAST, data=body.replace(b"gif", b"png"), content_type=content_type, headers=AUTH)
+    assert memo.entries.hits == hits
+
+
+def test_the_memo_is_off_with_the_render_cache() -> None:
+    app = create_app(Config(store="memory://", render_cache_bytes=0))
+    assert services_of(app).spec.verdicts.entries.max_bytes == 0
+    body, content_type = fixed_upload(png(64, 64), output_format="gif")
+    client = app.test_client()
+    for _ in range(2):
+        answer = client.post(FAST, data=body, content_type=content_type, headers=AUTH)
+        assert answer.status_code == 400
+    assert len(services_of(app).spec.verdicts.entries) == 0
+
+
+# openapi-core with its per-request costs trimmed (one format checker, absent headers
+# refused at once) against openapi-core as shipped: the same verdict on every request.
+
+
+@pytest.fixture(scope="module")
+def stock_openapi(spec_app: Flask) -> Any:
+    """openapi-core as shipped, with only the repairs the bundled spec needs (spec.py's notes)."""
+    spec = services_of(spec_app).spec
+
+    plain = SchemaValidatorsFactory(
+        spec_module._BytesTolerantOAS31Validator, format_checker=OAS30ReadValidator.FORMAT_CHECKER
+    )
+
+    class Stock(V31RequestUnmarshaller):  # type: ignore[misc]
+        schema_validators_factory = plain
+        schema_unmarshallers_factory = SchemaUnmarshallersFactory(
+            plain, oas31_types_unmarshaller, format_unmarshallers=oas31_format_unmarshallers
+        )
+
+    document = {**spec.document, "servers": [{"url": "/"}, *spec.document.get("servers", [])]}
+    config = OpenAPIConfig(
+        request_unmarshaller_cls=Stock, extra_media_type_deserializers={"multipart/form-data": spec.form}
+    )
+    return OpenAPI.from_dict(document, config=config)
+
+
+def openapi_verdict(openapi: Any, req: Request) -> tuple[list[str], Any, Any]:
+    result = openapi.unmarshal_request(spec_module._OpenAPIRequest(req))
+    lines = sorted({line for error in result.errors for line in describe_openapi_error(error)})
+    return lines, result.body, (dict(result.parameters.header), dict(result.parameters.path))
+
+
+@st.composite
+def uploads(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid and invalid uploads of every operation, with or without the client headers."""
+    operation = draw(st.sampled_from(["fast", "conservative", "creative"]))
+    made = draw(st.one_of(strategies.upscale_requests(operation), strategies.invalid_requests(operation)))
+    body, content_type = fixed_upload(made.image, **{k: str(v) for k, v in made.fields.items()})
+    assume(len(body) < Config().max_body_bytes)  # larger bodies are refused before validation
+    headers = {"Authorization": "Bearer sk"} if draw(st.booleans()) else {}
+    for name in CLIENT_HEADERS:
+        value = draw(st.one_of(st.none(), st.sampled_from(["app", "", "a" * 257])))
+        if value is not None:
+            headers[name] = value
+    path = f"/v2beta/stable-image/upscale/{operation}"
+    return {"path": path, "method": "POST", "headers": headers, "data": body, "content_type": content_type}
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(data=st.data())
+def test_trimmed_openapi_core_gives_the_stock_verdict(spec_app: Flask, stock_openapi: Any, data: st.DataObject) -> None:
+    spec = services_of(spec_app).spec
+    made = data.draw(st.one_of(uploads(), poll_requests(spec)))
+    with spec_app.test_request_context(**made):
+        request.get_data()
+        assert openapi_verdict(spec.openapi, request) == openapi_verdict(stock_openapi, request), made
