@@ -18,7 +18,7 @@ from werkzeug.wsgi import LimitedStream
 
 from mockserver import staging
 from mockserver.auth import authenticate, fingerprint
-from mockserver.errors import BadRequest, PayloadTooLarge
+from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge
 from mockserver.faults import Fault
 from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
@@ -51,6 +51,13 @@ def admit(request: Request, services: Services) -> ApiCall:
         _drain(request)
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
     g.operation_id = services.spec.operation_for(request)
+    if g.operation_id is None:
+        # Flask answers HEAD and OPTIONS on every route; the API does not.
+        allowed = services.spec.methods_at(request)
+        raise MethodNotAllowed(
+            [f"method: {request.method} is not allowed here; use {', '.join(allowed)}"],
+            headers={"Allow": ", ".join(allowed)},
+        )
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
     g.key_fingerprint = key
     read_body(request, limit)

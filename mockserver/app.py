@@ -167,7 +167,7 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     if code == 404:
         return RouteNotFound([f"path: no endpoint at {request.path}"])
     if code == 405:
-        allowed = sorted(getattr(exc, "valid_methods", None) or [])
+        allowed = sorted(set(getattr(exc, "valid_methods", None) or []) - {"HEAD", "OPTIONS"})
         if isinstance(exc, WerkzeugMethodNotAllowed) and allowed:
             return MethodNotAllowed(
                 [f"method: {request.method} is not allowed here; use {', '.join(allowed)}"],

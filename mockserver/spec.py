@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -161,9 +161,10 @@ class MultipartForm:
     stay strings and fail the schema's type check with a clear message.
     """
 
-    def __init__(self, numeric_fields: Mapping[str, str], max_bytes: int) -> None:
+    def __init__(self, numeric_fields: Mapping[str, str], max_bytes: int, known_fields: Collection[str] = ()) -> None:
         self.numeric_fields = dict(numeric_fields)
         self.max_bytes = max_bytes
+        self.known_fields = frozenset(known_fields)
 
     def __call__(self, value: bytes, **parameters: str) -> MultiDict[str, Any]:
         # openapi-core is handed the media type alone (see _OpenAPIRequest); the
@@ -190,6 +191,11 @@ class MultipartForm:
             # The journal records what was sent even when validation fails.
             g.form_text = form.to_dict()
             g.form_files = {name: upload for name, upload in fields.items() if isinstance(upload, bytes)}
+            # openapi-core silently keeps the first of repeated parts; the API has
+            # no array fields, so a repeated part is the client's mistake.
+            g.form_repeated = {
+                name: len(values) for name, values in fields.lists() if len(values) > 1 and name in self.known_fields
+            }
         return fields
 
     def _cast(self, name: str, text: str) -> Any:
@@ -433,7 +439,8 @@ class Spec:
         # A relative server so that requests to any host (localhost, a test
         # client) match; the file itself keeps the production server.
         for_matching["servers"] = [{"url": "/"}, *for_matching.get("servers", [])]
-        self.form = MultipartForm(dict(self._numeric_fields()), max_body_bytes)
+        known = {name for op in self.operations for name in (self.request_schema(op) or {}).get("properties", {})}
+        self.form = MultipartForm(dict(self._numeric_fields()), max_body_bytes, known)
         self.openapi = OpenAPI.from_dict(
             for_matching,
             config=OpenAPIConfig(
@@ -511,8 +518,11 @@ class Spec:
     def validate_with_openapi_core(self, request: Request) -> ValidRequest:
         """:meth:`validate_request` without the shortcut: openapi-core's verdict itself."""
         result = self.openapi.unmarshal_request(_OpenAPIRequest(request))
-        if result.errors:
-            raise RequestInvalid(sorted({line for error in result.errors for line in describe_openapi_error(error)}))
+        repeated = g.pop("form_repeated", {}) if has_request_context() else {}
+        lines = {f"{name}: sent {count} times; send each field once" for name, count in repeated.items()}
+        lines.update(line for error in result.errors for line in describe_openapi_error(error))
+        if lines:
+            raise RequestInvalid(sorted(lines))
         operation_id = self.operation_for(request)
         if operation_id is None:
             raise RequestInvalid([f"request: no operation for {request.method} {request.path}"])
@@ -525,6 +535,11 @@ class Spec:
             path=dict(result.parameters.path or {}),
             query=dict(result.parameters.query or {}),
         )
+
+    def methods_at(self, request: Request) -> list[str]:
+        """The methods the spec defines at the path ``request`` matched (for ``Allow``)."""
+        template = self._template(request)
+        return sorted(method for method, path in self._operation_by_route if path == template)
 
     def operation_for(self, request: Request) -> str | None:
         """The operationId of the route ``request`` matched, if the spec has one."""

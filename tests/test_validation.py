@@ -120,3 +120,27 @@ def test_error_text_never_carries_the_upload(client):
     assert response.status_code == 400
     assert len(response.data) < 500
     assert b"PNG" not in response.data
+
+
+def test_repeated_fields_are_refused_naming_them(client):
+    data = {
+        "image": (io.BytesIO(png(64, 64)), "in.png"),
+        "prompt": "x",
+        "creativity": ["0.3", "9"],
+        "negative_prompt": ["a", "b", "c"],
+    }
+    response = client.post(CREATIVE, data=data, headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == [
+        "creativity: sent 2 times; send each field once",
+        "negative_prompt: sent 3 times; send each field once",
+    ]
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+def test_methods_the_api_lacks_are_405_with_the_spec_allow_list(client, method):
+    response = client.open("/v2beta/results/abc", method=method, headers=AUTH)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    wrong = client.put(FAST, headers=AUTH)
+    assert wrong.headers["Allow"] == "POST"
