@@ -55,3 +55,21 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], seconds: flo
                 return
         time.sleep(0.1)
     raise RuntimeError(f"server did not answer within {seconds} s:\n{log.read_text(errors='replace')}")
+
+
+def start_job(url: str, headers: dict[str, str]) -> str:
+    """Start a creative job of the sample image on a running server; its generation id."""
+    with (ROOT / "fixtures" / "sample.png").open("rb") as image:
+        response = requests.post(
+            f"{url}/v2beta/stable-image/upscale/creative",
+            files={"image": ("sample.png", image, "image/png")},
+            data={"prompt": "a yellow sun", "seed": "5", "output_format": "jpeg"},
+            headers=headers,
+            timeout=30,
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def poll(url: str, generation_id: str, headers: dict[str, str]) -> requests.Response:
+    return requests.get(f"{url}/v2beta/results/{generation_id}", headers=headers, timeout=60)

@@ -19,6 +19,7 @@ from mockserver.faults import Fault
 from mockserver.imaging import RenderOrder
 from mockserver.jobs import Job, JobPlan
 from mockserver.store import RedisStore
+from tests import servers
 from tests.images import decoded
 from tests.servers import free_port, running_server
 
@@ -158,20 +159,11 @@ def test_a_store_used_before_a_fork_works_in_parent_and_child_at_once(store):
 
 
 def start_job(url: str) -> str:
-    with (FIXTURES / "sample.png").open("rb") as image:
-        response = requests.post(
-            f"{url}/v2beta/stable-image/upscale/creative",
-            files={"image": ("sample.png", image, "image/png")},
-            data={"prompt": "a yellow sun", "seed": "5", "output_format": "jpeg"},
-            headers=AUTH,
-            timeout=30,
-        )
-    assert response.status_code == 200, response.text
-    return str(response.json()["id"])
+    return servers.start_job(url, AUTH)
 
 
 def poll(url: str, generation_id: str) -> requests.Response:
-    return requests.get(f"{url}/v2beta/results/{generation_id}", headers=AUTH, timeout=60)
+    return servers.poll(url, generation_id, AUTH)
 
 
 def fast(url: str, key: str = "sk-redis") -> requests.Response:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import servers
 from tests.images import decoded
 from tests.servers import running_server
 
@@ -17,20 +18,11 @@ AUTH = {"Authorization": "Bearer sk-serving"}
 
 
 def start_job(url: str) -> str:
-    with (FIXTURES / "sample.png").open("rb") as image:
-        response = requests.post(
-            f"{url}/v2beta/stable-image/upscale/creative",
-            files={"image": ("sample.png", image, "image/png")},
-            data={"prompt": "a yellow sun", "seed": "5", "output_format": "jpeg"},
-            headers=AUTH,
-            timeout=30,
-        )
-    assert response.status_code == 200, response.text
-    return str(response.json()["id"])
+    return servers.start_job(url, AUTH)
 
 
 def poll(url: str, generation_id: str) -> requests.Response:
-    return requests.get(f"{url}/v2beta/results/{generation_id}", headers=AUTH, timeout=60)
+    return servers.poll(url, generation_id, AUTH)
 
 
 def test_a_job_created_on_one_server_is_finished_by_another(tmp_path):
