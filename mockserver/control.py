@@ -95,7 +95,7 @@ class MockControl:
     def update_config(self, **changes: Any) -> RuntimeSettings:
         """Change runtime settings for every worker; unknown or bad values are a 400."""
         updated = self.services.settings().updated(changes)
-        self.store.save_settings(updated.changes_from(RuntimeSettings.defaults(self.services.config)))
+        self.store.save_settings(updated.changes_from(self.services.default_settings))
         return updated
 
     # Credits ----------------------------------------------------------------

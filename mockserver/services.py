@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import current_app
 
@@ -30,9 +31,15 @@ class Services:
     clock: Callable[[], float] = time.time
     _next_purge: float = field(default=0.0, repr=False)
 
+    @cached_property
+    def default_settings(self) -> RuntimeSettings:
+        """The config's runtime settings: fixed for the app's life, so built once."""
+        return RuntimeSettings.defaults(self.config)
+
     def settings(self) -> RuntimeSettings:
         """The runtime settings in force: the config's, changed by what the store keeps."""
-        return RuntimeSettings.defaults(self.config).updated(self.store.settings())
+        changes = self.store.settings()
+        return self.default_settings.updated(changes) if changes else self.default_settings
 
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""
