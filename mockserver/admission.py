@@ -18,7 +18,7 @@ from werkzeug.wsgi import LimitedStream
 
 from mockserver import staging
 from mockserver.auth import authenticate, fingerprint
-from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge
+from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge, RouteNotFound
 from mockserver.faults import Fault
 from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
@@ -52,8 +52,11 @@ def admit(request: Request, services: Services) -> ApiCall:
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
     g.operation_id = services.spec.operation_for(request)
     if g.operation_id is None:
-        # Flask answers HEAD and OPTIONS on every route; the API does not.
         allowed = services.spec.methods_at(request)
+        if not allowed:
+            # A route of another profile's document (the live account endpoints under seed).
+            raise RouteNotFound([f"path: no endpoint at {request.path}"])
+        # Flask answers HEAD and OPTIONS on every route; the API does not.
         raise MethodNotAllowed(
             [f"method: {request.method} is not allowed here; use {', '.join(allowed)}"],
             headers={"Allow": ", ".join(allowed)},

@@ -30,7 +30,7 @@ from mockserver.errors import (
 from mockserver.generation import Upscaler
 from mockserver.journal import record_for
 from mockserver.responses import json_response
-from mockserver.routes import API_BLUEPRINTS, admin, meta, results, upscale
+from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, upscale
 from mockserver.runtime import RuntimeSettings
 from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, services
@@ -70,13 +70,15 @@ def create_app(
     app.extensions[EXTENSION_KEY] = Services(
         config=config,
         # Repeated requests skip openapi-core; their verdicts take a quarter of the render cache's bound.
-        spec=Spec.bundled(max_body_bytes=config.max_body_bytes, verdict_cache_bytes=config.render_cache_bytes // 4),
+        spec=Spec.for_profile(
+            config.profile, max_body_bytes=config.max_body_bytes, verdict_cache_bytes=config.render_cache_bytes // 4
+        ),
         admin_spec=Spec.bundled("admin.yml"),
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
         clock=clock or time.time,
     )
-    for blueprint in (upscale.bp, results.bp, meta.bp, admin.bp):
+    for blueprint in (upscale.bp, results.bp, account.bp, meta.bp, admin.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -135,6 +137,10 @@ def _error_response(exc: Exception) -> Response:
     if isinstance(exc, TransportFault):
         exc = _perform(exc)
     error = _as_api_error(exc)
+    if isinstance(error, BadRequest) and not error.staged and not g.get("validation_errors"):
+        # Refused for what it sent (an image, an Accept header) after the spec passed it:
+        # the journal's verdict agrees with the 400 it records.
+        g.validation_errors = list(error.errors)
     response = json_response(error.body(g.get("request_id")), status=error.status)
     response.headers.update(error.headers)
     return response

@@ -12,6 +12,7 @@ import click
 from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.errors import MockError
+from mockserver.profiles import PROFILES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None})
@@ -25,6 +26,11 @@ def main() -> None:
 
 
 @main.command()
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    help="seed: the user's spec; live: as api.stability.ai answers (sync conservative).  [default: seed]",
+)
 @click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to listen on.  [default: 8080]")
 @click.option("--workers", type=int, help="Worker processes (they share the store).  [default: 1]")
@@ -62,7 +68,7 @@ def serve(api_keys: tuple[str, ...], **options: Any) -> None:
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"stability-mock: http://{config.host}:{config.port}  store={config.store_url}  "
+        f"stability-mock: http://{config.host}:{config.port}  profile={config.profile}  store={config.store_url}  "
         f"workers={config.workers}  pending_polls={config.pending_polls}",
         err=True,
     )

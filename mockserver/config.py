@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.errors import ConfigError
+from mockserver.profiles import PROFILES
 
 ENV_PREFIX = "STABILITY_MOCK_"
 MIB = 1024 * 1024
@@ -26,6 +27,8 @@ MIB = 1024 * 1024
 class Config:
     """How the mock behaves; frozen so a running app never sees it change under it."""
 
+    #: Which API the mock plays: ``seed`` (the user's document) or ``live`` (api.stability.ai today).
+    profile: str = "seed"
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -122,6 +125,8 @@ def _problems(config: Config) -> typing.Iterator[str]:
     for name in ("jpeg_quality", "webp_quality"):
         if not 1 <= getattr(config, name) <= 100:
             yield f"{name} must be between 1 and 100"
+    if config.profile not in PROFILES:
+        yield f"profile {config.profile!r} must be one of: {', '.join(PROFILES)}"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):
         yield f"store {config.store!r} must start with memory://, sqlite:// or redis://"
 

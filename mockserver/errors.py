@@ -66,7 +66,10 @@ class ApiError(MockError):
         *,
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
+        staged: bool = False,
     ) -> None:
+        #: Answered because a test staged it (a fault, ``Prefer: code=``), not because of the request.
+        self.staged = staged
         self.kind = ERROR_TABLE[self.kind_name]
         self.errors = list(errors) or [message or self.kind.message]
         self.message = message or (self.errors[0] if len(self.errors) == 1 else self.kind.message)

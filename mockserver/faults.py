@@ -78,7 +78,7 @@ class Fault:
         """The API error this fault answers with, if it has a status."""
         if self.status is None:
             return None
-        error = ERROR_FOR_STATUS[self.status]([self.message] if self.message else ())
+        error = ERROR_FOR_STATUS[self.status]([self.message] if self.message else (), staged=True)
         if self.status == 429:
             error.headers["Retry-After"] = "60"
         return error

@@ -83,27 +83,35 @@ def order_from_json(text: str) -> RenderOrder:
 Renderer = Callable[[str, bytes, RenderOrder], RenderedImage]
 
 
-def poll(store: Store, job_id: str, key_fingerprint: str, now: float, render: Renderer) -> RenderedImage | None:
-    """Count one poll; the result when the job is ready, ``None`` while it is pending.
+def poll(store: Store, job_id: str, key_fingerprint: str, now: float) -> Job:
+    """Count one poll of a job and return it.
 
     Raises :class:`GenerationNotFound` for unknown or expired ids and for jobs of
-    another key (the live API answers 404 there too), and :class:`InternalError`
-    for a job planned to fail.
+    another key (the live API answers 404 there too).
     """
     job = store.poll_job(job_id, key_fingerprint, now)
     if job is None:
         raise GenerationNotFound()
+    return job
+
+
+def result_of(store: Store, job: Job, now: float, render: Renderer) -> RenderedImage | None:
+    """The result of a polled job when it is ready (rendered on first need), ``None`` while pending.
+
+    Raises :class:`InternalError` for a job planned to fail, and
+    :class:`GenerationNotFound` if the job left the store meanwhile.
+    """
     if not job.is_ready(now):
         return None
     if job.plan.outcome == FAIL:
         raise InternalError()
     if job.has_result:
-        result = store.job_result(job_id)
+        result = store.job_result(job.id)
         if result is not None:
             return result
-    image = store.job_image(job_id)
+    image = store.job_image(job.id)
     if image is None:
         raise GenerationNotFound()
     result = render(job.operation_id, image, job.order)
-    store.save_result(job_id, result)
+    store.save_result(job.id, result)
     return result

@@ -7,26 +7,9 @@ import hashlib
 import json
 
 from flask import Response, g
-from werkzeug.datastructures import MIMEAccept
 
-from mockserver.errors import BadRequest
 from mockserver.imaging import RenderedImage
-
-JSON = "application/json"
-
-
-def wants_json(accept: MIMEAccept, media_type: str) -> bool:
-    """True for JSON, False for raw bytes; :class:`BadRequest` when neither is acceptable.
-
-    No ``Accept`` header (or ``*/*``) means the image, as on the live API.
-    """
-    if not accept:
-        return False
-    json_quality = accept.quality(JSON)
-    image_quality = accept.quality(media_type)
-    if image_quality == 0 and json_quality == 0:
-        raise BadRequest(["accept: must be image/* or application/json"])
-    return json_quality > image_quality
+from mockserver.negotiation import JSON, json_envelope_type
 
 
 def image_response(result: RenderedImage, *, as_json: bool, with_result_key: bool = False) -> Response:
@@ -51,7 +34,7 @@ def image_response(result: RenderedImage, *, as_json: bool, with_result_key: boo
         json.dumps(body),
         status=200,
         headers=headers,
-        content_type=f"{JSON}; type={result.media_type}",
+        content_type=json_envelope_type(result.media_type),
     )
 
 

@@ -45,6 +45,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import MultiPartParser
 
 from mockserver.field_errors import describe_openapi_error
+from mockserver.profiles import profile_document
 from mockserver.render_cache import ByteBoundedLRU
 
 SPEC_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "spec"
@@ -220,6 +221,16 @@ class _BodylessCheck:
     key_headers: tuple[str, ...] | None
 
 
+def resolve_local_ref(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
+    """``node``, or what its local ``$ref`` chain (``#/components/...``) points at; ``{}`` if unresolvable."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node = target
+    return node if isinstance(node, dict) else {}
+
+
 def _environ_key(header: str) -> str:
     """Where WSGI keeps a header, as Werkzeug's ``EnvironHeaders`` looks it up (without building it)."""
     key = header.upper().replace("-", "_")
@@ -320,12 +331,7 @@ class BodylessShortcut:
         return tuple(found)
 
     def _resolve(self, value: Any) -> Mapping[str, Any]:
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            node: Any = self._document
-            for part in value["$ref"].removeprefix("#/").split("/"):
-                node = node.get(part, {}) if isinstance(node, dict) else {}
-            value = node
-        return value if isinstance(value, dict) else {}
+        return resolve_local_ref(self._document, value)
 
 
 class _OpenAPIRequest(FlaskOpenAPIRequest):
@@ -457,6 +463,26 @@ class Spec:
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
         """``spec/openapi.yml`` (the upscale API) or ``spec/admin.yml`` (the mock's own)."""
         return cls(yaml.safe_load(bundled_text(name)), **kwargs)
+
+    @classmethod
+    def for_profile(cls, profile: str, **kwargs: Any) -> Spec:
+        """The upscale API as ``profile`` plays it (see :mod:`mockserver.profiles`)."""
+        return cls(profile_document(profile, bundled_text), **kwargs)
+
+    @cached_property
+    def renders_at_once(self) -> frozenset[str]:
+        """Uploads whose 200 answer is the image itself: the document decides sync or async.
+
+        In the seed profile conservative answers a generation id; in the live
+        profile it answers the image, and the route follows whichever is in force.
+        """
+        found = set()
+        for operation_id, (method, path) in self.operations.items():
+            operation = self.document["paths"][path][method.lower()]
+            ok = resolve_local_ref(self.document, operation.get("responses", {}).get("200", {}))
+            if "requestBody" in operation and any(media.startswith("image/") for media in ok.get("content", {})):
+                found.add(operation_id)
+        return frozenset(found)
 
     @cached_property
     def operations(self) -> dict[str, tuple[str, str]]:

@@ -6,7 +6,9 @@ from flask import Blueprint, Response, request
 
 from mockserver import jobs
 from mockserver.admission import current_call
-from mockserver.responses import image_response, json_response, wants_json
+from mockserver.imaging import MEDIA_TYPES
+from mockserver.negotiation import wants_json
+from mockserver.responses import image_response, json_response
 from mockserver.services import services
 
 bp = Blueprint("results", __name__)
@@ -15,10 +17,16 @@ bp = Blueprint("results", __name__)
 @bp.get("/v2beta/results/<id>")
 @bp.get("/v2beta/stable-image/upscale/creative/result/<id>")
 def result(id: str) -> Response:
-    """202 while the job is pending, then 200 with the image, for as long as it is kept."""
+    """202 while the job is pending, then 200 with the image, for as long as it is kept.
+
+    The ``Accept`` decision is made on every poll, 202s included, so a client
+    that cannot take the result hears it on its first poll, not after the wait.
+    """
     call, mock = current_call(), services()
-    outcome = jobs.poll(mock.store, id, call.key_fingerprint, mock.clock(), mock.upscaler.render)
+    now = mock.clock()
+    job = jobs.poll(mock.store, id, call.key_fingerprint, now)
+    as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[job.order.output_format])
+    outcome = jobs.result_of(mock.store, job, now, mock.upscaler.render)
     if outcome is None:
         return json_response({"id": id, "status": "in-progress"}, status=202)
-    as_json = wants_json(request.accept_mimetypes, outcome.media_type)
     return image_response(outcome, as_json=as_json, with_result_key=True)

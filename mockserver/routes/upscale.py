@@ -8,38 +8,40 @@ from mockserver.admission import current_call
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.jobs import CONTENT_FILTERED, Job, JobPlan, new_job_id
-from mockserver.responses import image_response, json_response, wants_json
+from mockserver.negotiation import wants_json
+from mockserver.responses import image_response, json_response
 from mockserver.services import services
 
 bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
 
 
 @bp.post("/fast")
-def fast() -> Response:
+@bp.post("/conservative")
+@bp.post("/creative")
+def upscale() -> Response:
+    """The image at once, or a job to poll, as the profile's document says of this operation."""
+    call = current_call()
+    if call.operation_id in services().spec.renders_at_once:
+        return _render_now()
+    return _start_job()
+
+
+def _render_now() -> Response:
     """Synchronous: the image (or its JSON envelope) in the answer."""
     call, mock = current_call(), services()
     image: bytes = call.body["image"]
     order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
-    as_json = wants_json(request.accept_mimetypes, MEDIA_TYPES[order.output_format])
+    as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[order.output_format])
     source = mock.upscaler.accept(call.operation_id, image)
     return image_response(mock.upscaler.render_source(source, order), as_json=as_json)
 
 
-@bp.post("/conservative")
-def conservative() -> Response:
-    return _start_job()
-
-
-@bp.post("/creative")
-def creative() -> Response:
-    return _start_job()
-
-
 def _start_job() -> Response:
-    """Asynchronous: check the image now (bad input is a 400 here, not at poll time),
-    keep the request, answer its generation id."""
+    """Asynchronous: check the image and the ``Accept`` header now (bad input is a 400 here,
+    not at poll time), keep the request, answer its generation id."""
     call, mock = current_call(), services()
     image: bytes = call.body["image"]
+    wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
     mock.upscaler.accept(call.operation_id, image)
     now = mock.clock()
     # Only a call that goes on to create its job uses up a staged job plan.

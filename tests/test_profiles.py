@@ -1,0 +1,288 @@
+"""Profiles: ``seed`` keeps the user's document, ``live`` answers as api.stability.ai does."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from mockserver import Config, ConfigError, MemoryStore, create_app
+from mockserver.cli import main
+from mockserver.profiles import LIVE, SEED, merge_patch, profile_document
+from mockserver.spec import Spec, bundled_text
+from tests import test_spec_superset as superset
+from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST, SMALL_TARGET, Clock, SpecCheckedClient
+from tests.images import decoded, png
+
+BALANCE = "/v1/user/balance"
+ACCOUNT = "/v1/user/account"
+
+
+def make_client(clock: Clock, **options: Any) -> FlaskClient:
+    config = Config(store="memory://", target_pixels=SMALL_TARGET, **options)
+    app: Flask = create_app(config, store=MemoryStore(), clock=clock)
+    app.test_client_class = SpecCheckedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def live(clock: Clock) -> FlaskClient:
+    """A live-profile app; every answer is checked against the live document."""
+    return make_client(clock, profile=LIVE)
+
+
+@pytest.fixture
+def seed(clock: Clock) -> FlaskClient:
+    return make_client(clock)
+
+
+# The live document ---------------------------------------------------------------
+
+
+def test_live_document_is_valid_openapi() -> None:
+    validate(profile_document(LIVE, bundled_text))
+
+
+def test_seed_profile_document_is_the_bundled_file_unchanged() -> None:
+    assert profile_document(SEED, bundled_text) == yaml.safe_load(bundled_text("openapi.yml"))
+
+
+def test_documents_decide_which_uploads_answer_at_once() -> None:
+    assert Spec.for_profile(SEED).renders_at_once == {"upscaleImageFast"}
+    assert Spec.for_profile(LIVE).renders_at_once == {"upscaleImageFast", "upscaleImageConservative"}
+
+
+#: The one place the live document departs from the seed: conservative answers the image.
+LIVE_DEPARTURES = {("upscaleImageConservative", "200")}
+
+
+def _superset_problems(document: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """Every seed compatibility rule of tests/test_spec_superset.py, applied to ``document``."""
+    seed, other = superset.SEED, superset.resolve_refs(document)
+    found: dict[tuple[str, str], list[str]] = {}
+
+    def note(operation_id: str, status: str, problems: list[str]) -> None:
+        if problems:
+            found.setdefault((operation_id, status), []).extend(problems)
+
+    for path, method, operation in superset.iter_operations(seed):
+        name = str(operation.get("operationId"))
+        note(name, "-", superset.check_operation(seed, other, path, method))
+        note(name, "-", superset.check_added_parameters(seed, other, path, method))
+        note(name, "-", superset.check_operation_security(seed, other, path, method))
+        if "requestBody" in operation:
+            note(name, "-", superset.check_request_body(seed, other, path, method))
+        for media, media_object in (operation.get("requestBody") or {}).get("content", {}).items():
+            for field in (media_object.get("schema") or {}).get("properties", {}):
+                note(name, "-", superset.check_request_field(seed, other, path, method, media, field))
+        for location, parameter in superset.effective_parameters(seed, path, method):
+            note(name, "-", superset.check_parameter(seed, other, path, method, location, parameter))
+        for status, response in operation.get("responses", {}).items():
+            note(name, status, superset.check_response(seed, other, path, method, status))
+            for media, media_object in response.get("content", {}).items():
+                note(name, status, superset.check_response_media(seed, other, path, method, status, media))
+                for prop in (media_object.get("schema") or {}).get("properties", {}):
+                    problems = superset.check_response_property(seed, other, path, method, status, media, prop)
+                    note(name, status, problems)
+    for scheme in superset.SEED_SCHEMES:
+        note("-", "-", superset.check_security_scheme(seed, other, scheme))
+    for url in superset.SEED_SERVERS:
+        note("-", "-", superset.check_server(seed, other, url))
+    return found
+
+
+def test_live_document_is_a_compatible_superset_except_conservatives_answer() -> None:
+    problems = _superset_problems(profile_document(LIVE, bundled_text))
+    assert set(problems) == LIVE_DEPARTURES, problems
+
+
+def test_the_superset_check_sees_the_seed_profile_clean() -> None:
+    """The same check finds nothing in the seed profile's document (it is not blind to the live one)."""
+    assert _superset_problems(profile_document(SEED, bundled_text)) == {}
+
+
+def test_live_departures_are_listed_in_changes_md() -> None:
+    changes = (superset.ROOT / "spec" / "CHANGES.md").read_text("utf-8")
+    needles = ("## The live profile", "live.yml", "upscaleImageConservative", "/v1/user/balance", "/v1/user/account")
+    for needle in needles:
+        assert needle in changes
+
+
+@pytest.mark.parametrize(
+    ("target", "patch", "expected"),
+    [
+        # RFC 7396 appendix A, a selection.
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ],
+)
+def test_merge_patch_follows_rfc_7396(target: Any, patch: Any, expected: Any) -> None:
+    original = repr(target)
+    assert merge_patch(target, patch) == expected
+    assert repr(target) == original
+
+
+# Choosing a profile --------------------------------------------------------------
+
+
+def test_profile_comes_from_the_environment_and_is_checked() -> None:
+    assert Config.from_env({"STABILITY_MOCK_PROFILE": "live"}).profile == LIVE
+    assert Config.from_env({}).profile == SEED
+    with pytest.raises(ConfigError, match="profile 'prod' must be one of: seed, live"):
+        Config(profile="prod")
+
+
+def test_cli_refuses_an_unknown_profile() -> None:
+    result = CliRunner().invoke(main, ["serve", "--profile", "prod"])
+    assert result.exit_code == 2
+    assert "'prod' is not one of 'seed', 'live'" in result.output
+
+
+# Conservative ---------------------------------------------------------------------
+
+
+def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: Any) -> None:
+    response = live.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat", seed=7), headers=AUTH)
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert response.headers["finish-reason"] == "SUCCESS"
+    assert response.headers["seed"] == "7"
+    assert decoded(response.data).size == (256, 256)
+
+
+def test_live_conservative_json_envelope(live: FlaskClient, upload: Any) -> None:
+    raw = live.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
+    enveloped = live.post(
+        CONSERVATIVE,
+        data=upload(png(64, 64), prompt="a cat", output_format="webp"),
+        headers={**AUTH, "Accept": "application/json"},
+    )
+    assert enveloped.headers["content-type"] == "application/json; type=image/webp"
+    body = enveloped.get_json()
+    assert base64.b64decode(body["image"]) == raw.data
+    assert body["finish_reason"] == "SUCCESS"
+    assert body["seed"] == int(raw.headers["seed"])
+
+
+def test_live_conservative_renders_what_the_seed_job_renders(live: FlaskClient, seed: FlaskClient, upload: Any) -> None:
+    """Same request, same bytes: the profile changes when the image comes, not which image."""
+    fields = {"prompt": "a lighthouse", "negative_prompt": "fog", "creativity": "0.4", "output_format": "jpeg"}
+    at_once = live.post(CONSERVATIVE, data=upload(png(80, 64), **fields), headers=AUTH)
+    started = seed.post(CONSERVATIVE, data=upload(png(80, 64), **fields), headers=AUTH)
+    generation_id = started.get_json()["id"]
+    assert seed.get(f"/v2beta/results/{generation_id}", headers=AUTH).status_code == 202
+    polled = seed.get(f"/v2beta/results/{generation_id}", headers=AUTH)
+    assert polled.status_code == 200
+    assert at_once.data == polled.data
+
+
+def test_live_conservative_keeps_the_image_and_field_rules(live: FlaskClient, upload: Any) -> None:
+    too_wide = live.post(CONSERVATIVE, data=upload(png(192, 64), prompt="a cat"), headers=AUTH)
+    assert too_wide.status_code == 400
+    assert too_wide.get_json()["errors"] == ["image: aspect ratio must be between 1:2.5 and 2.5:1 (got 192:64)"]
+    no_prompt = live.post(CONSERVATIVE, data=upload(png(64, 64)), headers=AUTH)
+    assert no_prompt.status_code == 400
+    assert no_prompt.get_json()["errors"] == ["prompt: required"]
+
+
+def test_live_conservative_filtered_and_charged_at_once(clock: Clock, upload: Any) -> None:
+    client = make_client(clock, profile=LIVE, filter_words=("nsfw",), credits=100)
+    filtered = client.post(CONSERVATIVE, data=upload(png(64, 64), prompt="nsfw cat"), headers=AUTH)
+    assert filtered.status_code == 200
+    assert filtered.headers["finish-reason"] == "CONTENT_FILTERED"
+    assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 60.0}
+
+
+def test_seed_conservative_is_still_a_job(seed: FlaskClient, upload: Any) -> None:
+    response = seed.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
+    assert response.status_code == 200
+    assert set(response.get_json()) == {"id"}
+
+
+@pytest.mark.parametrize("poll_path", ["/v2beta/results/{id}", "/v2beta/stable-image/upscale/creative/result/{id}"])
+def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload: Any, poll_path: str) -> None:
+    started = live.post(CREATIVE, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
+    generation_id = started.get_json()["id"]
+    url = poll_path.format(id=generation_id)
+    assert live.get(url, headers=AUTH).status_code == 202
+    done = live.get(url, headers={**AUTH, "Accept": "application/json"})
+    assert done.status_code == 200
+    assert done.get_json()["result"] == done.get_json()["image"]
+
+
+# Account endpoints ----------------------------------------------------------------
+
+
+def test_balance_without_credits_never_runs_out(live: FlaskClient, upload: Any) -> None:
+    before = live.get(BALANCE, headers=AUTH)
+    assert before.status_code == 200
+    live.post(FAST, data=upload(png(32, 32)), headers=AUTH)
+    assert live.get(BALANCE, headers=AUTH).get_json() == before.get_json() == {"credits": 1_000_000.0}
+
+
+def test_balance_follows_the_keys_credits(clock: Clock, upload: Any) -> None:
+    client = make_client(clock, profile=LIVE, credits=50)
+    assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 50.0}
+    assert client.post(FAST, data=upload(png(32, 32)), headers=AUTH).status_code == 200
+    assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 48.0}
+    other = {"Authorization": "Bearer sk-other"}
+    assert client.get(BALANCE, headers=other).get_json() == {"credits": 50.0}
+
+
+def test_account_is_plausible_and_per_key(live: FlaskClient) -> None:
+    mine = live.get(ACCOUNT, headers=AUTH).get_json()
+    theirs = live.get(ACCOUNT, headers={"Authorization": "sk-someone-else"}).get_json()
+    assert mine["id"].startswith("user-") and mine["id"] != theirs["id"]
+    assert "@" in mine["email"]
+    assert [org["is_default"] for org in mine["organizations"]] == [True]
+    assert "sk-test-key" not in str(mine)
+
+
+@pytest.mark.parametrize("path", [BALANCE, ACCOUNT])
+def test_account_endpoints_need_a_key(live: FlaskClient, path: str) -> None:
+    response = live.get(path)
+    assert response.status_code == 401
+    assert response.get_json()["name"] == "unauthorized"
+
+
+@pytest.mark.parametrize("path", [BALANCE, ACCOUNT])
+def test_seed_profile_has_no_account_endpoints(seed: FlaskClient, path: str) -> None:
+    response = seed.get(path, headers=AUTH)
+    assert response.status_code == 404
+    assert response.get_json()["errors"] == [f"path: no endpoint at {path}"]
+
+
+def test_account_calls_are_journaled(live: FlaskClient) -> None:
+    live.get(BALANCE, headers=AUTH)
+    records = live.get("/_mock/requests").get_json()["requests"]
+    assert [(r["operation"], r["status"], r["valid"]) for r in records] == [("getUserBalance", 200, True)]
+
+
+# The served document ----------------------------------------------------------------
+
+
+@pytest.fixture(params=[SEED, LIVE])
+def served(request: pytest.FixtureRequest, clock: Clock) -> Iterator[tuple[str, dict[str, Any]]]:
+    client = make_client(clock, profile=request.param)
+    yield request.param, yaml.safe_load(client.get("/openapi.yml").data)
+
+
+def test_openapi_yml_serves_the_profiles_document(served: tuple[str, dict[str, Any]]) -> None:
+    profile, document = served
+    conservative = document["paths"]["/v2beta/stable-image/upscale/conservative"]["post"]["responses"]["200"]
+    expected = "ResultReady" if profile == LIVE else "GenerationStarted"
+    assert conservative == {"$ref": f"#/components/responses/{expected}"}
+    assert ("/v1/user/balance" in document["paths"]) is (profile == LIVE)
