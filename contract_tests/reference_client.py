@@ -64,7 +64,7 @@ class UpscaleClient:
         return self._image_of(response)
 
     def conservative(self, image: bytes, **fields: Any) -> bytes:
-        """Conservative upscale: started, then polled until the image is ready."""
+        """Conservative upscale: the image at once (as the live API answers), or a job polled until ready."""
         return self._generate("conservative", image, fields)
 
     def creative(self, image: bytes, **fields: Any) -> bytes:
@@ -73,6 +73,8 @@ class UpscaleClient:
 
     def _generate(self, operation: str, image: bytes, fields: dict[str, Any]) -> bytes:
         started = self._send("POST", f"/v2beta/stable-image/upscale/{operation}", image=image, fields=fields)
+        if started.headers.get("content-type", "").startswith("image/"):
+            return self._image_of(started)
         generation_id = started.json()["id"]
         for _ in range(self.max_polls):
             response = self._send("GET", f"/v2beta/results/{generation_id}")

@@ -13,8 +13,9 @@ from contract_tests.adapters import Adapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Violation
 from contract_tests.scenarios import Example, run_example, strategy_for
 from contract_tests.server import LiveServer
-from contract_tests.strategies import ASYNC_OPERATIONS, OPERATIONS
+from contract_tests.strategies import OPERATIONS, async_operations
 from mockserver import Config
+from mockserver.profiles import PROFILES, SEED
 
 PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipped"
 API_KEY = "sk-contract-suite"
@@ -31,6 +32,8 @@ class SuiteOptions:
     claims: Collection[str] = ()
     only: Collection[str] = ()
     max_pending_polls: int = 3
+    #: The API the suite's mock plays (``seed`` or ``live``): which operations are polled follows it.
+    profile: str = SEED
 
 
 @dataclass
@@ -47,9 +50,11 @@ class PropertyResult:
     operations: list[str] = field(default_factory=list)
 
 
-def contract_server() -> LiveServer:
+def contract_server(profile: str = SEED) -> LiveServer:
     """The suite's own mock: in memory, small outputs (clients don't care about size)."""
-    return LiveServer.for_config(Config(store="memory://", target_pixels=128 * 128, journal_size=10_000))
+    return LiveServer.for_config(
+        Config(profile=profile, store="memory://", target_pixels=128 * 128, journal_size=10_000)
+    )
 
 
 class ContractRunner:
@@ -68,19 +73,21 @@ class ContractRunner:
         unknown = set(self.options.operations) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
+        if self.options.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.options.profile!r}; choose one of: {', '.join(PROFILES)}")
         unknown_properties = set(self.options.only) - set(PROPERTIES)
         if unknown_properties:
             raise ValueError(f"unknown propert(y/ies): {', '.join(sorted(unknown_properties))}")
 
     def run(self) -> list[PropertyResult]:
         selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
-        with contract_server() as server:
+        with contract_server(self.options.profile) as server:
             return [self._check(prop, server) for prop in selected]
 
     def _operations_for(self, prop: ContractProperty) -> list[str]:
         offered = set(self.adapter.operations()) & set(self.options.operations)
         if prop.async_only:
-            offered &= ASYNC_OPERATIONS
+            offered &= async_operations(self.options.profile)
         return sorted(offered)
 
     def _check(self, prop: ContractProperty, server: LiveServer) -> PropertyResult:
@@ -111,7 +118,11 @@ class ContractRunner:
             verbosity=Verbosity.quiet,
         )
         @hypothesis_seed(self.options.seed)
-        @given(strategy_for(prop.scenario, operations, self.options.max_pending_polls))
+        @given(
+            strategy_for(
+                prop.scenario, operations, self.options.max_pending_polls, async_operations(self.options.profile)
+            )
+        )
         def check(example: Example) -> None:
             result.examples += 1
             run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,6 @@ from contract_tests.adapters import Adapter
 from contract_tests.properties import Run
 from contract_tests.server import LiveServer
 from contract_tests.strategies import (
-    ASYNC_OPERATIONS,
     AsyncPlan,
     UpscaleRequest,
     async_plans,
@@ -58,33 +58,34 @@ class Example:
         return ", ".join(parts)
 
 
-def _plan(operation: str, **options: Any) -> st.SearchStrategy[AsyncPlan | None]:
-    return async_plans(**options) if operation in ASYNC_OPERATIONS else st.none()
-
-
-def _staged(operation: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None) -> Any:
-    starts = st.sampled_from(statuses).map(lambda status: Staged(status, "start", times))
-    if operation not in ASYNC_OPERATIONS:
-        return starts
-    return starts | st.sampled_from(poll_statuses).map(lambda status: Staged(status, "poll", times))
-
-
-def strategy_for(scenario: str, operations: list[str], max_pending: int) -> st.SearchStrategy[Example]:
-    """The examples of one scenario over the client's operations."""
+def strategy_for(
+    scenario: str, operations: list[str], max_pending: int, async_ops: Collection[str]
+) -> st.SearchStrategy[Example]:
+    """The examples of one scenario over the client's operations; ``async_ops`` are polled ones."""
     pick = st.sampled_from(sorted(operations))
+
+    def plan(op: str, **options: Any) -> st.SearchStrategy[AsyncPlan | None]:
+        return async_plans(**options) if op in async_ops else st.none()
+
+    def staged(op: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None) -> Any:
+        starts = st.sampled_from(statuses).map(lambda status: Staged(status, "start", times))
+        if op not in async_ops:
+            return starts
+        return starts | st.sampled_from(poll_statuses).map(lambda status: Staged(status, "poll", times))
+
     if scenario == "success":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), _plan(op, max_pending=max_pending), st.none())
+            lambda op: st.builds(Example, upscale_requests(op), plan(op, max_pending=max_pending), st.none())
         )
     if scenario == "invalid":
         return pick.flatmap(lambda op: st.builds(Example, invalid_requests(op), st.none(), st.none()))
     if scenario == "errors":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), _plan(op), _staged(op, START_ERRORS, POLL_ERRORS, None))
+            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, START_ERRORS, POLL_ERRORS, None))
         )
     if scenario == "transient":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), _plan(op), _staged(op, TRANSIENT, TRANSIENT, 1))
+            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1))
         )
     if scenario == "filtered":
         filtered = AsyncPlan(pending_polls=1, outcome="content_filtered")

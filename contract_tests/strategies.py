@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
+from mockserver.profiles import SEED
 from mockserver.spec import Spec
 
 OPERATIONS = ("fast", "conservative", "creative")
@@ -23,6 +24,7 @@ OPERATION_IDS = {
     "conservative": "upscaleImageConservative",
     "creative": "upscaleImageCreative",
 }
+#: The async operations of the seed profile; :func:`async_operations` gives any profile's.
 ASYNC_OPERATIONS = frozenset({"conservative", "creative"})
 FORMATS = ("png", "jpeg", "webp")
 _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
@@ -50,10 +52,6 @@ class UpscaleRequest:
     def operation_id(self) -> str:
         return OPERATION_IDS[self.operation]
 
-    @property
-    def is_async(self) -> bool:
-        return self.operation in ASYNC_OPERATIONS
-
     def __repr__(self) -> str:
         broken = f", broken={self.broken!r}" if self.broken else ""
         return f"{self.operation}({self.image!r}, fields={self.fields!r}{broken})"
@@ -72,8 +70,14 @@ class AsyncPlan:
 
 
 @cache
-def _spec() -> Spec:
-    return Spec.bundled()
+def _spec(profile: str = SEED) -> Spec:
+    return Spec.for_profile(profile)
+
+
+def async_operations(profile: str = SEED) -> frozenset[str]:
+    """The operations answered with a job to poll under ``profile``: its document decides."""
+    sync = _spec(profile).renders_at_once
+    return frozenset(name for name, operation_id in OPERATION_IDS.items() if operation_id not in sync)
 
 
 @cache

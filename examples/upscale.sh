@@ -21,10 +21,10 @@ done < <(python3 -c 'import json, sys
 for name, value in json.load(open(sys.argv[1])).items():
     sys.stdout.write(f"{name}={value}\0")' "$fields_json")
 
-call() { # METHOD PATH [curl args...] -> prints the HTTP status, body in $body
+call() { # METHOD PATH [curl args...] -> prints the HTTP status and content type, body in $body
   local method=$1 path=$2
   shift 2
-  curl -sS -X "$method" -o "$body" -w '%{http_code}' \
+  curl -sS -X "$method" -o "$body" -w '%{http_code} %{content_type}' \
     -H "Authorization: Bearer $key" -H "Accept: image/*" "$@" "$base$path"
 }
 
@@ -33,13 +33,15 @@ fail() {
   exit 1
 }
 
-status=$(call POST "/v2beta/stable-image/upscale/$operation" -F "image=@$image" "${form[@]}")
+read -r status content_type <<<"$(call POST "/v2beta/stable-image/upscale/$operation" -F "image=@$image" "${form[@]}")"
 [ "$status" = 200 ] || fail "start answered $status"
 
-if [ "$operation" != fast ]; then
+# Conservative answers the image at once on the live API (and the mock's live
+# profile), a generation id under the seed spec: only a JSON answer is polled.
+if [[ "$content_type" == application/json* ]]; then
   id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$body")
   while :; do
-    status=$(call GET "/v2beta/results/$id")
+    read -r status content_type <<<"$(call GET "/v2beta/results/$id")"
     [ "$status" = 202 ] || break
     sleep "$poll_seconds"
   done

@@ -81,6 +81,13 @@ def serve(api_keys: tuple[str, ...], **options: Any) -> None:
     "--client-cmd", "client_cmd", metavar="TEMPLATE", help="A command: {operation} {image} {output} {fields}."
 )
 @click.option("--operations", default="fast,conservative,creative", show_default=True, help="Operations to check.")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="seed",
+    show_default=True,
+    help="The API the suite's mock plays (live: conservative answers the image at once).",
+)
 @click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True, help="Per property.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed (runs are repeatable).")
 @click.option("--min-poll-interval", type=float, default=0.0, help="Seconds between polls to require.  [default: off]")
@@ -98,6 +105,7 @@ def contract(
     client: str | None,
     client_cmd: str | None,
     operations: str,
+    profile: str,
     max_examples: int,
     seed: int,
     min_poll_interval: float,
@@ -127,6 +135,7 @@ def contract(
         )
         options = SuiteOptions(
             operations=chosen,
+            profile=profile,
             max_examples=max_examples,
             seed=seed,
             min_poll_interval=min_poll_interval,
@@ -137,7 +146,10 @@ def contract(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     offered = sorted(set(adapter.operations()) & set(chosen))
-    click.echo(f"stability-mock contract: {adapter.name}  (operations: {', '.join(offered) or 'none'})", err=True)
+    click.echo(
+        f"stability-mock contract: {adapter.name}  (profile: {profile}; operations: {', '.join(offered) or 'none'})",
+        err=True,
+    )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results = runner.run()
     for result in results:

@@ -30,6 +30,54 @@ def test_the_reference_client_keeps_every_property():
     assert all(result.examples == 8 for result in results.values())
 
 
+def test_the_reference_client_keeps_every_property_under_the_live_profile():
+    """Live: conservative answers the image at once, so only creative is polled (and the client copes)."""
+    results = results_of(
+        PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=6, min_poll_interval=0.005, profile="live"
+    )
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
+    assert results["polls_until_done"].operations == ["creative"]
+    assert results["returns_exact_image"].operations == ["conservative", "creative", "fast"]
+
+
+def test_a_client_that_only_polls_fails_conservative_under_the_live_profile():
+    """A seed-only client (reads ``id`` from every conservative answer) is what the live profile catches."""
+
+    class PollsAlways:
+        def __init__(self, base_url: str, api_key: str) -> None:
+            import requests
+
+            self.base_url, self.headers = base_url, {"Authorization": f"Bearer {api_key}"}
+            self.session = requests.Session()
+
+        def conservative(self, image: bytes, **fields: object) -> bytes:
+            started = self.session.post(
+                f"{self.base_url}/v2beta/stable-image/upscale/conservative",
+                files={"image": ("image", image)},
+                data={name: str(value) for name, value in fields.items()},
+                headers=self.headers,
+                timeout=30,
+            )
+            started.raise_for_status()
+            generation_id = started.json()["id"]
+            while True:
+                polled = self.session.get(f"{self.base_url}/v2beta/results/{generation_id}", headers=self.headers)
+                if polled.status_code != 202:
+                    polled.raise_for_status()
+                    return polled.content
+
+    sys.modules[__name__].PollsAlways = PollsAlways  # type: ignore[attr-defined]
+    adapter = PythonAdapter(f"{__name__}:PollsAlways")
+    assert results_of(adapter, max_examples=3, only=["returns_exact_image"])["returns_exact_image"].status == PASSED
+    live = results_of(adapter, max_examples=3, only=["returns_exact_image"], profile="live")
+    assert live["returns_exact_image"].status == FAILED
+
+
+def test_an_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="unknown profile 'prod'"):
+        ContractRunner(PythonAdapter(REFERENCE), SuiteOptions(profile="prod"))
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_each_broken_client_is_caught_naming_the_property(name, monkeypatch):
     client, violated = BROKEN[name]
@@ -83,11 +131,12 @@ def test_operations_a_client_lacks_are_not_covered():
         f"{sys.executable} examples/upscale_client.py {{operation}} {{image}} {{output}} {{fields}}",
     ],
 )
-def test_command_clients_keep_the_contract(template, monkeypatch):
+@pytest.mark.parametrize("profile", ["seed", "live"])
+def test_command_clients_keep_the_contract(template, profile, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.01")
-    results = results_of(CommandAdapter(template), max_examples=3)
+    results = results_of(CommandAdapter(template), max_examples=3, profile=profile)
     failed = {name: r.message for name, r in results.items() if r.status == FAILED}
     assert not failed
     assert succeeded(list(results.values()))
