@@ -1,5 +1,9 @@
 """Schemathesis against the bundled spec, in-process (WSGI), with every check it has.
 
+It runs once per profile: the seed profile against ``spec/openapi.yml``, the live
+profile against its own document (the same file with ``spec/live.yml`` applied),
+each as ``GET /openapi.yml`` serves it.
+
 Why: the other tests pin behaviours one at a time; this one lets Schemathesis
 generate requests, valid and invalid, for every operation of ``spec/openapi.yml``
 and judge each answer by the document alone: no 5xx, only documented status
@@ -48,7 +52,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-import yaml
 from flask import Flask
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -60,6 +63,8 @@ from schemathesis.transport.serialization import Binary
 from werkzeug.formparser import parse_form_data
 
 from mockserver import Config, MemoryStore, create_app
+from mockserver.profiles import LIVE, PROFILES, SEED, profile_document
+from mockserver.services import EXTENSION_KEY
 from tests.images import image_bytes, jpeg, png, webp
 
 log = logging.getLogger(__name__)
@@ -93,18 +98,26 @@ UNUSABLE_IMAGES: tuple[bytes, ...] = (
 # are listed twice so that most fuzzed uploads take the success path.
 schemathesis.openapi.format("binary", st.sampled_from([*USABLE_IMAGES, *USABLE_IMAGES, *UNUSABLE_IMAGES]))
 
-APP: Flask = create_app(Config(store="memory://", api_keys=(API_KEY,)), store=MemoryStore())
-schema = schemathesis.openapi.from_wsgi(
-    "/openapi.yml",
-    APP,
-    config=schemathesis.Config.from_dict(
-        {
-            "checks": {"enabled": True},
-            "generation": {"mode": "all"},
-            "auth": {"openapi": {"bearerAuth": {"bearer": API_KEY}}},
-        }
-    ),
-)
+APPS: dict[str, Flask] = {
+    profile: create_app(Config(profile=profile, store="memory://", api_keys=(API_KEY,)), store=MemoryStore())
+    for profile in PROFILES
+}
+SCHEMAS = {
+    profile: schemathesis.openapi.from_wsgi(
+        "/openapi.yml",
+        app,
+        config=schemathesis.Config.from_dict(
+            {
+                "checks": {"enabled": True},
+                "generation": {"mode": "all"},
+                "auth": {"openapi": {"bearerAuth": {"bearer": API_KEY}}},
+            }
+        ),
+    )
+    for profile, app in APPS.items()
+}
+schema, live_schema = SCHEMAS[SEED], SCHEMAS[LIVE]
+ACCOUNT = ("getUserAccount", "getUserBalance")
 
 CASES: Counter[str] = Counter()
 POSITIVE_POLLS: Counter[str] = Counter()
@@ -119,11 +132,18 @@ def report_case_counts() -> Iterator[None]:
 
 
 @cache
-def generation_ids(operation_id: str) -> Iterator[str]:
+def generation_ids(operation_id: str, profile: str) -> Iterator[str]:
     """Real jobs for ``operation_id`` to poll in turn: each answers 202 once, then 200."""
-    client = APP.test_client()
+    app = APPS[profile]
+    client = app.test_client()
     ids = []
-    for path in ("/v2beta/stable-image/upscale/conservative", "/v2beta/stable-image/upscale/creative"):
+    at_once = app.extensions[EXTENSION_KEY].spec.renders_at_once
+    for operation, path in (
+        ("upscaleImageConservative", "/v2beta/stable-image/upscale/conservative"),
+        ("upscaleImageCreative", "/v2beta/stable-image/upscale/creative"),
+    ):
+        if operation in at_once:
+            continue
         upload = {"image": (io.BytesIO(png(64, 64)), "input.png", "image/png"), "prompt": "a lighthouse at dusk"}
         response = client.post(path, data=upload, headers=AUTH)
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -168,7 +188,7 @@ def sent_form_is_valid(case: Case[Any], response: Response) -> bool:
     # In memory: Werkzeug's default spools files to temporary files that would need closing.
     _, form, files = parse_form_data(environ, stream_factory=lambda *_, **__: io.BytesIO())
     body_schema = case.operation.definition.raw["requestBody"]["content"]["multipart/form-data"]["schema"]
-    components = schema.raw_schema["components"]
+    components = case.operation.schema.raw_schema["components"]
     properties = components["schemas"][body_schema["$ref"].rsplit("/", 1)[-1]]["properties"]
     binary = {name for name, prop in properties.items() if prop.get("format") == "binary"}
     if set(form) & binary or set(files) - binary:
@@ -198,28 +218,41 @@ def has_errors_at(validator: Draft202012Validator, instance: dict[str, object], 
     return any(list(error.path)[:1] == [name] for error in validator.iter_errors(instance))
 
 
-def test_every_operation_of_the_bundled_spec_is_tested() -> None:
-    document = yaml.safe_load(SPEC_FILE.read_text("utf-8"))
+@pytest.mark.parametrize(("profile", "expected"), [(SEED, {*UPLOADS, *POLLS}), (LIVE, {*UPLOADS, *POLLS, *ACCOUNT})])
+def test_every_operation_of_the_profiles_spec_is_tested(profile: str, expected: set[str]) -> None:
+    document = profile_document(profile, lambda name: (SPEC_FILE.parent / name).read_text("utf-8"))
     in_file = {
         operation["operationId"]
         for item in document["paths"].values()
         for operation in item.values()
         if isinstance(operation, dict) and "operationId" in operation
     }
-    loaded = {schema.get_operation_id(operation) for path in schema for operation in schema[path].values()}
-    assert loaded == in_file == {*UPLOADS, *POLLS}
+    served = SCHEMAS[profile]
+    loaded = {served.get_operation_id(operation) for path in served for operation in served[path].values()}
+    assert loaded == in_file == expected
 
 
 @schema.parametrize()
 @settings(max_examples=40, derandomize=True, deadline=None, database=None)
 def test_api_conforms_to_the_bundled_spec(case: Case[Any]) -> None:
-    operation_id = str(schema.get_operation_id(case.operation))
-    CASES[operation_id] += 1
+    conforms(case, SEED)
+
+
+@live_schema.parametrize()
+@settings(max_examples=25, derandomize=True, deadline=None, database=None)
+def test_live_profile_conforms_to_its_spec(case: Case[Any]) -> None:
+    conforms(case, LIVE)
+
+
+def conforms(case: Case[Any], profile: str) -> None:
+    """Send ``case`` to the profile's app and judge the answer by every check (see the module's notes)."""
+    operation_id = str(SCHEMAS[profile].get_operation_id(case.operation))
+    CASES[f"{profile}:{operation_id}"] += 1
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if operation_id in POLLS and positive:
         POSITIVE_POLLS[operation_id] += 1
         if POSITIVE_POLLS[operation_id] % 2:
-            case.path_parameters = {**case.path_parameters, "id": next(generation_ids(operation_id))}
+            case.path_parameters = {**case.path_parameters, "id": next(generation_ids(operation_id, profile))}
     image = uploaded_image(case)
     unusable = image is not None and image not in USABLE_IMAGES
     if image in USABLE_IMAGES:
