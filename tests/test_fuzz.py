@@ -38,6 +38,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, log
 
 
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("fuzz-live")
+    log = folder / "server.log"
+    options = ("--profile", "live", "--data-dir", str(folder), "--target-pixels", "65536")
+    with running_server(*options, log=log) as url:
+        yield url, log
+
+
 def port_of(url: str) -> int:
     return int(urlsplit(url).port or 0)
 
@@ -46,12 +55,20 @@ def test_raw_requests_are_all_answered_well_and_the_server_survives(server):
     """Every answer below 500 and, from the app, in the API's error shape. The only answers
     accepted from gunicorn's HTTP layer itself (400, 414, 417, 431, or no answer), and for
     which requests, are listed in ``tests/fuzz/checks.py``."""
-    url, log = server
+    answered_well_throughout(*server, examples=EXAMPLES)
+
+
+def test_the_live_profile_answers_raw_requests_as_well(live_server):
+    """The same campaign, shorter, against the live profile (synchronous conservative, account paths)."""
+    answered_well_throughout(*live_server, examples=EXAMPLES // 2)
+
+
+def answered_well_throughout(url: str, log: Path, examples: int) -> None:
     before = server_processes(url)
     sent: list[str] = []
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
@@ -65,7 +82,7 @@ def test_raw_requests_are_all_answered_well_and_the_server_survives(server):
         assert not found, f"{request.kind} request {request.data[:400]!r}: {found}"
 
     answered_well()
-    assert len(sent) >= EXAMPLES
+    assert len(sent) >= examples
     assert set(sent) == {"valid", "multipart", "framing", "headers", "line", "admin"}
     assert requests.get(f"{url}/_mock/health", timeout=10).status_code == 200
     # No worker died (and was quietly replaced by the master) along the way.

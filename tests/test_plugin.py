@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 pytest_plugins = ["pytester"]
@@ -9,6 +10,7 @@ pytest_plugins = ["pytester"]
 PLUGIN_TESTS = """
 import io
 
+import pytest
 import pytest
 import requests
 from PIL import Image
@@ -107,3 +109,19 @@ def _fast(mock, image: bytes) -> requests.Response:
         headers=mock.headers,
         timeout=30,
     )
+
+
+@pytest.mark.stability_mock(profile="live")
+def test_the_live_profile_by_marker(stability_mock):
+    """The marker's ``profile`` starts a live-profile server: conservative answers the image at once."""
+    response = requests.post(
+        stability_mock.url_for("/v2beta/stable-image/upscale/conservative"),
+        files={"image": ("s.png", _sample(), "image/png")},
+        data={"prompt": "a lighthouse"},
+        headers=stability_mock.headers,
+        timeout=60,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    balance = requests.get(stability_mock.url_for("/v1/user/balance"), headers=stability_mock.headers, timeout=30)
+    assert balance.json() == {"credits": 1_000_000.0}
