@@ -9,8 +9,6 @@ error wins), staged faults and ``Prefer: code=``, content rules, and credits.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from flask import Request, g
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
@@ -19,10 +17,10 @@ from werkzeug.wsgi import LimitedStream
 from mockserver import staging
 from mockserver.auth import authenticate, fingerprint
 from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge, RouteNotFound
+from mockserver.exchange import ApiCall, Exchange
 from mockserver.faults import Fault
-from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
-from mockserver.spec import RequestInvalid
+from mockserver.spec import RequestInvalid, ValidRequest
 from mockserver.transport import TransportFault
 
 #: An oversized body is read and thrown away up to this size, so the client sees
@@ -31,27 +29,15 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
-class ApiCall:
-    """An admitted API request: who sent it, what it asks for, and what was staged for it."""
-
-    operation_id: str
-    key_fingerprint: str
-    body: dict[str, Any]
-    path: dict[str, Any]
-    settings: RuntimeSettings
-    fault: Fault | None = None
-    content_filtered: bool = False
-
-
-def admit(request: Request, services: Services) -> ApiCall:
-    """Run every check; the admitted call, or an :class:`ApiError` (or transport fault)."""
+def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
+    """Run every check, recording what each learns on ``exchange``; the admitted call,
+    or an :class:`ApiError` (or transport fault)."""
     limit = services.config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         _drain(request)
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
-    g.operation_id = services.spec.operation_for(request)
-    if g.operation_id is None:
+    exchange.operation_id = services.spec.operation_for(request)
+    if exchange.operation_id is None:
         allowed = services.spec.methods_at(request)
         if not allowed:
             # A route of another profile's document (the live account endpoints under seed).
@@ -62,24 +48,23 @@ def admit(request: Request, services: Services) -> ApiCall:
             headers={"Allow": ", ".join(allowed)},
         )
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
-    g.key_fingerprint = key
+    exchange.key_fingerprint = key
     read_body(request, limit)
-    settings = services.settings()
-    g.settings = settings
+    settings = exchange.settings = services.settings()
+    valid: ValidRequest | None = None
     try:
         valid = services.spec.validate_request(request)
-        g.validation_errors = []
+        exchange.errors, exchange.form = [], valid.form
     except RequestInvalid as exc:
-        g.validation_errors = exc.errors
-        valid = None
+        exchange.errors, exchange.form = exc.errors, exc.form
     staging.enforce_rate_limit(services.store, settings, key, services.clock())
     if valid is None:
-        raise BadRequest(g.validation_errors)
+        raise BadRequest(exchange.errors)
     operation_id = valid.operation_id
-    fault = _stage_fault(request, services, operation_id, settings)
+    fault = _stage_fault(request, services, operation_id, exchange)
     content_filtered = staging.content_verdict(settings, valid.body) if operation_id in staging.COSTS else False
-    g.charged = staging.charge(services.store, settings, key, operation_id)
-    call = ApiCall(
+    exchange.charged = staging.charge(services.store, settings, key, operation_id)
+    call = exchange.call = ApiCall(
         operation_id=operation_id,
         key_fingerprint=key,
         body=dict(valid.body),
@@ -88,18 +73,18 @@ def admit(request: Request, services: Services) -> ApiCall:
         fault=fault,
         content_filtered=content_filtered,
     )
-    g.api_call = call
     return call
 
 
-def _stage_fault(request: Request, services: Services, operation_id: str, settings: RuntimeSettings) -> Fault | None:
-    """Take the staged fault for this call (if any) and apply its delay and outcome."""
+def _stage_fault(request: Request, services: Services, operation_id: str, exchange: Exchange) -> Fault | None:
+    """Take the staged fault for this call (if any), note it on ``exchange``, apply its delay and outcome."""
+    settings = exchange.settings or services.settings()
     statuses = services.spec.statuses[operation_id]
     preferred = staging.preferred_error(request.headers.get("Prefer"), operation_id, statuses)
     # Reading the (usually empty) queue first spares every call a write transaction;
     # a fault queued between the two reads simply arrived after this call.
     fault = services.store.take_fault(operation_id, statuses, "call") if services.store.list_faults() else None
-    g.fault = fault
+    exchange.fault = fault
     delay = staging.delay_seconds(settings, fault, request.method + request.path, request.get_data())
     if delay:
         time.sleep(delay)
@@ -113,9 +98,17 @@ def _stage_fault(request: Request, services: Services, operation_id: str, settin
     return fault
 
 
+def current_exchange() -> Exchange:
+    """The record of the API call being handled (the HTTP edge keeps it, one per request)."""
+    exchange: Exchange = g.exchange
+    return exchange
+
+
 def current_call() -> ApiCall:
     """The call admitted for the current request."""
-    call: ApiCall = g.api_call
+    call = current_exchange().call
+    if call is None:
+        raise RuntimeError("no API call was admitted for this request")
     return call
 
 

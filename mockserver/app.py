@@ -27,6 +27,7 @@ from mockserver.errors import (
     ServiceUnavailable,
     StoreError,
 )
+from mockserver.exchange import Exchange
 from mockserver.generation import Upscaler
 from mockserver.journal import record_for
 from mockserver.responses import json_response
@@ -93,9 +94,11 @@ def create_app(
 
 def _before() -> None:
     g.request_id = uuid.uuid4().hex
-    g.started = time.perf_counter()
+    if _is_api_traffic():
+        # The one record of this call; each stage below fills in its part of it.
+        g.exchange = Exchange(request_id=g.request_id, started=time.perf_counter())
     if request.blueprint in API_BLUEPRINTS:
-        admit(request, services())
+        admit(request, services(), g.exchange)
     elif request.blueprint == admin.bp.name:
         admit_admin(request, services())
 
@@ -105,15 +108,21 @@ def _is_api_traffic() -> bool:
     return request.blueprint not in (admin.bp.name, meta.bp.name)
 
 
+def _exchange() -> Exchange | None:
+    """This call's record, if it is API traffic that got as far as ``_before``."""
+    found: Exchange | None = g.get("exchange")
+    return found
+
+
 def _after(response: Response) -> Response:
     response.headers["x-request-id"] = g.get("request_id") or uuid.uuid4().hex
-    if not _is_api_traffic():
+    exchange = _exchange()
+    if exchange is None:
         return response
-    fault = g.get("fault")
-    if fault is not None and fault.transport == "truncate" and response.status_code < 400:
+    if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
         response = truncated(response, request.environ)
     try:
-        _settle(response)
+        _settle(exchange, response)
     except StoreError as exc:
         # The answer already says what happened (often this very 503); a store
         # that fails again here must not turn it into a 500.
@@ -121,38 +130,48 @@ def _after(response: Response) -> Response:
     return response
 
 
-def _settle(response: Response) -> None:
+def _settle(exchange: Exchange, response: Response) -> None:
     """Refund a failed call's charge and journal the call, in the shared store."""
     mock = services()
-    settings = g.get("settings") or mock.settings()
-    if response.status_code >= 400 and g.get("charged"):
-        staging.refund(mock.store, settings, g.key_fingerprint, g.charged)
-    duration = time.perf_counter() - g.get("started", time.perf_counter())
-    status = None if g.get("connection_dropped") else response.status_code
-    mock.store.append_record(record_for(request, status, mock.clock(), duration), settings.journal_size)
+    settings = exchange.settings or mock.settings()
+    if response.status_code >= 400 and exchange.charged and exchange.key_fingerprint:
+        staging.refund(mock.store, settings, exchange.key_fingerprint, exchange.charged)
+    record = record_for(
+        exchange,
+        method=request.method,
+        path=request.path,
+        headers=request.headers.items(),
+        path_id=(request.view_args or {}).get("id"),
+        status=None if exchange.connection_dropped else response.status_code,
+        now=mock.clock(),
+        duration_seconds=time.perf_counter() - exchange.started,
+    )
+    mock.store.append_record(record, settings.journal_size)
 
 
 def _error_response(exc: Exception) -> Response:
     """The single exception → response table's edge: every error leaves in the API's shape."""
+    exchange = _exchange()
     if isinstance(exc, TransportFault):
-        exc = _perform(exc)
+        exc = _perform(exc, exchange)
     error = _as_api_error(exc)
-    if isinstance(error, BadRequest) and not error.staged and not g.get("validation_errors"):
+    if exchange is not None and isinstance(error, BadRequest) and not error.staged:
         # Refused for what it sent (an image, an Accept header) after the spec passed it:
         # the journal's verdict agrees with the 400 it records.
-        g.validation_errors = list(error.errors)
+        exchange.refused(error.errors)
     response = json_response(error.body(g.get("request_id")), status=error.status)
     response.headers.update(error.headers)
     return response
 
 
-def _perform(fault: TransportFault) -> Exception:
+def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:
     """Cut the connection as staged; the answer built after it is never delivered."""
     if fault.kind == "stall":
         dropped = stall_then_reset(request.environ, fault.stall_seconds)
     else:
         dropped = reset_connection(request.environ)
-    g.connection_dropped = dropped
+    if exchange is not None:
+        exchange.connection_dropped = dropped
     return InternalError(["transport: a staged transport fault needs a real server (no client socket here)"])
 
 

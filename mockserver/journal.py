@@ -13,36 +13,47 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Request, g
-
 from mockserver.auth import fingerprint, key_from_header
 from mockserver.errors import BadRequest, Unauthorized
+from mockserver.exchange import Exchange
 from mockserver.imaging import probe
 
 
-def record_for(request: Request, status: int | None, now: float, duration_seconds: float) -> dict[str, Any]:
-    """The journal record of one API request and its response."""
-    # One lookup of the request's ``g`` instead of one per field: this runs on every call.
-    state: dict[str, Any] = vars(g)
-    verdict = state.get("validation_errors")
-    fault = state.get("fault")
+def record_for(
+    exchange: Exchange,
+    *,
+    method: str,
+    path: str,
+    headers: Iterable[tuple[str, str]],
+    path_id: str | None,
+    status: int | None,
+    now: float,
+    duration_seconds: float,
+) -> dict[str, Any]:
+    """The journal record of one API call: its :class:`Exchange`, plus what the HTTP edge saw.
+
+    ``status`` is ``None`` when the connection was cut before an answer;
+    ``path_id`` is the generation id in a poll's path.
+    """
+    form = exchange.form
+    headers = list(headers)
     return {
         "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
         "timestamp": now,
-        "request_id": state.get("request_id"),
-        "method": request.method,
-        "path": request.path,
-        "operation": state.get("operation_id"),
+        "request_id": exchange.request_id,
+        "method": method,
+        "path": path,
+        "operation": exchange.operation_id,
         "status": status,
-        "valid": None if verdict is None else not verdict,
-        "errors": list(verdict or ()),
-        "headers": redacted_headers(request.headers),
-        "fields": dict(state.get("form_text") or {}),
-        "image": image_summary((state.get("form_files") or {}).get("image")),
-        "generation_id": state.get("generation_id") or (request.view_args or {}).get("id"),
-        "key": state.get("key_fingerprint") or _key_or_none(request),
-        "fault": fault.id if fault else None,
-        "delivered": state.get("delivered"),
+        "valid": exchange.valid,
+        "errors": list(exchange.errors or ()),
+        "headers": redacted_headers(headers),
+        "fields": dict(form.text) if form is not None else {},
+        "image": image_summary(form.files.get("image") if form is not None else None),
+        "generation_id": exchange.generation_id or path_id,
+        "key": exchange.key_fingerprint or _key_or_none_from(_authorization(headers)),
+        "fault": exchange.fault.id if exchange.fault else None,
+        "delivered": exchange.delivered_json(),
         "duration_ms": round(duration_seconds * 1000, 3),
     }
 
@@ -76,8 +87,8 @@ def image_summary(data: bytes | None) -> dict[str, Any] | None:
     return summary
 
 
-def _key_or_none(request: Request) -> str | None:
-    return _key_or_none_from(request.headers.get("Authorization"))
+def _authorization(headers: Iterable[tuple[str, str]]) -> str | None:
+    return next((value for name, value in headers if name.lower() == "authorization"), None)
 
 
 def _key_or_none_from(header: str | None) -> str | None:

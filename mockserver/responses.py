@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 
-from flask import Response, g
+from flask import Response
 
+from mockserver.exchange import Delivered, Exchange
 from mockserver.imaging import RenderedImage
 from mockserver.negotiation import JSON, json_envelope_type
 
 
-def image_response(result: RenderedImage, *, as_json: bool, with_result_key: bool = False) -> Response:
-    """The 200 answer for a finished upscale."""
+def image_response(
+    result: RenderedImage, exchange: Exchange, *, as_json: bool, with_result_key: bool = False
+) -> Response:
+    """The 200 answer for a finished upscale; what it delivers is noted on ``exchange`` for the journal."""
     headers = {"finish-reason": result.finish_reason, "seed": str(result.seed)}
-    # The journal records what was delivered, so a contract check can compare a
-    # client's output with it byte for byte.
-    g.delivered = {
-        "sha256": hashlib.sha256(result.data).hexdigest(),
-        "bytes": len(result.data),
-        "media_type": result.media_type,
-        "finish_reason": result.finish_reason,
-        "as_json": as_json,
-    }
+    exchange.delivered = Delivered.of(result, as_json=as_json)
     if not as_json:
         return Response(result.data, status=200, mimetype=result.media_type, headers=headers)
     encoded = base64.b64encode(result.data).decode("ascii")

@@ -12,10 +12,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import io
 import json
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -23,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Request, Response, g, has_request_context
-from flask import request as current_request
+from flask import Request, Response
 from jsonschema import _keywords as jsonschema_keywords
 from jsonschema.validators import extend
 from openapi_core import Config as OpenAPIConfig
@@ -41,17 +39,13 @@ from openapi_core.unmarshalling.schemas.factories import SchemaUnmarshallersFact
 from openapi_core.validation.schemas import oas31_schema_validators_factory
 from openapi_core.validation.schemas.factories import DialectSchemaValidatorsFactory, SchemaValidatorsFactory
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
-from werkzeug.datastructures import MultiDict
-from werkzeug.formparser import MultiPartParser
 
 from mockserver.field_errors import describe_openapi_error
+from mockserver.multipart import MultipartForm, ParsedForm
 from mockserver.profiles import profile_document
 from mockserver.render_cache import ByteBoundedLRU
 
 SPEC_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "spec"
-
-_INTEGER_TEXT = re.compile(r"-?[0-9]+")
-_NUMBER_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def _type_accepting_bytes(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
@@ -129,20 +123,26 @@ class _ResponseUnmarshaller(V31ResponseUnmarshaller):
 
 @dataclass(frozen=True)
 class ValidRequest:
-    """A request that passed the spec: its operation and its unmarshalled parts."""
+    """A request that passed the spec: its operation, its unmarshalled parts, and its form as sent."""
 
     operation_id: str
     body: Mapping[str, Any]
     path: Mapping[str, Any]
     query: Mapping[str, Any]
+    form: ParsedForm | None = None
 
 
 class RequestInvalid(Exception):
-    """The request breaks the spec; ``errors`` are short ``field: message`` lines."""
+    """The request breaks the spec; ``errors`` are short ``field: message`` lines.
 
-    def __init__(self, errors: list[str]) -> None:
+    ``form`` is the multipart form as sent, when the body was one: the journal
+    records what a refused request carried too.
+    """
+
+    def __init__(self, errors: list[str], form: ParsedForm | None = None) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+        self.form = form
 
 
 def bundled_text(name: str) -> str:
@@ -151,61 +151,6 @@ def bundled_text(name: str) -> str:
     if local.is_file():
         return local.read_text("utf-8")
     return resources.files("mockserver.bundled_spec").joinpath(name).read_text("utf-8")
-
-
-class MultipartForm:
-    """openapi-core's multipart deserializer: Werkzeug's parser plus strict casting.
-
-    File parts come back as ``bytes`` and text parts as ``str``, so a text part
-    named ``image`` is told apart from an upload. Numeric fields are cast only
-    from canonical decimal text (``42``, ``0.3``): ``" 42"``, ``4_2`` and ``+42``
-    stay strings and fail the schema's type check with a clear message.
-    """
-
-    def __init__(self, numeric_fields: Mapping[str, str], max_bytes: int, known_fields: Collection[str] = ()) -> None:
-        self.numeric_fields = dict(numeric_fields)
-        self.max_bytes = max_bytes
-        self.known_fields = frozenset(known_fields)
-
-    def __call__(self, value: bytes, **parameters: str) -> MultiDict[str, Any]:
-        # openapi-core is handed the media type alone (see _OpenAPIRequest); the
-        # boundary comes from Werkzeug's parse of the full header.
-        boundary = current_request.mimetype_params.get("boundary", "") if has_request_context() else ""
-        boundary = boundary or parameters.get("boundary", "")
-        if not boundary:
-            raise ValueError("multipart body without a boundary")
-        parser = MultiPartParser(
-            stream_factory=lambda *_args, **_kwargs: io.BytesIO(),
-            max_form_memory_size=self.max_bytes,
-            max_form_parts=200,
-        )
-        try:
-            form, files = parser.parse(io.BytesIO(value), boundary.encode("latin-1"), len(value))
-        except Exception as exc:  # Werkzeug raises several kinds for malformed bodies.
-            raise ValueError(f"malformed multipart body: {exc}") from exc
-        fields: MultiDict[str, Any] = MultiDict()
-        for name, text in form.items(multi=True):
-            fields.add(name, self._cast(name, text))
-        for name, upload in files.items(multi=True):
-            fields.add(name, upload.read())
-        if has_request_context():
-            # The journal records what was sent even when validation fails.
-            g.form_text = form.to_dict()
-            g.form_files = {name: upload for name, upload in fields.items() if isinstance(upload, bytes)}
-            # openapi-core silently keeps the first of repeated parts; the API has
-            # no array fields, so a repeated part is the client's mistake.
-            g.form_repeated = {
-                name: len(values) for name, values in fields.lists() if len(values) > 1 and name in self.known_fields
-            }
-        return fields
-
-    def _cast(self, name: str, text: str) -> Any:
-        kind = self.numeric_fields.get(name)
-        if kind == "integer" and _INTEGER_TEXT.fullmatch(text):
-            return int(text)
-        if kind == "number" and _NUMBER_TEXT.fullmatch(text):
-            return float(text)
-        return text
 
 
 @dataclass(frozen=True)
@@ -351,20 +296,16 @@ class _OpenAPIRequest(FlaskOpenAPIRequest):
 
 @dataclass(frozen=True)
 class _Verdict:
-    """openapi-core's verdict on one request, and what validating it left on ``g`` for the journal."""
+    """openapi-core's verdict on one request, with the form it parsed."""
 
     valid: ValidRequest | None
     errors: tuple[str, ...]
-    form_text: dict[str, Any] | None
-    form_files: dict[str, Any] | None
+    form: ParsedForm | None
     size: int
 
     def replay(self) -> ValidRequest:
-        if self.form_text is not None:
-            g.form_text = dict(self.form_text)
-            g.form_files = dict(self.form_files or {})
         if self.valid is None:
-            raise RequestInvalid(list(self.errors))
+            raise RequestInvalid(list(self.errors), self.form)
         return dataclasses.replace(
             self.valid, body=dict(self.valid.body), path=dict(self.valid.path), query=dict(self.valid.query)
         )
@@ -377,8 +318,7 @@ class VerdictMemo:
     request whose render is cached. A verdict depends only on what the request
     carries (method, host, path, query, headers, body), so a request repeated
     exactly (a retry, a load test, a client re-sending the same bad field) gets
-    the verdict from memory, with the form text and files that validation leaves
-    for the journal. Bounded in bytes; ``max_bytes=0`` turns it off.
+    the verdict from memory, with the form it parsed (for the journal). Bounded in bytes; ``max_bytes=0`` turns it off.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -421,16 +361,11 @@ class VerdictMemo:
         errors: tuple[str, ...] = ()
         try:
             valid = validate(request)
+            form = valid.form
         except RequestInvalid as exc:
-            errors = tuple(exc.errors)
-        state = vars(g)
-        text, files = state.get("form_text"), state.get("form_files")
+            errors, form = tuple(exc.errors), exc.form
         return _Verdict(
-            valid=valid,
-            errors=errors,
-            form_text=None if text is None else dict(text),
-            form_files=None if files is None else dict(files),
-            size=body_bytes + sum(len(line) for line in errors) + 1024,
+            valid=valid, errors=errors, form=form, size=body_bytes + sum(len(line) for line in errors) + 1024
         )
 
 
@@ -543,23 +478,31 @@ class Spec:
 
     def validate_with_openapi_core(self, request: Request) -> ValidRequest:
         """:meth:`validate_request` without the shortcut: openapi-core's verdict itself."""
-        result = self.openapi.unmarshal_request(_OpenAPIRequest(request))
-        repeated = g.pop("form_repeated", {}) if has_request_context() else {}
+        form: ParsedForm | None = None
+        if request.mimetype == "multipart/form-data":
+            # openapi-core is handed the media type alone (see _OpenAPIRequest); the
+            # boundary comes from Werkzeug's parse of the full header.
+            with self.form.parsed(request.get_data(), request.mimetype_params.get("boundary", "")) as form:
+                result = self.openapi.unmarshal_request(_OpenAPIRequest(request))
+        else:
+            result = self.openapi.unmarshal_request(_OpenAPIRequest(request))
+        repeated = form.repeated if form is not None else {}
         lines = {f"{name}: sent {count} times; send each field once" for name, count in repeated.items()}
         lines.update(line for error in result.errors for line in describe_openapi_error(error))
         if lines:
-            raise RequestInvalid(sorted(lines))
+            raise RequestInvalid(sorted(lines), form)
         operation_id = self.operation_for(request)
         if operation_id is None:
-            raise RequestInvalid([f"request: no operation for {request.method} {request.path}"])
+            raise RequestInvalid([f"request: no operation for {request.method} {request.path}"], form)
         body = dict(result.body) if isinstance(result.body, Mapping) else {}
         if "image" in body and not isinstance(body["image"], bytes):
-            raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"])
+            raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"], form)
         return ValidRequest(
             operation_id=operation_id,
             body=body,
             path=dict(result.parameters.path or {}),
             query=dict(result.parameters.query or {}),
+            form=form,
         )
 
     def methods_at(self, request: Request) -> list[str]:

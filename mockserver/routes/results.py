@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from mockserver import jobs
-from mockserver.admission import current_call
+from mockserver.admission import current_call, current_exchange
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
@@ -22,11 +22,12 @@ def result(id: str) -> Response:
     The ``Accept`` decision is made on every poll, 202s included, so a client
     that cannot take the result hears it on its first poll, not after the wait.
     """
-    call, mock = current_call(), services()
+    exchange, mock = current_exchange(), services()
+    call = current_call()
     now = mock.clock()
     job = jobs.poll(mock.store, id, call.key_fingerprint, now)
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[job.order.output_format])
     outcome = jobs.result_of(mock.store, job, now, mock.upscaler.render)
     if outcome is None:
         return json_response({"id": id, "status": "in-progress"}, status=202)
-    return image_response(outcome, as_json=as_json, with_result_key=True)
+    return image_response(outcome, exchange, as_json=as_json, with_result_key=True)

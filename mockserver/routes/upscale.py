@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
-from mockserver.admission import current_call
+from mockserver.admission import current_call, current_exchange
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.jobs import CONTENT_FILTERED, Job, JobPlan, new_job_id
@@ -33,7 +33,7 @@ def _render_now() -> Response:
     order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[order.output_format])
     source = mock.upscaler.accept(call.operation_id, image)
-    return image_response(mock.upscaler.render_source(source, order), as_json=as_json)
+    return image_response(mock.upscaler.render_source(source, order), current_exchange(), as_json=as_json)
 
 
 def _start_job() -> Response:
@@ -64,5 +64,5 @@ def _start_job() -> Response:
     )
     mock.purge_now_and_then(now)
     mock.store.add_job(job, image)
-    g.generation_id = job.id
+    current_exchange().generation_id = job.id
     return json_response({"id": job.id})
