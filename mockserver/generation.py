@@ -24,7 +24,8 @@ from mockserver.imaging import (
     decode,
     render,
 )
-from mockserver.render_cache import ByteBoundedLRU, request_digest, upload_digest
+from mockserver.lru import ByteBoundedLRU
+from mockserver.render_cache import request_digest, upload_digest
 
 MAX_SEED = 4_294_967_294
 

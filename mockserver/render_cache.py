@@ -1,12 +1,11 @@
-"""A bounded, thread-safe LRU of rendered images, keyed by everything that decides their bytes.
+"""The keys of the render cache (a :class:`ByteBoundedLRU`): everything that decides a render's bytes.
 
 Rendering is deterministic: the same operation, upload, render order and render
 settings give byte-identical output. So a repeated request (a retrying client, a
 test suite run twice, two polls racing to finish one job) can be answered from
 memory instead of spending ~60 ms (256² → 1024² PNG) to ~1 s (1024² → 4096²) again.
 
-The bound is in bytes, not entries, because one 4096² PNG weighs as much as a
-thousand small ones. The cache lives in each process: gunicorn workers do not
+The cache lives in each process: gunicorn workers do not
 share memory, and the store already shares finished job results between them.
 """
 
@@ -15,14 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Generic, TypeVar
 
 from mockserver.imaging import RenderOrder, RenderSettings
-
-V = TypeVar("V")
 
 
 def upload_digest(image: bytes) -> bytes:
@@ -49,65 +42,4 @@ def request_digest(operation_id: str, image_digest: bytes, order: RenderOrder, s
     return hashlib.sha256(fields.encode("utf-8")).digest()
 
 
-class ByteBoundedLRU(Generic[V]):
-    """Values with a size in bytes; the least recently used go first when over ``max_bytes``.
-
-    ``max_bytes=0`` turns the cache off: nothing is kept and every lookup misses.
-    A value larger than the whole bound is not kept either, rather than flushing
-    everything else for one entry that would be evicted by the next.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        if max_bytes < 0:
-            raise ValueError("max_bytes must be ≥ 0")
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> V | None:
-        """The value kept under ``key`` (now the most recently used), or ``None``."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[0]
-
-    def put(self, key: Hashable, value: V, size: int) -> None:
-        """Keep ``value``, evicting the least recently used entries to stay within the bound."""
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._size -= previous[1]
-            self._entries[key] = (value, size)
-            self._size += size
-            while self._size > self.max_bytes:
-                _, (_, evicted) = self._entries.popitem(last=False)
-                self._size -= evicted
-
-    @property
-    def size_bytes(self) -> int:
-        """The bytes kept now (never more than ``max_bytes``)."""
-        return self._size
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, key: Hashable) -> bool:
-        with self._lock:
-            return key in self._entries
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
-
-
-__all__ = ["ByteBoundedLRU", "request_digest", "upload_digest"]
+__all__ = ["request_digest", "upload_digest"]

@@ -12,7 +12,8 @@ from mockserver.config import MIB
 from mockserver.errors import BadRequest, ConfigError
 from mockserver.generation import AcceptedImage, Upscaler
 from mockserver.imaging import RenderOrder, RenderSettings
-from mockserver.render_cache import ByteBoundedLRU, request_digest, upload_digest
+from mockserver.lru import ByteBoundedLRU
+from mockserver.render_cache import request_digest, upload_digest
 from tests.conftest import AUTH, FAST
 from tests.images import png
 

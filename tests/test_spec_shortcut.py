@@ -20,10 +20,11 @@ from openapi_schema_validator import OAS30ReadValidator
 
 from contract_tests import strategies
 from mockserver import Config, create_app
-from mockserver import spec as spec_module
 from mockserver.field_errors import describe_openapi_error
+from mockserver.multipart import MultipartForm
 from mockserver.services import EXTENSION_KEY, Services
-from mockserver.spec import RequestInvalid, Spec, ValidRequest
+from mockserver.spec import RequestInvalid, Spec, ValidRequest, repairs
+from mockserver.spec.repairs import OpenAPIRequest
 from tests.conftest import AUTH, FAST
 from tests.images import png
 
@@ -208,11 +209,11 @@ def test_the_memo_is_off_with_the_render_cache() -> None:
 
 @pytest.fixture(scope="module")
 def stock_openapi(spec_app: Flask) -> Any:
-    """openapi-core as shipped, with only the repairs the bundled spec needs (spec.py's notes)."""
+    """openapi-core as shipped, with only the repairs the bundled spec needs (mockserver/spec/repairs.py)."""
     spec = services_of(spec_app).spec
 
     plain = SchemaValidatorsFactory(
-        spec_module._BytesTolerantOAS31Validator, format_checker=OAS30ReadValidator.FORMAT_CHECKER
+        repairs._BytesTolerantOAS31Validator, format_checker=OAS30ReadValidator.FORMAT_CHECKER
     )
 
     class Stock(V31RequestUnmarshaller):  # type: ignore[misc]
@@ -228,8 +229,9 @@ def stock_openapi(spec_app: Flask) -> Any:
     return OpenAPI.from_dict(document, config=config)
 
 
-def openapi_verdict(openapi: Any, req: Request) -> tuple[list[str], Any, Any]:
-    result = openapi.unmarshal_request(spec_module._OpenAPIRequest(req))
+def openapi_verdict(openapi: Any, req: Request, form: MultipartForm) -> tuple[list[str], Any, Any]:
+    with form.parsed(req.get_data(), req.mimetype_params.get("boundary", "")):
+        result = openapi.unmarshal_request(OpenAPIRequest(req))
     lines = sorted({line for error in result.errors for line in describe_openapi_error(error)})
     return lines, result.body, (dict(result.parameters.header), dict(result.parameters.path))
 
@@ -259,4 +261,8 @@ def test_trimmed_openapi_core_gives_the_stock_verdict(spec_app: Flask, stock_ope
     made = data.draw(st.one_of(uploads(), poll_requests(spec)))
     with spec_app.test_request_context(**made):
         request.get_data()
-        assert openapi_verdict(spec.openapi, request) == openapi_verdict(stock_openapi, request), made
+        mine, stock = (
+            openapi_verdict(spec.openapi, request, spec.form),
+            openapi_verdict(stock_openapi, request, spec.form),
+        )
+        assert mine == stock, made

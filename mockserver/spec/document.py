@@ -1,0 +1,222 @@
+"""The API's document in force: queries on it (operations, statuses, schemas) and validation through it."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Any
+
+import yaml
+from flask import Request, Response
+from openapi_core import Config as OpenAPIConfig
+from openapi_core import OpenAPI
+from openapi_core.contrib.flask import FlaskOpenAPIRequest
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+
+from mockserver.field_errors import describe_openapi_error
+from mockserver.multipart import MultipartForm, ParsedForm
+from mockserver.profiles import profile_document
+from mockserver.spec.files import bundled_text, resolve_local_ref
+from mockserver.spec.repairs import OpenAPIRequest, RequestUnmarshaller, ResponseUnmarshaller
+from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
+from mockserver.spec.verdict import RequestInvalid, ValidRequest
+
+
+class Spec:
+    """The bundled OpenAPI document with request and response validation."""
+
+    def __init__(
+        self, document: Mapping[str, Any], *, max_body_bytes: int = 10 * 1024 * 1024, verdict_cache_bytes: int = 0
+    ) -> None:
+        self.document: dict[str, Any] = copy.deepcopy(dict(document))
+        for_matching = copy.deepcopy(self.document)
+        # A relative server so that requests to any host (localhost, a test
+        # client) match; the file itself keeps the production server.
+        for_matching["servers"] = [{"url": "/"}, *for_matching.get("servers", [])]
+        known = {name for op in self.operations for name in (self.request_schema(op) or {}).get("properties", {})}
+        self.form = MultipartForm(dict(self._numeric_fields()), max_body_bytes, known)
+        self.openapi = OpenAPI.from_dict(
+            for_matching,
+            config=OpenAPIConfig(
+                request_unmarshaller_cls=RequestUnmarshaller,
+                response_unmarshaller_cls=ResponseUnmarshaller,
+                extra_media_type_deserializers={"multipart/form-data": self.form},
+            ),
+        )
+        self.shortcut = BodylessShortcut(self.document)
+        self.verdicts = VerdictMemo(verdict_cache_bytes)
+        self._templates: dict[str, str] = {}
+
+    @classmethod
+    def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
+        """``spec/openapi.yml`` (the upscale API) or ``spec/admin.yml`` (the mock's own)."""
+        return cls(yaml.safe_load(bundled_text(name)), **kwargs)
+
+    @classmethod
+    def for_profile(cls, profile: str, **kwargs: Any) -> Spec:
+        """The upscale API as ``profile`` plays it (see :mod:`mockserver.profiles`)."""
+        return cls(profile_document(profile, bundled_text), **kwargs)
+
+    @cached_property
+    def renders_at_once(self) -> frozenset[str]:
+        """Uploads whose 200 answer is the image itself: the document decides sync or async.
+
+        In the seed profile conservative answers a generation id; in the live
+        profile it answers the image, and the route follows whichever is in force.
+        """
+        found = set()
+        for operation_id, (method, path) in self.operations.items():
+            operation = self.document["paths"][path][method.lower()]
+            ok = resolve_local_ref(self.document, operation.get("responses", {}).get("200", {}))
+            if "requestBody" in operation and any(media.startswith("image/") for media in ok.get("content", {})):
+                found.add(operation_id)
+        return frozenset(found)
+
+    @cached_property
+    def operations(self) -> dict[str, tuple[str, str]]:
+        """operationId → (HTTP method, path template)."""
+        found = {}
+        for path, item in self.document["paths"].items():
+            for method, operation in item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    found[operation["operationId"]] = (method.upper(), path)
+        return found
+
+    @cached_property
+    def statuses(self) -> dict[str, frozenset[int]]:
+        """operationId → the HTTP statuses it may answer."""
+        return {
+            operation_id: frozenset(
+                int(code) for code in self.document["paths"][path][method.lower()]["responses"] if code.isdigit()
+            )
+            for operation_id, (method, path) in self.operations.items()
+        }
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """A component schema with its ``$ref`` properties resolved one level."""
+        schema = copy.deepcopy(self.document["components"]["schemas"][name])
+        for prop, value in schema.get("properties", {}).items():
+            if "$ref" in value:
+                schema["properties"][prop] = self.schema(value["$ref"].rsplit("/", 1)[-1])
+        return schema  # type: ignore[no-any-return]
+
+    def request_schema(self, operation_id: str) -> dict[str, Any] | None:
+        """The multipart schema of an upload operation, resolved (``None`` for others)."""
+        method, path = self.operations[operation_id]
+        body = self.document["paths"][path][method.lower()].get("requestBody", {})
+        multipart = body.get("content", {}).get("multipart/form-data")
+        if multipart is None:
+            return None
+        return self.schema(multipart["schema"]["$ref"].rsplit("/", 1)[-1])
+
+    def _numeric_fields(self) -> Iterator[tuple[str, str]]:
+        for operation_id in self.operations:
+            schema = self.request_schema(operation_id) or {"properties": {}}
+            for name, prop in schema["properties"].items():
+                if prop.get("type") in ("integer", "number"):
+                    yield name, prop["type"]
+
+    def validate_request(self, request: Request) -> ValidRequest:
+        """Unmarshal ``request`` or raise :class:`RequestInvalid` with field messages.
+
+        Body-less GETs that plainly conform (every poll of a result) are answered by
+        :class:`BodylessShortcut`, 10x cheaper than openapi-core and with the same
+        verdict; everything else goes through openapi-core, unless the very same
+        request was validated before (:class:`VerdictMemo`, when enabled).
+        """
+        shortcut = self.shortcut.valid(request, self._template(request))
+        if shortcut is not None:
+            return shortcut
+        return self.verdicts.validate(request, self.validate_with_openapi_core)
+
+    def validate_with_openapi_core(self, request: Request) -> ValidRequest:
+        """:meth:`validate_request` without the shortcut: openapi-core's verdict itself."""
+        form: ParsedForm | None = None
+        if request.mimetype == "multipart/form-data":
+            # openapi-core is handed the media type alone (see _OpenAPIRequest); the
+            # boundary comes from Werkzeug's parse of the full header.
+            with self.form.parsed(request.get_data(), request.mimetype_params.get("boundary", "")) as form:
+                result = self.openapi.unmarshal_request(OpenAPIRequest(request))
+        else:
+            result = self.openapi.unmarshal_request(OpenAPIRequest(request))
+        repeated = form.repeated if form is not None else {}
+        lines = {f"{name}: sent {count} times; send each field once" for name, count in repeated.items()}
+        lines.update(line for error in result.errors for line in describe_openapi_error(error))
+        if lines:
+            raise RequestInvalid(sorted(lines), form)
+        operation_id = self.operation_for(request)
+        if operation_id is None:
+            raise RequestInvalid([f"request: no operation for {request.method} {request.path}"], form)
+        body = dict(result.body) if isinstance(result.body, Mapping) else {}
+        if "image" in body and not isinstance(body["image"], bytes):
+            raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"], form)
+        return ValidRequest(
+            operation_id=operation_id,
+            body=body,
+            path=dict(result.parameters.path or {}),
+            query=dict(result.parameters.query or {}),
+            form=form,
+        )
+
+    def methods_at(self, request: Request) -> list[str]:
+        """The methods the spec defines at the path ``request`` matched (for ``Allow``)."""
+        template = self._template(request)
+        return sorted(method for method, path in self._operation_by_route if path == template)
+
+    def operation_for(self, request: Request) -> str | None:
+        """The operationId of the route ``request`` matched, if the spec has one."""
+        template = self._template(request)
+        return None if template is None else self._operation_by_route.get((request.method, template))
+
+    def _template(self, request: Request) -> str | None:
+        """The matched Flask rule as an OpenAPI path template (``<id>`` → ``{id}``), memoized."""
+        if request.url_rule is None:
+            return None
+        rule = request.url_rule.rule
+        template = self._templates.get(rule)
+        if template is None:
+            template = self._templates[rule] = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+        return template
+
+    @cached_property
+    def _operation_by_route(self) -> dict[tuple[str, str], str]:
+        return {route: operation_id for operation_id, route in self.operations.items()}
+
+    def response_errors(self, request: Request, response: Response) -> list[str]:
+        """Why ``response`` breaks the spec for ``request`` (empty when it conforms)."""
+        result = self.openapi.unmarshal_response(FlaskOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
+        if any(isinstance(error, (PathNotFound, OperationNotFound)) for error in result.errors):
+            # 404 for unknown paths and 405 for wrong methods have no operation.
+            return error_body_problems(response)
+        return [f"{type(error).__name__}: {str(error)[:300]}" for error in result.errors]
+
+    def text_for(self, server_url: str | None) -> str:
+        """The document as YAML, listing this mock first among the servers."""
+        document = copy.deepcopy(self.document)
+        if server_url:
+            document["servers"] = [
+                {"url": server_url.rstrip("/"), "description": "This mock server"},
+                *document.get("servers", []),
+            ]
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def error_body_problems(response: Response) -> list[str]:
+    """Check a response outside the spec's paths (404, 405) against ErrorResponse."""
+    body = response.get_json(silent=True)
+    if not isinstance(body, dict):
+        return ["response: body is not a JSON object"]
+    problems = []
+    for key in ("id", "name", "message"):
+        if not isinstance(body.get(key), str):
+            problems.append(f"response: {key} must be a string")
+    errors = body.get("errors")
+    if not isinstance(errors, list) or not all(isinstance(item, str) for item in errors):
+        problems.append("response: errors must be a list of strings")
+    return problems
+
+
+__all__ = ["Spec", "error_body_problems"]
