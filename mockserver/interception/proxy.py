@@ -30,9 +30,9 @@ import struct
 import threading
 import time
 import uuid
-from http import HTTPStatus
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -315,7 +315,7 @@ class _Session:
         if path.startswith("/_mock/") and not self.peer_is_loopback:
             # Every proxied call reaches the mock from loopback; the admin API's loopback-only
             # rule must still judge the real client.
-            raise Forbidden(["client: the admin API is not served through the proxy to other hosts; call the mock itself"])
+            raise Forbidden(["client: the admin API is not served through the proxy to other hosts"])
         return _Route(path.encode("ascii", "replace"))
 
     def _check_host(self, host: str, port: int, expected_port: int, shown: str) -> None:
