@@ -135,34 +135,21 @@ def test_aiohttp_with_trust_env_unmodified(stability_mock_proxy: InterceptedMock
     _assert_journal_saw_them(stability_mock_proxy, "python/")
 
 
-def test_curl_with_the_environment(stability_mock_proxy: InterceptedMock, tmp_path: Path) -> None:
-    """curl reads https_proxy and CURL_CA_BUNDLE; the README's command works as written."""
+@pytest.mark.parametrize("style", ["environment", "flags"])
+def test_curl(stability_mock_proxy: InterceptedMock, tmp_path: Path, style: str) -> None:
+    """Both README forms: https_proxy + CURL_CA_BUNDLE, or -x and --cacert with the CA alone."""
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")
     (tmp_path / "sample.png").write_bytes(SAMPLE)
     output = tmp_path / "fast.png"
-    completed = subprocess.run(
-        [
-            "curl",
-            "-sS",
-            "--max-time",
-            "30",
-            "-H",
-            "Authorization: Bearer sk-curl",
-            "-F",
-            "image=@sample.png",
-            "-o",
-            str(output),
-            "-w",
-            "%{http_code} %{content_type}",
-            f"{BASE}/v2beta/stable-image/upscale/fast",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    command = ["curl", "-sS", "--max-time", "30", "-H", "Authorization: Bearer sk-curl", "-F", "image=@sample.png"]
+    command += ["-o", str(output), "-w", "%{http_code} %{content_type}", f"{BASE}/v2beta/stable-image/upscale/fast"]
+    env = dict(os.environ)
+    if style == "flags":
+        command += ["-x", stability_mock_proxy.proxy_url, "--cacert", str(stability_mock_proxy.ca_cert)]
+        for name in ("HTTPS_PROXY", "https_proxy", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+            env.pop(name, None)
+    completed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert completed.stdout == "200 image/png", completed.stderr
     assert output.read_bytes().startswith(b"\x89PNG")
     assert stability_mock_proxy.mock.requests()[0]["headers"]["user-agent"].startswith("curl/")
