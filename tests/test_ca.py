@@ -1,4 +1,4 @@
-"""The mock's CA: created once, reused, its key private, its certificates valid for the right names."""
+"""The mock's CA (created once, reused, its key private, valid for the right names) and the proxy's settings."""
 
 from __future__ import annotations
 
@@ -99,3 +99,18 @@ def test_a_proxy_port_must_be_a_real_port_other_than_the_servers() -> None:
     for bad in ({"proxy_port": 8080}, {"proxy_port": 70000}, {"proxy_port": 0}):
         with pytest.raises(ConfigError, match="proxy_port"):
             Config(**bad)
+
+
+def test_the_proxy_reaches_a_wildcard_bound_server_on_loopback(tmp_path: Path) -> None:
+    from mockserver.interception.process import loopback_for, proxy_settings
+
+    assert [loopback_for(host) for host in ("0.0.0.0", "::", "127.0.0.1", "10.1.2.3")] == [
+        "127.0.0.1",
+        "::1",
+        "127.0.0.1",
+        "10.1.2.3",
+    ]
+    settings = proxy_settings(Config(host="0.0.0.0", port=9000, proxy_port=9001, data_dir=tmp_path, tls=True))
+    assert (settings.listen_host, settings.listen_port) == ("0.0.0.0", 9001)
+    assert (settings.upstream_host, settings.upstream_port) == ("127.0.0.1", 9000)
+    assert settings.upstream_ca == LocalCA(tmp_path).cert_path
