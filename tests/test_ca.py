@@ -102,7 +102,8 @@ def test_a_proxy_port_must_be_a_real_port_other_than_the_servers() -> None:
 
 
 def test_the_proxy_reaches_a_wildcard_bound_server_on_loopback(tmp_path: Path) -> None:
-    from mockserver.interception.process import loopback_for, proxy_settings
+    from mockserver.interception.process import proxy_settings
+    from mockserver.interception.proxy import loopback_for
 
     assert [loopback_for(host) for host in ("0.0.0.0", "::", "127.0.0.1", "10.1.2.3")] == [
         "127.0.0.1",

@@ -24,15 +24,10 @@ from pathlib import Path
 from mockserver.config import Config
 from mockserver.errors import ConfigError
 from mockserver.interception.ca import LocalCA
-from mockserver.interception.proxy import InterceptingProxy, ProxySettings
+from mockserver.interception.proxy import InterceptingProxy, ProxySettings, loopback_for
 
 READY = b"ready\n"
 START_SECONDS = 20.0
-
-
-def loopback_for(host: str) -> str:
-    """Where the mock's listener is reached from this machine (a wildcard bind answers on loopback)."""
-    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
 def proxy_settings(config: Config) -> ProxySettings:

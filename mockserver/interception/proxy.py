@@ -118,9 +118,9 @@ class InterceptingProxy:
 
     @property
     def url(self) -> str:
-        host = self.settings.listen_host
-        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        return f"http://{host}:{self.port}"
+        """The proxy URL for clients on this machine (``HTTPS_PROXY``)."""
+        host = loopback_for(self.settings.listen_host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
         self._server.serve_forever(poll_interval=0.2)
@@ -503,6 +503,11 @@ def _raw_response(error: ApiError) -> bytes:
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+def loopback_for(host: str) -> str:
+    """Where a listener bound to ``host`` is reached from this machine (a wildcard bind answers on loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
 def _is_loopback(address: str) -> bool:
