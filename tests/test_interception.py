@@ -40,6 +40,12 @@ AUTH = {"Authorization": "Bearer sk-hard-coded"}
 #: What each operation gives for the 256x256 sample with target_pixels=65536 (aspect kept, never smaller).
 EXPECTED_TYPES = {"fast": "image/png", "conservative": "image/png", "creative": "image/jpeg"}
 MAX_POLLS = 10
+#: Polls per operation (fast, conservative, creative): the seed profile answers conservative and
+#: creative with an id (one 202, then the image); the live one answers conservative at once.
+POLLS = {"seed": [0, 2, 2], "live": [0, 0, 2]}
+BOTH_PROFILES = pytest.mark.parametrize(
+    "profile", ["seed", pytest.param("live", marks=pytest.mark.stability_mock(profile="live"))]
+)
 
 Answer = tuple[int, str, bytes]
 
@@ -75,18 +81,18 @@ def _run_client(command: list[str], env: dict[str, str]) -> dict[str, dict[str, 
     return results
 
 
-def _assert_all_operations_worked(results: dict[str, dict[str, Any]]) -> None:
+def _assert_all_operations_worked(results: dict[str, dict[str, Any]], profile: str = "seed") -> None:
     for operation, result in results.items():
         assert result["status"] == 200, (operation, result)
         assert result["type"] == EXPECTED_TYPES[operation], (operation, result)
         assert result["bytes"] > 1000, (operation, result)
-    # In the seed profile conservative and creative are asynchronous: one 202, then the image.
-    assert [results[name]["polls"] for name in OPERATIONS] == [0, 2, 2]
+    assert [results[name]["polls"] for name in OPERATIONS] == POLLS[profile]
 
 
-def _assert_journal_saw_them(intercepted: InterceptedMock, user_agent_start: str) -> None:
+def _assert_journal_saw_them(intercepted: InterceptedMock, user_agent_start: str, profile: str = "seed") -> None:
     records = intercepted.mock.requests()
-    assert [record["status"] for record in records] == [200, 200, 202, 200, 200, 202, 200]
+    expected = [[200] + [202] * (polls - 1) + [200] if polls else [200] for polls in POLLS[profile]]
+    assert [record["status"] for record in records] == [status for statuses in expected for status in statuses]
     assert {record["headers"]["host"] for record in records} == {"api.stability.ai"}
     assert all(record["headers"]["user-agent"].lower().startswith(user_agent_start) for record in records)
     assert [record["operation"] for record in records if record["path"].startswith("/v2beta/stable")] == [
@@ -96,7 +102,8 @@ def _assert_journal_saw_them(intercepted: InterceptedMock, user_agent_start: str
     ]
 
 
-def test_python_requests_unmodified(stability_mock_proxy: InterceptedMock) -> None:
+@BOTH_PROFILES
+def test_python_requests_unmodified(stability_mock_proxy: InterceptedMock, profile: str) -> None:
     with requests.Session() as session:
 
         def call(path: str, fields: dict[str, str] | None) -> Answer:
@@ -108,8 +115,8 @@ def test_python_requests_unmodified(stability_mock_proxy: InterceptedMock) -> No
             return response.status_code, response.headers["content-type"], response.content
 
         results = _run_operations(call)
-    _assert_all_operations_worked(results)
-    _assert_journal_saw_them(stability_mock_proxy, "python-requests")
+    _assert_all_operations_worked(results, profile)
+    _assert_journal_saw_them(stability_mock_proxy, "python-requests", profile)
 
 
 def test_httpx_unmodified(stability_mock_proxy: InterceptedMock) -> None:
@@ -170,14 +177,17 @@ def node_clients() -> Path:
     return NODE_DIR
 
 
+@BOTH_PROFILES
 @pytest.mark.parametrize("library", ["axios", "fetch"])
-def test_node_client_unmodified(stability_mock_proxy: InterceptedMock, node_clients: Path, library: str) -> None:
+def test_node_client_unmodified(
+    stability_mock_proxy: InterceptedMock, node_clients: Path, library: str, profile: str
+) -> None:
     """axios follows HTTPS_PROXY itself; Node 20's fetch needs undici's EnvHttpProxyAgent preloaded."""
     env = stability_mock_proxy.environ()
     if library == "fetch":
         env["NODE_OPTIONS"] = f"--require {node_clients / 'use-env-proxy.cjs'}"
-    _assert_all_operations_worked(_run_client(["node", str(node_clients / "client.mjs"), library], env))
-    _assert_journal_saw_them(stability_mock_proxy, "axios" if library == "axios" else "node")
+    _assert_all_operations_worked(_run_client(["node", str(node_clients / "client.mjs"), library], env), profile)
+    _assert_journal_saw_them(stability_mock_proxy, "axios" if library == "axios" else "node", profile)
 
 
 # Refusals: other hosts are never contacted -------------------------------------------------------
