@@ -20,7 +20,7 @@ any other :class:`mockserver.Config` option starts a dedicated server for it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,6 +28,9 @@ from contract_tests.handle import StabilityMock
 from contract_tests.server import LiveServer
 from mockserver import Config
 from mockserver.runtime import RuntimeSettings
+
+if TYPE_CHECKING:
+    from contract_tests.interception import InterceptedMock
 
 MARKER = "stability_mock"
 
@@ -75,3 +78,34 @@ def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
     if runtime:
         handle.configure(**runtime)
     return handle
+
+
+@pytest.fixture
+def stability_mock_proxy(
+    stability_mock: StabilityMock, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InterceptedMock]:
+    """``stability_mock`` reached as ``https://api.stability.ai``, for clients that hard-code it.
+
+    Starts a proxy in front of this test's mock and, for the test, points this
+    process at it: ``HTTPS_PROXY``, ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` and
+    ``CURL_CA_BUNDLE`` (public roots plus the mock's CA), ``NODE_EXTRA_CA_CERTS``,
+    and ``NO_PROXY`` so loopback calls (the mock's own URL) stay direct. Clients
+    read these when they are created, so create them inside the test. Child
+    processes get them through ``os.environ``, or from ``.environ()``.
+
+    Example::
+
+        def test_client_as_shipped(stability_mock_proxy):
+            assert my_client.upscale_fast(png) is not None  # talks to https://api.stability.ai
+            assert stability_mock_proxy.mock.requests()[0]["status"] == 200
+    """
+    from contract_tests.interception import InterceptedMock, intercepting
+    from mockserver.interception.ca import LocalCA
+
+    ca_dir = tmp_path_factory.getbasetemp() / "stability-mock-ca"
+    ca = LocalCA(ca_dir)
+    with intercepting(stability_mock.server, ca_dir) as proxy:
+        intercepted = InterceptedMock(stability_mock, proxy.url, ca.ensure(), ca.bundle())
+        for name, value in intercepted.environ().items():
+            monkeypatch.setenv(name, value)
+        yield intercepted

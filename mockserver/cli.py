@@ -57,6 +57,8 @@ def main() -> None:
 @click.option("--journal-size", type=int, help="Request records kept (oldest dropped).  [default: 1000]")
 @click.option("--scenario", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="YAML scenario file.")
 @click.option("--admin-token", help="Token for /_mock/ calls; without it they answer only on loopback.")
+@click.option("--proxy-port", type=int, help="Also run a proxy intercepting https://api.stability.ai on this port.")
+@click.option("--tls", is_flag=True, default=None, help="Serve HTTPS with a certificate from the mock's CA.")
 def serve(api_keys: tuple[str, ...], **options: Any) -> None:
     """Run the mock on gunicorn."""
     from mockserver.serving import GunicornServer
@@ -67,12 +69,48 @@ def serve(api_keys: tuple[str, ...], **options: Any) -> None:
         app = create_app(config)
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
+    scheme = "https" if config.tls else "http"
     click.echo(
-        f"stability-mock: http://{config.host}:{config.port}  profile={config.profile}  store={config.store_url}  "
+        f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  store={config.store_url}  "
         f"workers={config.workers}  pending_polls={config.pending_polls}",
         err=True,
     )
+    if config.proxy_port is not None:
+        _start_proxy(config)
     GunicornServer(app, config).run()
+
+
+def _start_proxy(config: Config) -> None:
+    from mockserver.interception.ca import LocalCA
+    from mockserver.interception.process import ProxyProcess
+
+    try:
+        ProxyProcess(config).start()
+    except MockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"stability-mock: proxy http://{config.host}:{config.proxy_port} intercepts https://api.stability.ai  "
+        f"CA={LocalCA(config.data_dir).ensure().resolve()}",
+        err=True,
+    )
+
+
+@main.command("ca-cert")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Folder of the CA.  [default: .stability-mock]")
+@click.option("--bundle", is_flag=True, help="Print a bundle of certifi's public roots plus the mock's CA instead.")
+def ca_cert(data_dir: Path | None, bundle: bool) -> None:
+    """Create the mock's CA on first use and print the path of its PEM certificate.
+
+    For example: export SSL_CERT_FILE=$(stability-mock ca-cert --bundle). The
+    CA's private key stays in the data dir (mode 0600) and is never served.
+    """
+    from mockserver.interception.ca import LocalCA
+
+    try:
+        ca = LocalCA(Config.from_env(data_dir=data_dir).data_dir)
+    except MockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str((ca.bundle() if bundle else ca.ensure()).resolve()))
 
 
 @main.command()

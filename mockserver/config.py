@@ -71,6 +71,10 @@ class Config:
     scenario: Path | None = None
     #: Required on /_mock/ calls when set; without it they answer only on loopback.
     admin_token: str | None = None
+    #: Port of the proxy that intercepts https://api.stability.ai (``serve --proxy-port``); off when unset.
+    proxy_port: int | None = None
+    #: Serve HTTPS with a certificate from the mock's CA in ``data_dir`` (``serve --tls``).
+    tls: bool = False
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -127,6 +131,8 @@ def _problems(config: Config) -> typing.Iterator[str]:
             yield f"{name} must be between 1 and 100"
     if config.profile not in PROFILES:
         yield f"profile {config.profile!r} must be one of: {', '.join(PROFILES)}"
+    if config.proxy_port is not None and not (0 < config.proxy_port < 65536 and config.proxy_port != config.port):
+        yield "proxy_port must be a port number other than port"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):
         yield f"store {config.store!r} must start with memory://, sqlite:// or redis://"
 

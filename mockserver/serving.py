@@ -57,6 +57,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # One shared control socket per user would make two mocks collide.
             "control_socket_disable": True,
         }
+        if config.tls:
+            from mockserver.interception.ca import LocalCA
+
+            pair = LocalCA(config.data_dir).leaf()
+            settings.update(certfile=str(pair.cert), keyfile=str(pair.key))
         for key, value in settings.items():
             self.cfg.set(key, value)
 

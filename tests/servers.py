@@ -24,16 +24,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(*options: str, log: Path, startup_seconds: float = 30.0) -> Iterator[str]:
-    """Start the mock on gunicorn, wait until it answers, stop it (and its workers) after."""
+def running_server(
+    *options: str, log: Path, startup_seconds: float = 30.0, tls_ca: Path | None = None
+) -> Iterator[str]:
+    """Start the mock on gunicorn, wait until it answers, stop it (and its workers) after.
+
+    With ``tls_ca`` the server is expected to serve HTTPS (``--tls``) with a certificate from that CA.
+    """
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning", *options]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("ab") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls_ca else 'http'}://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process, startup_seconds, log)
+        _wait_until_healthy(url, process, startup_seconds, log, verify=str(tls_ca) if tls_ca else True)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -45,13 +50,15 @@ def running_server(*options: str, log: Path, startup_seconds: float = 30.0) -> I
             process.wait()
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], seconds: float, log: Path) -> None:
+def _wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], seconds: float, log: Path, verify: str | bool = True
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
         with contextlib.suppress(requests.ConnectionError):
-            if requests.get(f"{url}/_mock/health", timeout=2).status_code == 200:
+            if requests.get(f"{url}/_mock/health", timeout=2, verify=verify).status_code == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"server did not answer within {seconds} s:\n{log.read_text(errors='replace')}")

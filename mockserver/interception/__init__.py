@@ -1,0 +1,6 @@
+"""Interception of ``https://api.stability.ai``: a local CA and an intercepting forward proxy.
+
+Clients that hard-code the live API's base URL reach the mock through
+``HTTPS_PROXY`` (or a host-name mapping with ``serve --tls``) and trust the
+mock's CA; nothing in their code changes, and no other host is ever contacted.
+"""

@@ -1,0 +1,3 @@
+from mockserver.interception.process import main
+
+raise SystemExit(main())
