@@ -20,6 +20,7 @@ from contract_tests.strategies import (
     upscale_requests,
 )
 from mockserver.generation import order_for
+from mockserver.jobs import CONTENT_FILTERED
 from mockserver.services import EXTENSION_KEY
 
 POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
@@ -88,7 +89,7 @@ def strategy_for(
             lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1))
         )
     if scenario == "filtered":
-        filtered = AsyncPlan(pending_polls=1, outcome="content_filtered")
+        filtered = AsyncPlan(pending_polls=1, outcome=CONTENT_FILTERED)
         return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
     raise ValueError(f"unknown scenario {scenario!r}")
 

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
+from mockserver.jobs import OUTCOMES, SUCCESS, AsyncPlan
 from mockserver.profiles import SEED
 from mockserver.spec import Spec
 
@@ -55,18 +56,6 @@ class UpscaleRequest:
     def __repr__(self) -> str:
         broken = f", broken={self.broken!r}" if self.broken else ""
         return f"{self.operation}({self.image!r}, fields={self.fields!r}{broken})"
-
-
-@dataclass(frozen=True)
-class AsyncPlan:
-    """How the server answers polls: 202 ``pending_polls`` times, then the outcome."""
-
-    pending_polls: int = 1
-    job_seconds: float = 0.0
-    outcome: str = "success"
-
-    def as_job(self) -> dict[str, Any]:
-        return {"pending_polls": self.pending_polls, "job_seconds": self.job_seconds, "outcome": self.outcome}
 
 
 @cache
@@ -219,6 +208,26 @@ def async_plans(draw: st.DrawFn, *, max_pending: int = 3, max_seconds: float = 0
     whether the job fails (500 on poll) or is content-filtered instead."""
     if max_pending < 0 or max_seconds < 0:
         raise ValueError("max_pending and max_seconds must be >= 0")
-    outcomes = ["success", "fail", "content_filtered"] if errors else ["success"]
+    outcomes = list(OUTCOMES) if errors else [SUCCESS]
     seconds = draw(st.floats(0, max_seconds)) if max_seconds else 0.0
     return AsyncPlan(draw(st.integers(0, max_pending)), round(seconds, 2), draw(st.sampled_from(outcomes)))
+
+
+__all__ = [
+    "ASYNC_OPERATIONS",
+    "FORMATS",
+    "OPERATIONS",
+    "OPERATION_IDS",
+    "AsyncPlan",
+    "ImageBytes",
+    "UpscaleRequest",
+    "async_operations",
+    "async_plans",
+    "conservative_requests",
+    "creative_requests",
+    "fast_requests",
+    "images",
+    "invalid_requests",
+    "request_schema",
+    "upscale_requests",
+]

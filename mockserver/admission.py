@@ -14,14 +14,13 @@ from flask import Request, g
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
-from mockserver import staging
+from mockserver import faults, policies
 from mockserver.auth import authenticate, fingerprint
 from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge, RouteNotFound
 from mockserver.exchange import ApiCall, Exchange
 from mockserver.faults import Fault
 from mockserver.services import Services
 from mockserver.spec import RequestInvalid, ValidRequest
-from mockserver.transport import TransportFault
 
 #: An oversized body is read and thrown away up to this size, so the client sees
 #: the 413 instead of a reset connection; beyond it the connection is closed.
@@ -57,13 +56,13 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
         exchange.errors, exchange.form = [], valid.form
     except RequestInvalid as exc:
         exchange.errors, exchange.form = exc.errors, exc.form
-    staging.enforce_rate_limit(services.store, settings, key, services.clock())
+    policies.enforce_rate_limit(services.store, settings, key, services.clock())
     if valid is None:
         raise BadRequest(exchange.errors)
     operation_id = valid.operation_id
     fault = _stage_fault(request, services, operation_id, exchange)
-    content_filtered = staging.content_verdict(settings, valid.body) if operation_id in staging.COSTS else False
-    exchange.charged = staging.charge(services.store, settings, key, operation_id)
+    content_filtered = policies.content_verdict(settings, valid.body) if operation_id in policies.COSTS else False
+    exchange.charged = policies.charge(services.store, settings, key, operation_id)
     call = exchange.call = ApiCall(
         operation_id=operation_id,
         key_fingerprint=key,
@@ -77,25 +76,22 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
 
 
 def _stage_fault(request: Request, services: Services, operation_id: str, exchange: Exchange) -> Fault | None:
-    """Take the staged fault for this call (if any), note it on ``exchange``, apply its delay and outcome."""
-    settings = exchange.settings or services.settings()
-    statuses = services.spec.statuses[operation_id]
-    preferred = staging.preferred_error(request.headers.get("Prefer"), operation_id, statuses)
-    # Reading the (usually empty) queue first spares every call a write transaction;
-    # a fault queued between the two reads simply arrived after this call.
-    fault = services.store.take_fault(operation_id, statuses, "call") if services.store.list_faults() else None
-    exchange.fault = fault
-    delay = staging.delay_seconds(settings, fault, request.method + request.path, request.get_data())
-    if delay:
-        time.sleep(delay)
-    if preferred is not None:
-        raise preferred
-    if fault is not None and fault.transport in ("reset", "stall"):
-        raise TransportFault(fault.transport, fault.stall_seconds)
-    error = fault.error() if fault is not None else None
-    if error is not None:
-        raise error
-    return fault
+    """Carry out what staging decided for this call: note the fault, wait, answer instead if told to."""
+    staged = faults.for_call(
+        services.store,
+        exchange.settings or services.settings(),
+        operation_id,
+        services.spec.statuses[operation_id],
+        prefer=request.headers.get("Prefer"),
+        request_text=request.method + request.path,
+        body=request.get_data(),
+    )
+    exchange.fault = staged.fault
+    if staged.delay_seconds:
+        time.sleep(staged.delay_seconds)
+    if staged.replacement is not None:
+        raise staged.replacement
+    return staged.fault
 
 
 def current_exchange() -> Exchange:

@@ -11,7 +11,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
-from mockserver import staging
+from mockserver import policies
 from mockserver.admin_guard import admit_admin
 from mockserver.admission import admit
 from mockserver.config import Config
@@ -28,6 +28,7 @@ from mockserver.errors import (
     StoreError,
 )
 from mockserver.exchange import Exchange
+from mockserver.faults import TransportFault
 from mockserver.generation import Upscaler
 from mockserver.journal import record_for
 from mockserver.responses import json_response
@@ -37,7 +38,7 @@ from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
-from mockserver.transport import TransportFault, reset_connection, stall_then_reset, truncated
+from mockserver.transport import reset_connection, stall_then_reset, truncated
 
 log = logging.getLogger("stability_mock")
 
@@ -135,7 +136,7 @@ def _settle(exchange: Exchange, response: Response) -> None:
     mock = services()
     settings = exchange.settings or mock.settings()
     if response.status_code >= 400 and exchange.charged and exchange.key_fingerprint:
-        staging.refund(mock.store, settings, exchange.key_fingerprint, exchange.charged)
+        policies.refund(mock.store, settings, exchange.key_fingerprint, exchange.charged)
     record = record_for(
         exchange,
         method=request.method,

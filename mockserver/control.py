@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver import staging
+from mockserver import policies
 from mockserver.auth import fingerprint
 from mockserver.errors import BadRequest, GenerationNotFound
 from mockserver.faults import ANY_OPERATION, Fault
@@ -103,7 +103,7 @@ class MockControl:
     def credits(self, key: str) -> dict[str, Any]:
         fingerprinted = key_id(key)
         settings = self.services.settings()
-        return {"key": fingerprinted, "balance": staging.balance(self.store, settings, fingerprinted)}
+        return {"key": fingerprinted, "balance": policies.balance(self.store, settings, fingerprinted)}
 
     def set_credits(self, key: str, balance: int) -> dict[str, Any]:
         if balance < 0:

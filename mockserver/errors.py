@@ -166,3 +166,18 @@ class ServiceUnavailable(ApiError):
     """The state store cannot be reached."""
 
     kind_name = "service_unavailable"
+
+
+#: HTTP status → the API error a staged fault (or ``Prefer: code=``) of that status answers.
+ERROR_FOR_STATUS: Mapping[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    402: PaymentRequired,
+    403: ContentModeration,
+    404: GenerationNotFound,
+    413: PayloadTooLarge,
+    422: InvalidLanguage,
+    429: RateLimited,
+    500: InternalError,
+    503: ServiceUnavailable,
+}

@@ -1,51 +1,49 @@
-"""Staged faults: what the next matching calls do instead of (or before) their real answer.
+"""Staged faults, all of them: what the next matching calls do instead of (or before) their real answer.
 
 A fault is queued per operation (its operationId, or ``*`` for any) and is
 consumed one use per request, oldest first, through the store, so a fault
 queued through one worker fires on another. One fault may combine added
 latency with one outcome: an API error status, a transport fault, or a plan for
-the asynchronous job the call creates.
+the asynchronous job the call creates. ``Prefer: code=`` (Prism's convention)
+and the configured latency are faults of one call. This module decides what a
+call gets (:func:`for_call`, :func:`job_plan_for`); the HTTP edge carries it out
+(sleeps, raises, cuts the connection in :mod:`mockserver.transport`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
+import re
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockserver import errors
-from mockserver.errors import ApiError, BadRequest
+from mockserver.errors import ERROR_FOR_STATUS, ApiError, BadRequest, MockError
+from mockserver.jobs import OUTCOMES, AsyncPlan
 
-#: HTTP status → the live API's error for it (see shared/api-facts.md).
-ERROR_FOR_STATUS: dict[int, type[ApiError]] = {
-    400: errors.BadRequest,
-    401: errors.Unauthorized,
-    402: errors.PaymentRequired,
-    403: errors.ContentModeration,
-    404: errors.GenerationNotFound,
-    413: errors.PayloadTooLarge,
-    422: errors.InvalidLanguage,
-    429: errors.RateLimited,
-    500: errors.InternalError,
-    503: errors.ServiceUnavailable,
-}
+if TYPE_CHECKING:
+    from mockserver.runtime import RuntimeSettings
+    from mockserver.store import Store
 
 TRANSPORT_FAULTS = ("reset", "truncate", "stall")
-JOB_OUTCOMES = ("success", "fail", "content_filtered")
+#: Transport faults that replace the answer (``truncate`` cuts an answer that is sent).
+CUTTING_FAULTS = ("reset", "stall")
 ANY_OPERATION = "*"
 
+_PREFER_CODE = re.compile(r"(?:^|[;,\s])code=(\d{3})(?:$|[;,\s])")
 
-@dataclass(frozen=True)
-class JobPlanSpec:
-    """How the job a call creates should behave (``pending_polls=None``: never finishes)."""
 
-    pending_polls: int | None = 1
-    job_seconds: float = 0.0
-    outcome: str = "success"
+class TransportFault(MockError):
+    """A staged transport fault; the edge performs it instead of answering."""
+
+    def __init__(self, kind: str, stall_seconds: float = 30.0) -> None:
+        super().__init__(f"staged transport fault: {kind}")
+        self.kind = kind
+        self.stall_seconds = stall_seconds
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class Fault:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     seed: int = 0
-    job: JobPlanSpec | None = None
+    job: AsyncPlan | None = None
     times: int | None = 1
     fired: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -106,7 +104,9 @@ class Fault:
         unknown = sorted(set(values) - known)
         if unknown:
             raise BadRequest([f"{name}: is not a fault field" for name in unknown])
-        fault = cls(job=JobPlanSpec(**job) if isinstance(job, dict) else None, **values)
+        if isinstance(job, AsyncPlan):
+            job = job.as_job()
+        fault = cls(job=AsyncPlan(**job) if isinstance(job, dict) else None, **values)
         problems = fault.problems()
         if problems:
             raise BadRequest(problems)
@@ -122,8 +122,8 @@ class Fault:
             found.append("transport: a fault answers with a status or a transport fault, not both")
         if self.job is not None and (self.status is not None or self.transport is not None):
             found.append("job: a job plan cannot be combined with a status or a transport fault")
-        if self.job is not None and self.job.outcome not in JOB_OUTCOMES:
-            found.append(f"job.outcome: must be one of {', '.join(JOB_OUTCOMES)}")
+        if self.job is not None and self.job.outcome not in OUTCOMES:
+            found.append(f"job.outcome: must be one of {', '.join(OUTCOMES)}")
         if self.times is not None and self.times < 1:
             found.append("times: must be ≥ 1 (or null for every call)")
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -146,3 +146,80 @@ def after_firing(fault: Fault) -> Fault | None:
         return None
     remaining = None if fault.times is None else fault.times - 1
     return dataclasses.replace(fault, times=remaining, fired=fault.fired + 1)
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What staging does to one call: the fault it used, how long it waits, and what replaces its answer."""
+
+    fault: Fault | None
+    delay_seconds: float
+    #: An :class:`ApiError` or :class:`TransportFault` answered instead of the real answer; ``None``: answer.
+    replacement: Exception | None
+
+
+def for_call(
+    store: Store,
+    settings: RuntimeSettings,
+    operation_id: str,
+    statuses: Collection[int],
+    *,
+    prefer: str | None,
+    request_text: str,
+    body: bytes,
+) -> CallOutcome:
+    """Take the call fault queued for this call (if any) and decide what the call gets.
+
+    ``Prefer: code=`` wins over a queued fault's outcome (the queued one is still
+    used up, and its latency still applies), as one call's explicit request.
+    """
+    preferred = preferred_error(prefer, operation_id, statuses)
+    # Reading the (usually empty) queue first spares every call a write transaction;
+    # a fault queued between the two reads simply arrived after this call.
+    fault = store.take_fault(operation_id, statuses, "call") if store.list_faults() else None
+    delay = delay_seconds(settings, fault, request_text, body)
+    replacement: Exception | None = preferred
+    if replacement is None and fault is not None:
+        if fault.transport in CUTTING_FAULTS:
+            replacement = TransportFault(fault.transport, fault.stall_seconds)
+        else:
+            replacement = fault.error()
+    return CallOutcome(fault=fault, delay_seconds=delay, replacement=replacement)
+
+
+def job_plan_for(store: Store, operation_id: str, statuses: Collection[int]) -> AsyncPlan | None:
+    """The plan a queued job fault stages for the job this call creates (used up here), if any.
+
+    Only a call that goes on to create its job takes one, so a call refused
+    before that leaves the plan for the next.
+    """
+    planned = store.take_fault(operation_id, statuses, "job")
+    return planned.job if planned is not None else None
+
+
+def delay_seconds(settings: RuntimeSettings, fault: Fault | None, request_text: str, body: bytes) -> float:
+    """Configured latency with jitter seeded by the request itself, plus the fault's own.
+
+    The same request always waits the same time, so a slow run can be replayed.
+    """
+    delay = settings.latency_ms
+    if settings.jitter_ms:
+        digest = hashlib.sha256(request_text.encode("utf-8") + body).digest()
+        delay += random.Random(digest).uniform(0, settings.jitter_ms)
+    return delay / 1000 + (fault.delay_seconds() if fault else 0.0)
+
+
+def preferred_error(prefer: str | None, operation_id: str, statuses: Collection[int]) -> ApiError | None:
+    """Prism's ``Prefer: code=429`` convention: the error this one call should answer."""
+    if not prefer:
+        return None
+    match = _PREFER_CODE.search(prefer)
+    if match is None:
+        return None
+    code = int(match[1])
+    if code in (200, 202):
+        return None
+    if code not in ERROR_FOR_STATUS or code not in statuses:
+        answered = ", ".join(str(status) for status in sorted(statuses))
+        return BadRequest([f"prefer: {operation_id} never answers {code}; it answers {answered}"])
+    return Fault(status=code).error()

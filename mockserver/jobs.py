@@ -15,14 +15,38 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import GenerationNotFound, InternalError
+from mockserver.generation import order_for
 from mockserver.imaging import RenderedImage, RenderOrder
 
 if TYPE_CHECKING:
+    from mockserver.exchange import ApiCall
     from mockserver.store import Store
 
 SUCCESS = "success"
 FAIL = "fail"
 CONTENT_FILTERED = "content_filtered"
+#: How a job can end: its image, a 500 at the poll that finds it ready, or a blurred image.
+OUTCOMES = (SUCCESS, FAIL, CONTENT_FILTERED)
+
+
+@dataclass(frozen=True)
+class AsyncPlan:
+    """How a test wants the next job to go: ``pending_polls`` 202s (``None``: forever), then ``outcome``.
+
+    What a fault's ``job`` stages (admin API, scenario file, pytest handle) and what
+    the contract suite draws; :meth:`at` fixes it in time as the stored :class:`JobPlan`.
+    """
+
+    pending_polls: int | None = 1
+    job_seconds: float = 0.0
+    outcome: str = SUCCESS
+
+    def at(self, now: float) -> JobPlan:
+        return JobPlan(pending_polls=self.pending_polls, ready_at=now + self.job_seconds, outcome=self.outcome)
+
+    def as_job(self) -> dict[str, Any]:
+        """The plan as the admin API's ``job`` object."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,39 @@ def order_from_json(text: str) -> RenderOrder:
 
 
 Renderer = Callable[[str, bytes, RenderOrder], RenderedImage]
+
+
+def start(
+    store: Store,
+    call: ApiCall,
+    image: bytes,
+    staged: AsyncPlan | None,
+    *,
+    now: float,
+    retention_seconds: float,
+) -> Job:
+    """Create and keep the job of an admitted async call; the image is rendered when a poll finds it ready.
+
+    Its plan is the one a fault staged for it, else the settings' (``pending_polls``,
+    ``job_seconds``); either is fixed now, so a later settings change does not move it.
+    """
+    plan = (
+        staged.at(now)
+        if staged is not None
+        else AsyncPlan(pending_polls=call.settings.pending_polls, job_seconds=call.settings.job_seconds).at(now)
+    )
+    filtered = call.content_filtered or plan.outcome == CONTENT_FILTERED
+    job = Job(
+        id=new_job_id(),
+        operation_id=call.operation_id,
+        key_fingerprint=call.key_fingerprint,
+        created_at=now,
+        expires_at=now + retention_seconds,
+        order=order_for(call.operation_id, call.body, image, content_filtered=filtered),
+        plan=plan,
+    )
+    store.add_job(job, image)
+    return job
 
 
 def poll(store: Store, job_id: str, key_fingerprint: str, now: float) -> Job:

@@ -1,4 +1,4 @@
-"""Transport faults: a reset connection, a truncated body, a response that never comes.
+"""Transport faults carried out: a reset connection, a truncated body, a response that never comes.
 
 These need the client's socket, which real servers put in the WSGI environ
 (gunicorn and Werkzeug both do). Closing it with ``SO_LINGER`` at zero sends a
@@ -15,17 +15,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Response
-
-from mockserver.errors import MockError
-
-
-class TransportFault(MockError):
-    """A staged transport fault; the edge performs it instead of answering."""
-
-    def __init__(self, kind: str, stall_seconds: float = 30.0) -> None:
-        super().__init__(f"staged transport fault: {kind}")
-        self.kind = kind
-        self.stall_seconds = stall_seconds
 
 
 def client_socket(environ: Mapping[str, Any]) -> socket.socket | None:

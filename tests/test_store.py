@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError, open_store
-from mockserver.faults import Fault, JobPlanSpec
+from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.jobs import Job, JobPlan
+from mockserver.jobs import AsyncPlan, Job, JobPlan
 from mockserver.store import RedisStore
 from mockserver.store.base import RecordQuery
 
@@ -174,7 +174,7 @@ def test_faults_fire_oldest_first_and_count_down(store):
 def test_a_fault_fires_only_where_it_fits(store):
     for_creative = Fault(operation="upscaleImageCreative", status=429)
     unanswerable = Fault(operation="*", status=413)
-    job_plan = Fault(operation="*", job=JobPlanSpec(pending_polls=None, job_seconds=1.5, outcome="fail"))
+    job_plan = Fault(operation="*", job=AsyncPlan(pending_polls=None, job_seconds=1.5, outcome="fail"))
     for fault in (for_creative, unanswerable, job_plan):
         store.add_fault(fault)
     # Another operation's, a status fast cannot answer, and a job plan: none fits a fast call.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mockserver import staging
+from mockserver import policies
 from mockserver.admission import current_call
 from mockserver.responses import json_response
 from mockserver.services import services
@@ -38,6 +38,6 @@ def balance() -> Response:
     """The key's credits when the mock counts them (``--credits``), else :data:`UNCOUNTED_BALANCE`."""
     call, mock = current_call(), services()
     found = (
-        staging.balance(mock.store, call.settings, call.key_fingerprint) if call.settings.credits is not None else None
+        policies.balance(mock.store, call.settings, call.key_fingerprint) if call.settings.credits is not None else None
     )
     return json_response({"credits": float(UNCOUNTED_BALANCE if found is None else found)})

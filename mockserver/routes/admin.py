@@ -15,7 +15,7 @@ from flask import Blueprint, Response, g
 from mockserver.control import MockControl
 from mockserver.errors import RouteNotFound
 from mockserver.faults import Fault
-from mockserver.jobs import Job
+from mockserver.jobs import FAIL, Job
 from mockserver.responses import json_response
 from mockserver.services import services
 
@@ -123,7 +123,7 @@ def fault_json(fault: Fault) -> dict[str, Any]:
 def job_json(job: Job, now: float) -> dict[str, Any]:
     if job.plan.pending_polls is None:
         status = "never-finishing"
-    elif job.plan.outcome == "fail":
+    elif job.plan.outcome == FAIL:
         status = "failing"
     else:
         status = "ready" if job.has_result else "in-progress"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from mockserver import faults, jobs
 from mockserver.admission import current_call, current_exchange
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
-from mockserver.jobs import CONTENT_FILTERED, Job, JobPlan, new_job_id
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
 from mockserver.services import services
@@ -38,31 +38,14 @@ def _render_now() -> Response:
 
 def _start_job() -> Response:
     """Asynchronous: check the image and the ``Accept`` header now (bad input is a 400 here,
-    not at poll time), keep the request, answer its generation id."""
+    not at poll time), start the job, answer its generation id."""
     call, mock = current_call(), services()
     image: bytes = call.body["image"]
     wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
     mock.upscaler.accept(call.operation_id, image)
     now = mock.clock()
-    # Only a call that goes on to create its job uses up a staged job plan.
-    planned = mock.store.take_fault(call.operation_id, mock.spec.statuses[call.operation_id], "job")
-    staged = planned.job if planned is not None else None
-    plan = (
-        JobPlan(pending_polls=staged.pending_polls, ready_at=now + staged.job_seconds, outcome=staged.outcome)
-        if staged is not None
-        else JobPlan(pending_polls=call.settings.pending_polls, ready_at=now + call.settings.job_seconds)
-    )
-    filtered = call.content_filtered or plan.outcome == CONTENT_FILTERED
-    job = Job(
-        id=new_job_id(),
-        operation_id=call.operation_id,
-        key_fingerprint=call.key_fingerprint,
-        created_at=now,
-        expires_at=now + mock.config.retention_seconds,
-        order=order_for(call.operation_id, call.body, image, content_filtered=filtered),
-        plan=plan,
-    )
+    staged = faults.job_plan_for(mock.store, call.operation_id, mock.spec.statuses[call.operation_id])
     mock.purge_now_and_then(now)
-    mock.store.add_job(job, image)
+    job = jobs.start(mock.store, call, image, staged, now=now, retention_seconds=mock.config.retention_seconds)
     current_exchange().generation_id = job.id
     return json_response({"id": job.id})

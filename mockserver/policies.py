@@ -1,26 +1,18 @@
-"""The bad days the mock can stage for one call: rate limits, faults, content rules, credits.
+"""The live API's policies, applied to every admitted call: rate limits, content rules, credits.
 
-Each check reads the shared store, so a limit counted by one worker, a fault
-queued through another, or a balance set over the admin API applies everywhere.
+They are settings, not faults: each is off by default and, once set (``serve``
+options, ``PATCH /_mock/config``, a scenario), applies to every call. Each check
+reads the shared store, so a limit counted by one worker, or a balance set over
+the admin API, applies everywhere. Staged faults are in :mod:`mockserver.faults`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
-import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from mockserver.errors import (
-    BadRequest,
-    ContentModeration,
-    InvalidLanguage,
-    PaymentRequired,
-    RateLimited,
-)
-from mockserver.faults import ERROR_FOR_STATUS, Fault
+from mockserver.errors import ContentModeration, InvalidLanguage, PaymentRequired, RateLimited
 from mockserver.runtime import RuntimeSettings
 from mockserver.store import Store
 
@@ -30,8 +22,6 @@ COSTS: Mapping[str, int] = {
     "upscaleImageConservative": 40,
     "upscaleImageCreative": 60,
 }
-
-_PREFER_CODE = re.compile(r"(?:^|[;,\s])code=(\d{3})(?:$|[;,\s])")
 
 
 def enforce_rate_limit(store: Store, settings: RuntimeSettings, key: str, now: float) -> None:
@@ -56,34 +46,6 @@ def _rate_limited(seconds: float) -> RateLimited:
         [f"rate_limit: too many requests; this key may call again in {wait} s"],
         headers={"Retry-After": str(wait)},
     )
-
-
-def delay_seconds(settings: RuntimeSettings, fault: Fault | None, target: str, body: bytes) -> float:
-    """Configured latency with jitter seeded by the request itself, plus the fault's own.
-
-    The same request always waits the same time, so a slow run can be replayed.
-    """
-    delay = settings.latency_ms
-    if settings.jitter_ms:
-        digest = hashlib.sha256(target.encode("utf-8") + body).digest()
-        delay += random.Random(digest).uniform(0, settings.jitter_ms)
-    return delay / 1000 + (fault.delay_seconds() if fault else 0.0)
-
-
-def preferred_error(prefer: str | None, operation_id: str, statuses: Collection[int]) -> Exception | None:
-    """Prism's ``Prefer: code=429`` convention: the error this one call should answer."""
-    if not prefer:
-        return None
-    match = _PREFER_CODE.search(prefer)
-    if match is None:
-        return None
-    code = int(match[1])
-    if code in (200, 202):
-        return None
-    if code not in ERROR_FOR_STATUS or code not in statuses:
-        answered = ", ".join(str(status) for status in sorted(statuses))
-        return BadRequest([f"prefer: {operation_id} never answers {code}; it answers {answered}"])
-    return Fault(status=code).error()
 
 
 def content_verdict(settings: RuntimeSettings, body: Mapping[str, Any]) -> bool:
