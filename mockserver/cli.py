@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.errors import MockError
+from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
 from mockserver.profiles import PROFILES
+from mockserver.runtime import RuntimeSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None})
@@ -25,46 +31,56 @@ def main() -> None:
     """
 
 
+def _within_bounds(kind: type, knob: Knob) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback holding a number option to its declared bounds: a bad value is a one-line usage error."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        problems = [] if value is None else value_problems(value, kind, knob)
+        if problems:
+            raise click.BadParameter(f"{value!r}: {problems[0]}", ctx=ctx, param=param)
+        return value
+
+    return check
+
+
+def _click_option(item: dataclasses.Field[Any], knob: Knob, kind: Any) -> Callable[[F], F]:
+    """The ``serve`` option of one declared setting."""
+    extra: dict[str, Any] = {}
+    if kind is bool:
+        extra.update(is_flag=True, default=None)
+    elif knob.choices is not None:
+        extra["type"] = click.Choice(knob.choices)
+    elif kind in (int, float):
+        extra.update(type=click.INT if kind is int else click.FLOAT, callback=_within_bounds(kind, knob))
+    elif kind is Path:
+        extra["type"] = click.Path(path_type=Path, exists=knob.existing_file, dir_okay=not knob.existing_file)
+    elif knob.repeatable:
+        extra["multiple"] = True
+    return click.option(
+        option_name(item, knob), item.name, help=f"{knob.help}  [default: {default_text(item, knob)}]", **extra
+    )
+
+
+def config_options(command: F) -> F:
+    """Every :class:`Config` setting with a command-line form, as an option: start-up ones, then runtime ones."""
+    runtime = set(RuntimeSettings.field_names())
+    declared = [entry for entry in knobs(Config) if entry[1].cli]
+    ordered = [entry for entry in declared if entry[0].name not in runtime]
+    ordered += [entry for entry in declared if entry[0].name in runtime]
+    for item, knob, kind in reversed(ordered):
+        command = _click_option(item, knob, kind)(command)
+    return command
+
+
 @main.command()
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    help="seed: the user's spec; live: as api.stability.ai answers (sync conservative).  [default: seed]",
-)
-@click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
-@click.option("--port", type=int, help="Port to listen on.  [default: 8080]")
-@click.option("--workers", type=int, help="Worker processes (they share the store).  [default: 1]")
-@click.option("--threads", type=int, help="Threads per worker.  [default: 4]")
-@click.option("--store", help="memory://, sqlite:// (in --data-dir) or sqlite:///path.  [default: sqlite://]")
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), help="Folder for the SQLite store.  [default: .stability-mock]"
-)
-@click.option("--pending-polls", type=int, help="Polls answered 202 before a result.  [default: 1]")
-@click.option("--job-seconds", type=float, help="Minimum job age before its result.  [default: 0]")
-@click.option("--retention-seconds", type=float, help="How long results are kept.  [default: 86400]")
-@click.option("--api-key", "api_keys", multiple=True, help="An accepted key (repeatable); none: any key.")
-@click.option("--target-pixels", type=int, help="Conservative/creative output size.  [default: 4194304]")
-@click.option("--png-compress-level", type=click.IntRange(0, 9), help="PNG output level.  [default: 1]")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[default: info]")
-@click.option("--latency", "latency_ms", type=float, help="Milliseconds added to every API answer.  [default: 0]")
-@click.option("--jitter", "jitter_ms", type=float, help="Up to this many more ms, seeded by the request.")
-@click.option("--rate-limit", help="Per-key limit like 150/10s (the live API's); off by default.")
-@click.option("--rate-limit-block", "rate_limit_block_seconds", type=float, help="Seconds a key waits.  [default: 60]")
-@click.option("--credits", type=int, help="Starting balance of every key; credits are off by default.")
-@click.option("--moderation-words", help="Comma-separated prompt words answered 403 content_moderation.")
-@click.option("--filter-words", help="Comma-separated prompt words whose output is CONTENT_FILTERED.")
-@click.option("--language-words", help="Comma-separated prompt words answered 422 invalid_language.")
-@click.option("--journal-size", type=int, help="Request records kept (oldest dropped).  [default: 1000]")
-@click.option("--scenario", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="YAML scenario file.")
-@click.option("--admin-token", help="Token for /_mock/ calls; without it they answer only on loopback.")
-@click.option("--proxy-port", type=int, help="Also run a proxy intercepting https://api.stability.ai on this port.")
-@click.option("--tls", is_flag=True, default=None, help="Serve HTTPS with a certificate from the mock's CA.")
-def serve(api_keys: tuple[str, ...], **options: Any) -> None:
+@config_options
+def serve(**options: Any) -> None:
     """Run the mock on gunicorn."""
     from mockserver.serving import GunicornServer
 
     try:
-        config = Config.from_env(api_keys=api_keys or None, **options)
+        options["api_keys"] = options["api_keys"] or None
+        config = Config.from_env(**options)
         logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
         app = create_app(config)
     except MockError as exc:

@@ -1,8 +1,9 @@
 """Typed configuration: the one place that reads ``STABILITY_MOCK_*`` variables.
 
-Every option of ``stability-mock serve`` is a field here, and every field can
-also be set as ``STABILITY_MOCK_<FIELD NAME IN CAPITALS>``; command-line options
-win over the environment, which wins over the defaults.
+Every field can be set as ``STABILITY_MOCK_<FIELD NAME IN CAPITALS>``, and every
+field declared with a command-line form is a ``stability-mock serve`` option
+(generated from the declaration); command-line options win over the
+environment, which wins over the defaults.
 """
 
 from __future__ import annotations
@@ -16,65 +17,67 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockserver.errors import ConfigError
+from mockserver.errors import BadRequest, ConfigError
+from mockserver.knobs import knobs, problems, setting, value_problems
 from mockserver.profiles import PROFILES
+from mockserver.runtime import RateLimit, RuntimeSettings
 
 ENV_PREFIX = "STABILITY_MOCK_"
 MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Config:
-    """How the mock behaves; frozen so a running app never sees it change under it."""
+class Config(RuntimeSettings):
+    """How the mock starts and behaves; frozen so a running app never sees it change under it.
 
-    #: Which API the mock plays: ``seed`` (the user's document) or ``live`` (api.stability.ai today).
-    profile: str = "seed"
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 1
-    threads: int = 4
-    #: ``memory://``, ``sqlite://`` (a file in ``data_dir``), ``sqlite:///path/to/file``, or
-    #: ``redis://host:port/db`` (``rediss://`` with TLS) for state shared by several hosts.
-    store: str = "sqlite://"
-    data_dir: Path = Path(".stability-mock")
-    #: Accepted API keys; empty means any non-empty key is accepted.
-    api_keys: tuple[str, ...] = ()
-    #: Polls answered 202 before a job's result is served.
-    pending_polls: int = 1
-    #: Minimum age in seconds before a job's result is served.
-    job_seconds: float = 0.0
-    #: How long a job and its result are kept.
-    retention_seconds: float = 24 * 3600.0
-    max_body_bytes: int = 10 * MIB
-    #: Output pixel count that conservative and creative aim for (aspect kept).
-    target_pixels: int = 4 * MIB
-    png_compress_level: int = 1
-    jpeg_quality: int = 90
-    webp_quality: int = 90
-    #: Rendered results kept in memory per process (LRU, in bytes), plus a quarter of it for the
-    #: spec's verdicts on repeated uploads; 0 turns both off.
-    render_cache_bytes: int = 256 * MIB
-    log_level: str = "info"
-    #: Added to every API answer (milliseconds), plus up to ``jitter_ms`` of seeded jitter.
-    latency_ms: float = 0.0
-    jitter_ms: float = 0.0
-    #: ``150/10s`` turns per-key rate limiting on; blocked keys wait ``rate_limit_block_seconds``.
-    rate_limit: str | None = None
-    rate_limit_block_seconds: float = 60.0
-    #: Starting balance of every key; ``None`` turns credits off.
-    credits: int | None = None
-    moderation_words: tuple[str, ...] = ()
-    filter_words: tuple[str, ...] = ()
-    language_words: tuple[str, ...] = ()
-    journal_size: int = 1000
-    #: A YAML scenario applied at start-up.
-    scenario: Path | None = None
-    #: Required on /_mock/ calls when set; without it they answer only on loopback.
-    admin_token: str | None = None
-    #: Port of the proxy that intercepts https://api.stability.ai (``serve --proxy-port``); off when unset.
-    proxy_port: int | None = None
-    #: Serve HTTPS with a certificate from the mock's CA in ``data_dir`` (``serve --tls``).
-    tls: bool = False
+    It extends :class:`RuntimeSettings`: the settings a test may change at run
+    time are declared there once, with their defaults, bounds and help.
+    """
+
+    profile: str = setting(
+        "seed", "seed: the user's spec; live: as api.stability.ai answers (conservative at once).", choices=PROFILES
+    )
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    #: 0 picks a free port (tests).
+    port: int = setting(8080, "Port to listen on.", minimum=0, maximum=65_535)
+    workers: int = setting(1, "Worker processes (they share the store).", minimum=1, maximum=64)
+    threads: int = setting(4, "Threads per worker.", minimum=1, maximum=256)
+    store: str = setting(
+        "sqlite://",
+        "memory://, sqlite:// (a file in the data dir), sqlite:///path/file.sqlite3, or redis://host:6379/0.",
+    )
+    data_dir: Path = setting(Path(".stability-mock"), "Folder of the default SQLite file and of the mock's CA.")
+    api_keys: tuple[str, ...] = setting(
+        (), "An accepted key (repeatable); none: any key.", option="--api-key", repeatable=True, default_text="any key"
+    )
+    retention_seconds: float = setting(
+        24 * 3600.0, "How long jobs and results are kept, in seconds.", minimum=1, maximum=30 * 86_400
+    )
+    max_body_bytes: int = setting(10 * MIB, "Largest request body.", minimum=1, maximum=1024 * MIB, cli=False)
+    target_pixels: int = setting(
+        4 * MIB, "Conservative/creative output size in pixels (aspect kept).", minimum=1, maximum=64 * MIB
+    )
+    png_compress_level: int = setting(1, "PNG output level (1 encodes about 4x faster than 6).", minimum=0, maximum=9)
+    jpeg_quality: int = setting(90, "JPEG output quality.", minimum=1, maximum=100, cli=False)
+    webp_quality: int = setting(90, "WEBP output quality.", minimum=1, maximum=100, cli=False)
+    render_cache_bytes: int = setting(
+        256 * MIB,
+        "Rendered results kept in memory per process (LRU, bytes), plus a quarter of it for spec verdicts; 0: off.",
+        minimum=0,
+        maximum=64 * 1024 * MIB,
+        cli=False,
+    )
+    log_level: str = setting("info", "gunicorn and app logging.", choices=("debug", "info", "warning", "error"))
+    scenario: Path | None = setting(None, "YAML scenario applied at start-up.", existing_file=True)
+    admin_token: str | None = setting(None, "Token for /_mock/ calls; without it they answer only on loopback.")
+    proxy_port: int | None = setting(
+        None,
+        "Also run a proxy intercepting https://api.stability.ai on this port.",
+        minimum=1,
+        maximum=65_535,
+        default_text="off",
+    )
+    tls: bool = setting(False, "Serve HTTPS with a certificate from the mock's CA.", default_text="off")
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -91,10 +94,15 @@ class Config:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         hints = typing.get_type_hints(cls)
+        declared = {item.name: (knob, kind) for item, knob, kind in knobs(cls)}
         for item in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + item.name.upper())
             if raw is not None:
                 values[item.name] = _coerce(item.name, raw, hints[item.name])
+                knob, kind = declared[item.name]
+                bad = value_problems(values[item.name], kind, knob)
+                if bad:
+                    raise ConfigError(f"{ENV_PREFIX}{item.name.upper()}: {raw!r}: {bad[0]}")
         for name, value in overrides.items():
             if value is None:
                 continue
@@ -115,26 +123,17 @@ class Config:
 
 
 def _problems(config: Config) -> typing.Iterator[str]:
-    positive = ("port", "workers", "threads", "max_body_bytes", "target_pixels")
-    for name in positive:
-        if getattr(config, name) <= 0 and not (name == "port" and config.port == 0):
-            yield f"{name} must be positive"
-    for name in ("pending_polls", "job_seconds", "render_cache_bytes"):
-        if getattr(config, name) < 0:
-            yield f"{name} must be ≥ 0"
-    if config.retention_seconds <= 0:
-        yield "retention_seconds must be positive"
-    if not 0 <= config.png_compress_level <= 9:
-        yield "png_compress_level must be between 0 and 9"
-    for name in ("jpeg_quality", "webp_quality"):
-        if not 1 <= getattr(config, name) <= 100:
-            yield f"{name} must be between 1 and 100"
-    if config.profile not in PROFILES:
-        yield f"profile {config.profile!r} must be one of: {', '.join(PROFILES)}"
-    if config.proxy_port is not None and not (0 < config.proxy_port < 65536 and config.proxy_port != config.port):
-        yield "proxy_port must be a port number other than port"
+    """What the declared bounds cannot say, after what they can."""
+    yield from problems(config)
+    if config.proxy_port is not None and config.proxy_port == config.port:
+        yield "proxy_port: must be another port than port"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):
-        yield f"store {config.store!r} must start with memory://, sqlite:// or redis://"
+        yield f"store: {config.store!r} must start with memory://, sqlite:// or redis://"
+    if config.rate_limit is not None:
+        try:
+            RateLimit.parse(config.rate_limit, config.rate_limit_block_seconds)
+        except BadRequest as exc:
+            yield from exc.errors
 
 
 def _coerce(name: str, raw: str, hint: Any) -> Any:

@@ -1,7 +1,9 @@
-"""Settings that can change while the mock runs (``PATCH /_mock/config``).
+"""Settings that can change while the mock runs (``PATCH /_mock/config``), declared once.
 
-Their defaults come from :class:`~mockserver.config.Config`; changes are kept in
-the store, so every worker and every replica sees the same settings.
+:class:`~mockserver.config.Config` (start-up) extends :class:`RuntimeSettings`, so
+each of these is declared here only: its default, help, bounds and ``serve``
+option (see :mod:`mockserver.knobs`). Changes made at run time are kept in the
+store, so every worker and every replica sees the same settings.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.config import Config
 from mockserver.errors import BadRequest
+from mockserver.knobs import problems, setting
 
 _RATE = re.compile(r"(\d+)/(\d+(?:\.\d+)?)s")
 
@@ -34,29 +36,43 @@ class RateLimit:
         return cls(int(match[1]), float(match[2]), block_seconds)
 
 
+DAY = 86_400.0
+#: The words settings: compared with prompts in lower case.
+WORD_LISTS = ("moderation_words", "filter_words", "language_words")
+
+
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """What a test may change at run time."""
+    """What a test may change at run time; the start-up :class:`~mockserver.config.Config` extends it."""
 
-    pending_polls: int = 1
-    job_seconds: float = 0.0
-    latency_ms: float = 0.0
-    jitter_ms: float = 0.0
-    rate_limit: str | None = None
-    rate_limit_block_seconds: float = 60.0
-    credits: int | None = None
-    moderation_words: tuple[str, ...] = ()
-    filter_words: tuple[str, ...] = ()
-    language_words: tuple[str, ...] = ()
-    journal_size: int = 1000
+    pending_polls: int = setting(1, "Polls answered 202 before a job's result.", minimum=0, maximum=10_000)
+    job_seconds: float = setting(0.0, "Minimum job age in seconds before its result.", minimum=0, maximum=DAY)
+    latency_ms: float = setting(
+        0.0, "Milliseconds added to every API answer.", minimum=0, maximum=600_000, option="--latency"
+    )
+    jitter_ms: float = setting(
+        0.0, "Up to this many more milliseconds, seeded by the request.", minimum=0, maximum=600_000, option="--jitter"
+    )
+    rate_limit: str | None = setting(None, "Per-key limit such as 150/10s (the live API's).", default_text="off")
+    rate_limit_block_seconds: float = setting(
+        60.0, "Seconds a key that went over the limit waits.", minimum=0, maximum=DAY, option="--rate-limit-block"
+    )
+    credits: int | None = setting(
+        None, "Starting balance of every key.", minimum=0, maximum=1_000_000_000_000, default_text="off"
+    )
+    moderation_words: tuple[str, ...] = setting((), "Comma-separated prompt words answered 403 content_moderation.")
+    filter_words: tuple[str, ...] = setting((), "Comma-separated prompt words whose result is CONTENT_FILTERED.")
+    language_words: tuple[str, ...] = setting((), "Comma-separated prompt words answered 422 invalid_language.")
+    journal_size: int = setting(1000, "Request records kept (oldest dropped).", minimum=1, maximum=100_000)
 
     @classmethod
-    def defaults(cls, config: Config) -> RuntimeSettings:
+    def defaults(cls, config: RuntimeSettings) -> RuntimeSettings:
+        """The runtime part of a start-up configuration."""
         return cls(**{name: getattr(config, name) for name in cls.field_names()})
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        return tuple(item.name for item in dataclasses.fields(cls))
+        return tuple(item.name for item in dataclasses.fields(RuntimeSettings))
 
     def updated(self, changes: Mapping[str, Any]) -> RuntimeSettings:
         """A copy with ``changes`` applied and checked; :class:`BadRequest` names bad ones."""
@@ -64,28 +80,27 @@ class RuntimeSettings:
         if unknown:
             raise BadRequest([f"{name}: is not a runtime setting" for name in unknown])
         values = dict(changes)
-        for name in ("moderation_words", "filter_words", "language_words"):
+        for name in WORD_LISTS:
             if name in values:
                 values[name] = tuple(str(word).lower() for word in values[name] or ())
         updated = dataclasses.replace(self, **values)
         updated.check()
         return updated
 
+    def problems(self) -> list[str]:
+        """``name: must …`` for every value outside its declared type and bounds, and a bad rate limit."""
+        found = problems(self)
+        if self.rate_limit is not None and not found:
+            try:
+                RateLimit.parse(self.rate_limit, self.rate_limit_block_seconds)
+            except BadRequest as exc:
+                found.extend(exc.errors)
+        return found
+
     def check(self) -> None:
-        problems = []
-        if self.pending_polls < 0:
-            problems.append("pending_polls: must be ≥ 0")
-        for name in ("job_seconds", "latency_ms", "jitter_ms", "rate_limit_block_seconds"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name}: must be ≥ 0")
-        if self.credits is not None and self.credits < 0:
-            problems.append("credits: must be ≥ 0 (or null to turn credits off)")
-        if self.journal_size < 1:
-            problems.append("journal_size: must be ≥ 1")
-        if problems:
-            raise BadRequest(problems)
-        if self.rate_limit is not None:
-            RateLimit.parse(self.rate_limit, self.rate_limit_block_seconds)
+        found = self.problems()
+        if found:
+            raise BadRequest(found)
 
     @property
     def limit(self) -> RateLimit | None:
@@ -99,6 +114,6 @@ class RuntimeSettings:
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
-        for name in ("moderation_words", "filter_words", "language_words"):
+        for name in WORD_LISTS:
             values[name] = list(values[name])
         return values

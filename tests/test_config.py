@@ -47,9 +47,11 @@ def test_overrides_beat_the_environment_and_none_falls_through():
     ("env", "message"),
     [
         ({"STABILITY_MOCK_PORT": "eighty"}, "STABILITY_MOCK_PORT: 'eighty' is not a valid int"),
-        ({"STABILITY_MOCK_PENDING_POLLS": "-1"}, "pending_polls must be ≥ 0"),
-        ({"STABILITY_MOCK_PNG_COMPRESS_LEVEL": "12"}, "png_compress_level must be between 0 and 9"),
-        ({"STABILITY_MOCK_STORE": "mysql://x"}, "store 'mysql://x' must start with memory://, sqlite:// or redis://"),
+        ({"STABILITY_MOCK_PENDING_POLLS": "-1"}, "STABILITY_MOCK_PENDING_POLLS: '-1': must be ≥ 0"),
+        ({"STABILITY_MOCK_PNG_COMPRESS_LEVEL": "12"}, "STABILITY_MOCK_PNG_COMPRESS_LEVEL: '12': must be ≤ 9"),
+        ({"STABILITY_MOCK_STORE": "mysql://x"}, "store: 'mysql://x' must start with memory://, sqlite:// or redis://"),
+        ({"STABILITY_MOCK_LATENCY_MS": "nan"}, "STABILITY_MOCK_LATENCY_MS: 'nan': must be a finite number, got nan"),
+        ({"STABILITY_MOCK_WORKERS": "100000"}, "STABILITY_MOCK_WORKERS: '100000': must be ≤ 64"),
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(env, message):

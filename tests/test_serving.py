@@ -67,7 +67,7 @@ def test_jobs_survive_a_restart(tmp_path):
 
 def test_bad_configuration_stops_start_up_with_a_message(tmp_path):
     with (
-        pytest.raises(RuntimeError, match="pending_polls must be ≥ 0"),
+        pytest.raises(RuntimeError, match="Invalid value for '--pending-polls': -2: must be ≥ 0"),
         running_server("--pending-polls", "-2", log=tmp_path / "bad.log", startup_seconds=20),
     ):
         pass

@@ -1,0 +1,166 @@
+"""Settings are declared once (mockserver/knobs.py): the CLI, the README and spec/admin.yml say the same.
+
+Adding a setting means one field in ``RuntimeSettings`` or ``Config``; these
+tests then name every place that must mention it, with the same option,
+variable, default and bounds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver import Config, ConfigError
+from mockserver.cli import main, serve
+from mockserver.errors import BadRequest
+from mockserver.knobs import Knob, default_text, knobs, option_name
+from mockserver.runtime import RuntimeSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text("utf-8")
+ADMIN = yaml.safe_load((ROOT / "spec" / "admin.yml").read_text("utf-8"))
+
+DECLARED = list(knobs(Config))
+ON_THE_CLI = [(item, knob, kind) for item, knob, kind in DECLARED if knob.cli]
+RUNTIME = [(item, knob, kind) for item, knob, kind in DECLARED if item.name in RuntimeSettings.field_names()]
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _range(knob: Knob) -> str:
+    if knob.choices is not None:
+        return ", ".join(f"`{choice}`" for choice in knob.choices)
+    if knob.minimum is None and knob.maximum is None:
+        return ""
+    return f"{_number(knob.minimum or 0)}..{_number(knob.maximum or math.inf)}"
+
+
+def _readme_rows() -> dict[str, list[str]]:
+    """The Configuration table: option → its cells (environment, default, range, meaning)."""
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"\| `(--[a-z-]+)` \|(.*)\|$", line)
+        if match:
+            rows[match[1]] = [cell.strip() for cell in match[2].split("|")]
+    return rows
+
+
+def test_every_setting_is_declared_with_help() -> None:
+    assert {item.name for item, _, _ in DECLARED} == {field for field in Config.__dataclass_fields__}
+    assert all(knob.help for _, knob, _ in DECLARED)
+
+
+def test_the_serve_options_are_the_declared_ones() -> None:
+    options = {option for param in serve.params if isinstance(param, click.Option) for option in param.opts}
+    assert options - {"--help", "-h"} == {option_name(item, knob) for item, knob, _ in ON_THE_CLI}
+
+
+@pytest.mark.parametrize(("item", "knob", "kind"), ON_THE_CLI, ids=[item.name for item, _, _ in ON_THE_CLI])
+def test_the_readme_table_names_each_option_as_declared(item: Any, knob: Knob, kind: Any) -> None:
+    rows = _readme_rows()
+    option = option_name(item, knob)
+    assert option in rows, f"{option} is missing from the README's Configuration table"
+    environment, default, bounds, _meaning = rows[option]
+    assert environment.startswith(f"`STABILITY_MOCK_{item.name.upper()}`")
+    assert default.strip("`") == default_text(item, knob)
+    assert bounds == _range(knob)
+
+
+def test_the_readme_table_has_no_other_options() -> None:
+    assert set(_readme_rows()) == {option_name(item, knob) for item, knob, _ in ON_THE_CLI}
+
+
+@pytest.mark.parametrize(("item", "knob", "kind"), RUNTIME, ids=[item.name for item, _, _ in RUNTIME])
+def test_admin_yml_states_each_runtime_setting_with_its_bounds(item: Any, knob: Knob, kind: Any) -> None:
+    schema = ADMIN["components"]["schemas"]["RuntimeSettings"]
+    assert item.name in schema["required"]
+    prop = schema["properties"][item.name]
+    assert prop.get("minimum") == knob.minimum
+    assert prop.get("maximum") == knob.maximum
+    expected_type = {int: "integer", float: "number", str: "string"}.get(kind, "array")
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    assert expected_type in types
+    assert ("null" in types) == (item.default is None)
+
+
+def test_admin_yml_has_no_other_runtime_settings() -> None:
+    properties = ADMIN["components"]["schemas"]["RuntimeSettings"]["properties"]
+    assert set(properties) == set(RuntimeSettings.field_names())
+
+
+# Every entrance holds numbers to the same bounds -----------------------------------------
+
+
+#: Each bounded number with each way to miss: out of bounds, and (for decimals) not finite.
+BAD_NUMBERS = [
+    pytest.param(item, knob, kind, bad, id=f"{item.name}-{bad}")
+    for item, knob, kind in DECLARED
+    if kind in (int, float) and knob.maximum is not None
+    for bad in ("above", "below", *(("nan", "inf", "-inf") if kind is float else ()))
+]
+
+
+@pytest.mark.parametrize(("item", "knob", "kind", "bad"), BAD_NUMBERS)
+def test_a_bad_number_is_refused_at_every_entrance(item: Any, knob: Knob, kind: Any, bad: str) -> None:
+    value: Any = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(bad)
+    if bad == "above":
+        value = kind(knob.maximum) + 1
+    elif bad == "below":
+        value = kind(knob.minimum) - 1
+    text = str(value)
+    with pytest.raises(ConfigError, match=rf"^{item.name}: must be"):
+        Config(**{item.name: value})
+    with pytest.raises(ConfigError, match=rf"^STABILITY_MOCK_{item.name.upper()}: "):
+        Config.from_env({f"STABILITY_MOCK_{item.name.upper()}": text})
+    if knob.cli:
+        result = CliRunner().invoke(main, ["serve", option_name(item, knob), text])
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '{option_name(item, knob)}'" in result.output
+        assert "Traceback" not in result.output
+    if item.name in RuntimeSettings.field_names():
+        with pytest.raises(BadRequest) as caught:
+            RuntimeSettings().updated({item.name: value})
+        assert caught.value.errors[0].startswith(f"{item.name}: must be")
+
+
+def test_text_that_is_no_integer() -> None:
+    result = CliRunner().invoke(main, ["serve", "--workers", "nan"])
+    assert result.exit_code == 2
+    with pytest.raises(ConfigError, match=r"^STABILITY_MOCK_PORT: 'inf' is not a valid int"):
+        Config.from_env({"STABILITY_MOCK_PORT": "inf"})
+
+
+def test_wrong_types_are_refused_not_crashed_on() -> None:
+    with pytest.raises(BadRequest) as caught:
+        RuntimeSettings().updated({"credits": "lots", "pending_polls": True, "latency_ms": [1]})
+    assert sorted(caught.value.errors) == [
+        "credits: must be an integer, got 'lots'",
+        "latency_ms: must be a number, got [1]",
+        "pending_polls: must be an integer, got True",
+    ]
+
+
+@given(
+    pending_polls=st.integers(-(2**70), 2**70),
+    latency_ms=st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_any_value_is_accepted_exactly_when_it_is_in_bounds(pending_polls: int, latency_ms: float) -> None:
+    expected_ok = 0 <= pending_polls <= 10_000 and math.isfinite(latency_ms) and 0 <= latency_ms <= 600_000
+    try:
+        RuntimeSettings().updated({"pending_polls": pending_polls, "latency_ms": latency_ms})
+    except BadRequest:
+        assert not expected_ok
+    else:
+        assert expected_ok
