@@ -3,11 +3,13 @@
 hadolint lints it; its base images, user and listening address are read from it; and
 its CMD and HEALTHCHECK run as written (with the installed wheel, the image's
 environment and a free loopback port) to show the health check follows the mock.
+The compose snippet in examples/ci/ is read the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -18,8 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
+from mockserver.config import Config
 from tests.packaging.installs import ROOT, Installed, run
 from tests.servers import free_port
 
@@ -90,3 +94,17 @@ def test_the_health_check_follows_the_mock(installed_wheel: Installed, tmp_path:
             os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     assert not healthy(check, env, tmp_path)
+
+
+def test_the_compose_snippet_uses_this_image_and_real_settings() -> None:
+    """No engine to run it: check its service uses the image the README builds, waits for its
+    health check, and sets only settings the mock knows (a typo would be silently ignored)."""
+    services = yaml.safe_load((ROOT / "examples" / "ci" / "compose.yml").read_text())["services"]
+    mock = services["mock"]
+    assert mock["image"] == "stability-upscale-mock"
+    assert services["client-tests"]["depends_on"]["mock"]["condition"] == "service_healthy"
+    settings = {name: str(value) for name, value in mock["environment"].items()}
+    fields = {field.name for field in dataclasses.fields(Config)}
+    assert {name.removeprefix("STABILITY_MOCK_").lower() for name in settings} <= fields
+    config = Config.from_env(settings)
+    assert config.admin_token == settings["STABILITY_MOCK_ADMIN_TOKEN"]
