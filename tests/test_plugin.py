@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from tests.packaging.installs import HEAVY
+
 pytest_plugins = ["pytester"]
 
 PLUGIN_TESTS = """
@@ -66,8 +68,6 @@ def test_plugin_as_users_meet_it(pytester):
     result.assert_outcomes(passed=6)
 
 
-#: What a test run may import only once a test uses the fixture (issue 13).
-HEAVY = ("flask", "werkzeug", "PIL", "hypothesis", "openapi_core", "yaml", "mockserver.app")
 #: What the fixture needs (hypothesis is for the contract suite, not the fixture).
 THE_MOCK = ("flask", "werkzeug", "PIL", "openapi_core", "mockserver.app")
 
