@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -24,24 +24,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(
-    *options: str,
-    log: Path,
-    startup_seconds: float = 30.0,
-    program: Sequence[str] = (sys.executable, "-m", "mockserver"),
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Iterator[str]:
-    """Start the mock on gunicorn, wait until it answers, stop it (and its workers) after.
-
-    By default the checkout's code; ``program``, ``env`` and ``cwd`` run an installed copy."""
+def running_server(*options: str, log: Path, startup_seconds: float = 30.0) -> Iterator[str]:
+    """Start the mock on gunicorn, wait until it answers, stop it (and its workers) after."""
     port = free_port()
-    command = [*program, "serve", "--port", str(port), "--log-level", "warning", *options]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)} if env is None else env
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning", *options]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
-        )
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, process, startup_seconds, log)

@@ -7,12 +7,19 @@ PATH and nothing of the checkout or the dev environment in their environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import requests
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Variables of the test run that would let an installed command see the checkout or dev tools.
@@ -94,3 +101,42 @@ def install(kind: str, dist: Path, venv: Path) -> Installed:
     installed = Installed(kind=kind, dist=dist, venv=venv)
     run([installed.python, "-m", "pip", "install", "--quiet", dist, "pytest"], timeout=900, env=installed.env())
     return installed
+
+
+@contextlib.contextmanager
+def serving(installed: Installed, *options: str, cwd: Path, seconds: float = 60) -> Iterator[str]:
+    """``stability-mock serve`` of an install on a free loopback port, until the block ends."""
+    port = free_port()
+    log = cwd / "serve.log"
+    command: list[str | Path] = [
+        installed.bin / "stability-mock",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *options,
+    ]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            command, cwd=cwd, env=installed.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while not _answers(f"{url}/_mock/health"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"stability-mock serve did not come up:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False

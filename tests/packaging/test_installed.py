@@ -18,8 +18,7 @@ import requests
 from PIL import Image
 
 import mockserver
-from tests.packaging.installs import HEAVY, ROOT, Installed
-from tests.servers import running_server
+from tests.packaging.installs import HEAVY, ROOT, Installed, serving
 
 pytestmark = pytest.mark.slow
 
@@ -46,9 +45,7 @@ def test_version_from_the_command_and_python_m(installed: Installed, tmp_path: P
 
 def test_serve_answers_every_operation(installed: Installed, tmp_path: Path) -> None:
     options = ("--store", "memory://", "--target-pixels", str(256 * 256))
-    program = [str(installed.bin / "stability-mock")]
-    log = tmp_path / "serve.log"
-    with running_server(*options, log=log, program=program, env=installed.env(), cwd=tmp_path) as url:
+    with serving(installed, *options, cwd=tmp_path) as url:
         fast = _post(url, "fast", {"output_format": "png"})
         assert fast.status_code == 200, fast.text
         assert Image.open(io.BytesIO(fast.content)).size == (1024, 1024)
