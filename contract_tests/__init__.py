@@ -3,24 +3,33 @@
 A live mock for pytest (the ``stability_mock`` fixture), hypothesis strategies
 for images and requests, and the named properties every correct client keeps,
 runnable from ``stability-mock contract`` or from Python.
+
+The public names load on first use (see :mod:`mockserver.lazy`): the pytest plugin
+lives in this package, and a pytest run that never uses the fixture must not pay
+for hypothesis, Flask or Pillow.
 """
 
-from contract_tests.adapters import ClientOutcome, CommandAdapter, PythonAdapter
-from contract_tests.handle import StabilityMock
-from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation, contract_property
-from contract_tests.runner import ContractRunner, PropertyResult, SuiteOptions
-from contract_tests.server import LiveServer
-from contract_tests.strategies import (
-    AsyncPlan,
-    UpscaleRequest,
-    async_plans,
-    conservative_requests,
-    creative_requests,
-    fast_requests,
-    images,
-    invalid_requests,
-    upscale_requests,
-)
+import typing
+
+from mockserver import lazy
+
+if typing.TYPE_CHECKING:
+    from contract_tests.adapters import ClientOutcome, CommandAdapter, PythonAdapter
+    from contract_tests.handle import StabilityMock
+    from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation, contract_property
+    from contract_tests.runner import ContractRunner, PropertyResult, SuiteOptions
+    from contract_tests.server import LiveServer
+    from contract_tests.strategies import (
+        AsyncPlan,
+        UpscaleRequest,
+        async_plans,
+        conservative_requests,
+        creative_requests,
+        fast_requests,
+        images,
+        invalid_requests,
+        upscale_requests,
+    )
 
 __all__ = [
     "PROPERTIES",
@@ -46,3 +55,31 @@ __all__ = [
     "invalid_requests",
     "upscale_requests",
 ]
+
+__getattr__, __dir__ = lazy.exports(
+    __name__,
+    {
+        "PROPERTIES": "contract_tests.properties",
+        "AsyncPlan": "contract_tests.strategies",
+        "ClientOutcome": "contract_tests.adapters",
+        "CommandAdapter": "contract_tests.adapters",
+        "ContractProperty": "contract_tests.properties",
+        "ContractRunner": "contract_tests.runner",
+        "LiveServer": "contract_tests.server",
+        "PropertyResult": "contract_tests.runner",
+        "PythonAdapter": "contract_tests.adapters",
+        "Run": "contract_tests.properties",
+        "StabilityMock": "contract_tests.handle",
+        "SuiteOptions": "contract_tests.runner",
+        "UpscaleRequest": "contract_tests.strategies",
+        "Violation": "contract_tests.properties",
+        "async_plans": "contract_tests.strategies",
+        "conservative_requests": "contract_tests.strategies",
+        "contract_property": "contract_tests.properties",
+        "creative_requests": "contract_tests.strategies",
+        "fast_requests": "contract_tests.strategies",
+        "images": "contract_tests.strategies",
+        "invalid_requests": "contract_tests.strategies",
+        "upscale_requests": "contract_tests.strategies",
+    },
+)

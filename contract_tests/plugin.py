@@ -15,6 +15,10 @@ One server runs for the whole session; each test gets it reset (no jobs, faults,
 settings or records left from another test). Marker options that are runtime
 settings (``pending_polls``, ``rate_limit``, ``credits``…) apply to that test;
 any other :class:`mockserver.Config` option starts a dedicated server for it.
+
+pytest imports this module in every run of a project that installs the package, so
+the mock (Flask, openapi-core, Pillow) is imported inside the fixtures, when a test
+first asks for one: a run that never uses them pays only for this file.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from contract_tests.handle import StabilityMock
-from contract_tests.server import LiveServer
-from mockserver import Config
-from mockserver.runtime import RuntimeSettings
+if TYPE_CHECKING:
+    from contract_tests.handle import StabilityMock
+    from contract_tests.server import LiveServer
+    from mockserver.config import Config
 
 if TYPE_CHECKING:
     from contract_tests.interception import InterceptedMock
@@ -46,12 +50,16 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def stability_mock_config() -> Config:
     """The session server's configuration; override this fixture to change it."""
+    from mockserver.config import Config
+
     return Config(store="memory://")
 
 
 @pytest.fixture(scope="session")
 def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]:
     """The session's live mock server."""
+    from contract_tests.server import LiveServer
+
     with LiveServer.for_config(stability_mock_config) as server:
         yield server
 
@@ -59,6 +67,9 @@ def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]
 @pytest.fixture
 def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
     """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
+    from contract_tests.server import LiveServer
+    from mockserver.runtime import RuntimeSettings
+
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):
         options.update(marker.kwargs)
@@ -73,6 +84,8 @@ def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveSe
 
 
 def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
+    from contract_tests.handle import StabilityMock
+
     handle = StabilityMock(server)
     handle.reset()
     if runtime:

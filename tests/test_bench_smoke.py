@@ -6,11 +6,12 @@ Tiny counts and no timing assertions: only that each piece runs and reports.
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, load, machine, report
+from bench import figures, hot_paths, load, machine, plugin_startup, report
 from bench.images import photo_png, variant
 
 
@@ -59,3 +60,12 @@ def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> Non
         assert needle in text
     assert "Prism unavailable: no npm" in text and "## Profiling" in text
     assert "NOT met" not in report.table(rows)
+
+
+def test_the_plugin_start_up_bench_reads_the_import_time_and_reports_every_arm() -> None:
+    seconds = plugin_startup.plugin_import_seconds(sys.executable)
+    assert 0 < seconds < 60
+    arms = [plugin_startup.Arm(name, [1.0, 2.0]) for name in plugin_startup.ARMS]
+    text = plugin_startup.table(arms, [seconds])
+    assert all(f"| {name} |" in text for name in plugin_startup.ARMS)
+    assert "**cost of this plugin** | **+0.000 s**" in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.packaging.installs import HEAVY
+
 pytest_plugins = ["pytester"]
 
 PLUGIN_TESTS = """
@@ -66,6 +68,41 @@ def test_plugin_as_users_meet_it(pytester):
     pytester.makepyfile(PLUGIN_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", "-q")
     result.assert_outcomes(passed=6)
+
+
+#: What the fixture needs (hypothesis is for the contract suite, not the fixture).
+THE_MOCK = ("flask", "werkzeug", "PIL", "openapi_core", "mockserver.app")
+
+SEES_WHAT_IS_IMPORTED = f"""
+import sys
+
+HEAVY = {HEAVY!r}
+THE_MOCK = {THE_MOCK!r}
+
+
+def test_registered_without_importing_the_mock(pytestconfig):
+    assert any(line.startswith("stability_mock(") for line in pytestconfig.getini("markers"))
+    assert [name for name in HEAVY if name in sys.modules] == []
+
+
+def test_the_fixture_imports_the_mock(stability_mock):
+    assert [name for name in THE_MOCK if name not in sys.modules] == []
+"""
+
+
+def test_the_plugin_costs_nothing_until_a_test_uses_the_fixture(pytester, monkeypatch):
+    """Only this plugin: the dev environment's other plugins (schemathesis) import hypothesis
+    themselves. The installed-wheel tests check the same with every plugin pytest finds."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(SEES_WHAT_IS_IMPORTED)
+    common = ("-p", "stability_mock", "-p", "no:cacheprovider", "--strict-markers", "-q")
+    first_only = pytester.runpytest_subprocess(*common, "-k", "registered")
+    first_only.assert_outcomes(passed=1, deselected=1)
+    pytester.runpytest_subprocess(*common).assert_outcomes(passed=2)
+    listed = pytester.runpytest_subprocess(*common, "--fixtures")
+    listed.stdout.fnmatch_lines(
+        ["stability_mock_config [[]session scope] -- *", "stability_mock_server *", "stability_mock -- *"]
+    )
 
 
 def test_fixture_stages_the_main_behaviours(stability_mock):

@@ -1,19 +1,56 @@
-"""The packages' public surfaces are exactly what ``__all__`` says."""
+"""The packages' public surfaces are exactly what ``__all__`` says, and load lazily."""
 
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
+from tests.packaging.installs import HEAVY
 
-@pytest.mark.parametrize("package", ["mockserver", "contract_tests"])
+PACKAGES = ["mockserver", "contract_tests"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 def test_all_lists_every_public_name_and_only_those(package):
     module = importlib.import_module(package)
+    for name in module.__all__:
+        getattr(module, name)
     public = {
         name
         for name, value in vars(module).items()
         if not name.startswith("_") and not isinstance(value, type(importlib)) and name != "annotations"
     }
     assert set(module.__all__) == public
+    assert set(module.__all__) <= set(dir(module))
     assert list(module.__all__) == sorted(module.__all__, key=lambda name: (not name.isupper(), name))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_unknown_names_are_attribute_errors(package):
+    module = importlib.import_module(package)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        module.no_such_name  # noqa: B018
+    assert not hasattr(module, "no_such_name")
+
+
+def imported_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import contract_tests.plugin", "import mockserver, contract_tests", "from mockserver.config import Config"],
+)
+def test_light_imports_load_nothing_heavy(code):
+    assert not set(HEAVY) & imported_after(code)
+
+
+def test_a_public_name_loads_its_module_on_first_use():
+    assert {"flask", "mockserver.app"} <= imported_after("from mockserver import create_app")
+    assert {"hypothesis", "contract_tests.strategies"} <= imported_after("import contract_tests; contract_tests.images")

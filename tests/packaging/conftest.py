@@ -1,0 +1,35 @@
+"""Built once per session: the wheel and the sdist, and a virtualenv for each (installed side by side)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.packaging.installs import Dists, Installed, build, install
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
+    return build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def installs(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Installed]:
+    """Both installs at once: most of their time is pip waiting on the network and the disk."""
+    venvs = tmp_path_factory.mktemp("venvs")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        wheel = pool.submit(install, "wheel", dists.wheel, venvs / "wheel")
+        sdist = pool.submit(install, "sdist", dists.sdist, venvs / "sdist")
+        return {"wheel": wheel.result(), "sdist": sdist.result()}
+
+
+@pytest.fixture(params=["wheel", "sdist"])
+def installed(request: pytest.FixtureRequest, installs: dict[str, Installed]) -> Installed:
+    """Each install in turn."""
+    return installs[request.param]
+
+
+@pytest.fixture
+def installed_wheel(installs: dict[str, Installed]) -> Installed:
+    return installs["wheel"]

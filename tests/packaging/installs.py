@@ -1,0 +1,142 @@
+"""Build the wheel and sdist from the checkout, and install each into its own fresh virtualenv.
+
+Installs are what ``pip install stability-upscale-mock`` gives (no extras), plus
+pytest for the user projects the tests run; commands run with the virtualenv first on
+PATH and nothing of the checkout or the dev environment in their environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Variables of the test run that would let an installed command see the checkout or dev tools.
+DROPPED = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+)
+#: What a pytest run that never uses the mock must not import (issue 13); the fixture imports the mock.
+HEAVY = ("flask", "werkzeug", "PIL", "hypothesis", "openapi_core", "mockserver.app", "contract_tests.server")
+
+
+def run(command: Sequence[str | Path], *, timeout: float, **options: object) -> subprocess.CompletedProcess[str]:
+    """Run ``command``; a failure shows its output."""
+    result = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, timeout=timeout, check=False, **options
+    )  # type: ignore[call-overload]
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, command))} exited with {result.returncode}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Dists:
+    wheel: Path
+    sdist: Path
+
+
+def build(outdir: Path) -> Dists:
+    """``python -m build``: the sdist, then the wheel built from that sdist (so the sdist is complete)."""
+    run([sys.executable, "-m", "build", "--outdir", outdir, ROOT], timeout=600)
+    [wheel] = outdir.glob("*.whl")
+    [sdist] = outdir.glob("*.tar.gz")
+    return Dists(wheel=wheel, sdist=sdist)
+
+
+@dataclass(frozen=True)
+class Installed:
+    """One fresh virtualenv with one distribution installed."""
+
+    kind: str
+    dist: Path
+    venv: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.venv / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in DROPPED and not name.startswith("STABILITY_MOCK_")
+        }
+        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
+        env["VIRTUAL_ENV"] = str(self.venv)
+        return {**env, **extra}
+
+    def run(
+        self, *command: str | Path, cwd: Path, timeout: float = 180, **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command of this install (found on its PATH first) from ``cwd``."""
+        return run(command, timeout=timeout, cwd=cwd, env=self.env(**extra_env))
+
+
+def install(kind: str, dist: Path, venv: Path) -> Installed:
+    """A fresh virtualenv, then ``pip install <dist> pytest``: no extras."""
+    run([sys.executable, "-m", "venv", venv], timeout=300)
+    installed = Installed(kind=kind, dist=dist, venv=venv)
+    run([installed.python, "-m", "pip", "install", "--quiet", dist, "pytest"], timeout=900, env=installed.env())
+    return installed
+
+
+@contextlib.contextmanager
+def serving(installed: Installed, *options: str, cwd: Path, seconds: float = 60) -> Iterator[str]:
+    """``stability-mock serve`` of an install on a free loopback port, until the block ends."""
+    port = free_port()
+    log = cwd / "serve.log"
+    command: list[str | Path] = [
+        installed.bin / "stability-mock",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *options,
+    ]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            command, cwd=cwd, env=installed.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while not _answers(f"{url}/_mock/health"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"stability-mock serve did not come up:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
