@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ONE_TEST = "def test_one():\n    assert True\n"
-#: hypothesis (a runtime dependency) has its own pytest plugin, which imports hypothesis at the
+#: hypothesis (the `contract` extra, and often installed anyway) has its own pytest plugin, which imports it at the
 #: terminal summary (hypothesis 6.170) whether or not a test used it: about a second of noisy
 #: work. The plugin's own cost is measured with it blocked in both arms, then it is measured too.
 ARMS: dict[str, list[str]] = {

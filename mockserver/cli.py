@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -19,6 +20,9 @@ from mockserver.profiles import PROFILES
 from mockserver.runtime import RuntimeSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: What a plain install says when asked for the contract suite (hypothesis is in an extra).
+CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'stability-upscale-mock[contract]'"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None})
@@ -174,6 +178,8 @@ def contract(
     plans, and prints one line per property: passed, failed with a minimal
     example, or not covered. Exits 0 only when every covered property holds.
     """
+    if importlib.util.find_spec("hypothesis") is None:
+        raise click.ClickException(CONTRACT_EXTRA_HINT)
     from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
     from contract_tests.junit import write_junit
     from contract_tests.runner import ContractRunner, SuiteOptions, succeeded

@@ -1,4 +1,5 @@
-"""Built once per session: the wheel and the sdist, and a virtualenv for each (installed side by side)."""
+"""Built once per session: the wheel and the sdist, a virtualenv for each, and one for the wheel with
+the ``contract`` extra (installed side by side)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
 
 @pytest.fixture(scope="session")
 def installs(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Installed]:
-    """Both installs at once: most of their time is pip waiting on the network and the disk."""
+    """The installs at once: most of their time is pip waiting on the network and the disk."""
     venvs = tmp_path_factory.mktemp("venvs")
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         wheel = pool.submit(install, "wheel", dists.wheel, venvs / "wheel")
         sdist = pool.submit(install, "sdist", dists.sdist, venvs / "sdist")
-        return {"wheel": wheel.result(), "sdist": sdist.result()}
+        contract = pool.submit(install, "wheel[contract]", dists.wheel, venvs / "contract", "contract")
+        return {"wheel": wheel.result(), "sdist": sdist.result(), "contract": contract.result()}
 
 
 @pytest.fixture(params=["wheel", "sdist"])
@@ -33,3 +35,9 @@ def installed(request: pytest.FixtureRequest, installs: dict[str, Installed]) ->
 @pytest.fixture
 def installed_wheel(installs: dict[str, Installed]) -> Installed:
     return installs["wheel"]
+
+
+@pytest.fixture
+def contract_install(installs: dict[str, Installed]) -> Installed:
+    """The wheel with the ``contract`` extra (hypothesis): what ``stability-mock contract`` needs."""
+    return installs["contract"]

@@ -1,7 +1,7 @@
 """Build the wheel and sdist from the checkout, and install each into its own fresh virtualenv.
 
-Installs are what ``pip install stability-upscale-mock`` gives (no extras), plus
-pytest for the user projects the tests run; commands run with the virtualenv first on
+Installs are what ``pip install stability-upscale-mock`` gives (no extras; one more
+with the ``contract`` extra), plus pytest for the user projects the tests run; commands run with the virtualenv first on
 PATH and nothing of the checkout or the dev environment in their environment.
 """
 
@@ -95,11 +95,12 @@ class Installed:
         return run(command, timeout=timeout, cwd=cwd, env=self.env(**extra_env))
 
 
-def install(kind: str, dist: Path, venv: Path) -> Installed:
-    """A fresh virtualenv, then ``pip install <dist> pytest``: no extras."""
+def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
+    """A fresh virtualenv, then ``pip install <dist> pytest`` (``<dist>[extras]`` when given)."""
     run([sys.executable, "-m", "venv", venv], timeout=300)
     installed = Installed(kind=kind, dist=dist, venv=venv)
-    run([installed.python, "-m", "pip", "install", "--quiet", dist, "pytest"], timeout=900, env=installed.env())
+    requirement = f"{dist}[{extras}]" if extras else str(dist)
+    run([installed.python, "-m", "pip", "install", "--quiet", requirement, "pytest"], timeout=900, env=installed.env())
     return installed
 
 

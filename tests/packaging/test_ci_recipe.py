@@ -55,20 +55,20 @@ def client_repository(folder: Path) -> Path:
     return folder
 
 
-def test_the_workflow_runs_step_by_step(installed_wheel: Installed, tmp_path: Path) -> None:
+def test_the_workflow_runs_step_by_step(contract_install: Installed, tmp_path: Path) -> None:
     [job] = yaml.safe_load(WORKFLOW.read_text())["jobs"].values()
     steps: list[dict[str, Any]] = job["steps"]
     assert [step["uses"].partition("@")[0] for step in steps if "uses" in step] == SKIPPED_ACTIONS
     repository = client_repository(tmp_path / "client")
     port = free_port()
     overrides = {
-        "MOCK_PACKAGE": str(installed_wheel.dist),
+        "MOCK_PACKAGE": f"{contract_install.dist}[contract]",
         "MOCK_PORT": str(port),
         "CONTRACT_EXAMPLES": "1",
         "STABILITY_POLL_SECONDS": "0.05",
     }
     assert set(overrides) <= set(job["env"]), "the recipe no longer reads these"
-    env = installed_wheel.env(**{**{name: str(value) for name, value in job["env"].items()}, **overrides})
+    env = contract_install.env(**{**{name: str(value) for name, value in job["env"].items()}, **overrides})
     scripts = tmp_path / "steps"
     scripts.mkdir()
     try:

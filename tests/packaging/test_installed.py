@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shlex
 import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -61,14 +62,30 @@ def test_serve_answers_every_operation(installed: Installed, tmp_path: Path) -> 
     assert not list(tmp_path.glob(".stability-mock*")), "memory:// wrote a data folder"
 
 
-def test_contract_with_the_shipped_reference_client(installed: Installed, tmp_path: Path) -> None:
-    _contract(installed, tmp_path, "--client", REFERENCE, "--max-examples", "2")
+def test_a_plain_install_says_in_one_line_which_extra_contract_needs(installed: Installed, tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["stability-mock", "contract", "--client", REFERENCE],
+        cwd=tmp_path,
+        env=installed.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: stability-mock contract needs hypothesis: pip install 'stability-upscale-mock[contract]'"
+    ]
+
+
+def test_contract_with_the_shipped_reference_client(contract_install: Installed, tmp_path: Path) -> None:
+    _contract(contract_install, tmp_path, "--client", REFERENCE, "--max-examples", "2")
 
 
 @pytest.mark.parametrize("example", sorted(COMMAND_CLIENTS))
-def test_contract_with_the_readme_command_clients(installed: Installed, tmp_path: Path, example: str) -> None:
+def test_contract_with_the_readme_command_clients(contract_install: Installed, tmp_path: Path, example: str) -> None:
     command = COMMAND_CLIENTS[example].format(shlex.quote(str(ROOT / "examples" / example)))
-    _contract(installed, tmp_path, "--client-cmd", command, "--max-examples", "1", STABILITY_POLL_SECONDS="0.05")
+    _contract(contract_install, tmp_path, "--client-cmd", command, "--max-examples", "1", STABILITY_POLL_SECONDS="0.05")
 
 
 USES_THE_FIXTURE = """
