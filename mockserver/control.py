@@ -13,7 +13,7 @@ from mockserver.auth import fingerprint
 from mockserver.errors import BadRequest, GenerationNotFound
 from mockserver.faults import ANY_OPERATION, Fault
 from mockserver.jobs import FAIL, Job
-from mockserver.runtime import RuntimeSettings
+from mockserver.runtime import MAX_BALANCE, RuntimeSettings
 from mockserver.services import Services
 from mockserver.store.base import RecordQuery, Store
 
@@ -106,8 +106,8 @@ class MockControl:
         return {"key": fingerprinted, "balance": policies.balance(self.store, settings, fingerprinted)}
 
     def set_credits(self, key: str, balance: int) -> dict[str, Any]:
-        if balance < 0:
-            raise BadRequest(["balance: must be ≥ 0"])
+        if not 0 <= balance <= MAX_BALANCE:
+            raise BadRequest([f"balance: must be between 0 and {MAX_BALANCE:,}"])
         fingerprinted = key_id(key)
         self.store.set_counter(f"credits:{fingerprinted}", balance, None)
         return {"key": fingerprinted, "balance": balance}

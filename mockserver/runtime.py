@@ -37,6 +37,12 @@ class RateLimit:
 
 
 DAY = 86_400.0
+#: The largest credit balance a key can have (setting, admin API, scenario).
+MAX_BALANCE = 1_000_000_000_000
+#: The longest the configured latency, or a staged fault, may hold a call: ten minutes.
+MAX_DELAY_MS = 600_000
+#: The most polls a job may answer 202 (setting or staged plan).
+MAX_PENDING_POLLS = 10_000
 #: The words settings: compared with prompts in lower case.
 WORD_LISTS = ("moderation_words", "filter_words", "language_words")
 
@@ -45,20 +51,24 @@ WORD_LISTS = ("moderation_words", "filter_words", "language_words")
 class RuntimeSettings:
     """What a test may change at run time; the start-up :class:`~mockserver.config.Config` extends it."""
 
-    pending_polls: int = setting(1, "Polls answered 202 before a job's result.", minimum=0, maximum=10_000)
+    pending_polls: int = setting(1, "Polls answered 202 before a job's result.", minimum=0, maximum=MAX_PENDING_POLLS)
     job_seconds: float = setting(0.0, "Minimum job age in seconds before its result.", minimum=0, maximum=DAY)
     latency_ms: float = setting(
-        0.0, "Milliseconds added to every API answer.", minimum=0, maximum=600_000, option="--latency"
+        0.0, "Milliseconds added to every API answer.", minimum=0, maximum=MAX_DELAY_MS, option="--latency"
     )
     jitter_ms: float = setting(
-        0.0, "Up to this many more milliseconds, seeded by the request.", minimum=0, maximum=600_000, option="--jitter"
+        0.0,
+        "Up to this many more milliseconds, seeded by the request.",
+        minimum=0,
+        maximum=MAX_DELAY_MS,
+        option="--jitter",
     )
     rate_limit: str | None = setting(None, "Per-key limit such as 150/10s (the live API's).", default_text="off")
     rate_limit_block_seconds: float = setting(
         60.0, "Seconds a key that went over the limit waits.", minimum=0, maximum=DAY, option="--rate-limit-block"
     )
     credits: int | None = setting(
-        None, "Starting balance of every key.", minimum=0, maximum=1_000_000_000_000, default_text="off"
+        None, "Starting balance of every key.", minimum=0, maximum=MAX_BALANCE, default_text="off"
     )
     moderation_words: tuple[str, ...] = setting((), "Comma-separated prompt words answered 403 content_moderation.")
     filter_words: tuple[str, ...] = setting((), "Comma-separated prompt words whose result is CONTENT_FILTERED.")

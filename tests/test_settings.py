@@ -164,3 +164,39 @@ def test_any_value_is_accepted_exactly_when_it_is_in_bounds(pending_polls: int, 
         assert not expected_ok
     else:
         assert expected_ok
+
+
+# Staged values: faults, plans and balances are bounded like the settings -----------------
+
+
+@pytest.fixture
+def admin_client(tmp_path: Path) -> Any:
+    from mockserver import create_app
+
+    return create_app(Config(store=f"sqlite:///{tmp_path / 'mock.sqlite3'}")).test_client()
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ('{"latency_ms": NaN, "times": 1}', "latency_ms: must be a finite number, got nan"),
+        ('{"latency_ms": 1e400}', "latency_ms: must be ≤ 600000"),
+        ('{"jitter_ms": 700000}', "jitter_ms: must be ≤ 600000"),
+        ('{"job": {"job_seconds": NaN}}', "job.job_seconds: must be a finite number, got nan"),
+        ('{"job": {"pending_polls": 10001}}', "job.pending_polls: must be ≤ 10000"),
+        ('{"seed": 99999999999999999999999}', "seed: must be ≤ 4294967295"),
+    ],
+)
+def test_a_fault_with_a_bad_number_is_a_400(admin_client: Any, body: str, error: str) -> None:
+    response = admin_client.post("/_mock/faults", data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["errors"] == [error]
+    assert admin_client.get("/_mock/faults").get_json()["faults"] == []
+
+
+@pytest.mark.parametrize("balance", [10**30, 2**63, -1])
+def test_a_balance_out_of_range_is_a_400_not_a_store_overflow(admin_client: Any, balance: int) -> None:
+    response = admin_client.put("/_mock/credits/sk-x", json={"balance": balance})
+    assert response.status_code == 400
+    assert response.get_json()["name"] == "bad_request"
+    assert admin_client.put("/_mock/credits/sk-x", json={"balance": 10**12}).status_code == 200
