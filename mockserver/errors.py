@@ -34,7 +34,7 @@ class ErrorKind:
     message: str
 
 
-#: The live API's errors (see api-facts): status, ``name`` and default message.
+#: The live API's errors (the published v2beta document and real calls): status, ``name`` and default message.
 ERROR_TABLE: Mapping[str, ErrorKind] = {
     kind.name: kind
     for kind in (

@@ -3,7 +3,7 @@
 The pytest plugin (``contract_tests.plugin``) is imported by every pytest run of a
 project that installs this package, and importing it imports the ``contract_tests``
 and ``mockserver`` packages. Eager re-exports there would load Flask, openapi-core,
-Pillow and hypothesis into test runs that never use the mock (issue 13).
+Pillow and hypothesis into test runs that never use the mock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The live API's image rules, per operation (see shared/api-facts.md)."""
+"""The live API's image rules, per operation (from its published documentation; README "How it behaves")."""
 
 from __future__ import annotations
 
