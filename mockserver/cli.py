@@ -17,6 +17,7 @@ from mockserver.config import Config
 from mockserver.errors import MockError
 from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
 from mockserver.profiles import PROFILES
+from mockserver.redaction import redacted_url
 from mockserver.runtime import RuntimeSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,7 +92,8 @@ def serve(**options: Any) -> None:
         raise click.ClickException(str(exc)) from exc
     scheme = "https" if config.tls else "http"
     click.echo(
-        f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  store={config.store_url}  "
+        f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  "
+        f"store={redacted_url(config.store_url)}  "
         f"workers={config.workers}  pending_polls={config.pending_polls}",
         err=True,
     )

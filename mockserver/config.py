@@ -20,6 +20,7 @@ from typing import Any
 from mockserver.errors import BadRequest, ConfigError
 from mockserver.knobs import knobs, problems, setting, value_problems
 from mockserver.profiles import PROFILES
+from mockserver.redaction import redacted_url
 from mockserver.runtime import RateLimit, RuntimeSettings
 
 ENV_PREFIX = "STABILITY_MOCK_"
@@ -128,7 +129,7 @@ def _problems(config: Config) -> typing.Iterator[str]:
     if config.proxy_port is not None and config.proxy_port == config.port:
         yield "proxy_port: must be another port than port"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):
-        yield f"store: {config.store!r} must start with memory://, sqlite:// or redis://"
+        yield f"store: {redacted_url(config.store)!r} must start with memory://, sqlite:// or redis://"
     if config.rate_limit is not None:
         try:
             RateLimit.parse(config.rate_limit, config.rate_limit_block_seconds)

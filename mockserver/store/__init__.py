@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from mockserver.errors import ConfigError
+from mockserver.redaction import redacted_url
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
 from mockserver.store.redis import RedisStore
@@ -21,12 +22,12 @@ def open_store(url: str) -> Store:
     if parsed.scheme == "sqlite":
         path = (parsed.netloc + parsed.path) if parsed.netloc else parsed.path
         if not path or path == "/":
-            raise ConfigError(f"store {url!r} names no file: use sqlite:///path/to/file.sqlite3")
+            raise ConfigError(f"store {redacted_url(url)!r} names no file: use sqlite:///path/to/file.sqlite3")
         return SQLiteStore(path)
     if parsed.scheme in ("redis", "rediss"):
         return RedisStore(url)
     raise ConfigError(
-        f"store {url!r}: unsupported scheme {parsed.scheme!r} (memory://, sqlite:///path, redis://host:port/db)"
+        f"store {redacted_url(url)!r}: unsupported scheme {parsed.scheme!r} (memory://, sqlite:///path, redis://host:port/db)"
     )
 
 

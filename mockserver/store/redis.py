@@ -42,6 +42,7 @@ from mockserver.errors import ConfigError, StoreError
 from mockserver.faults import ANY_OPERATION, Fault
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
+from mockserver.redaction import redacted_url
 from mockserver.store import redis_scripts as lua
 from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
 
@@ -63,7 +64,7 @@ class RedisStore(Store):
         starts, and ``/_mock/health`` answers 503 until Redis is reachable.
         """
         connect_url, url_prefix = _split_prefix(url)
-        self.url = _redacted(connect_url)
+        self.url = redacted_url(connect_url)
         self.prefix = prefix if prefix is not None else (url_prefix or DEFAULT_PREFIX)
         if not self.prefix:
             # ``reset`` deletes every key under the prefix: an empty one would empty the whole database.
@@ -315,17 +316,6 @@ def _split_prefix(url: str) -> tuple[str, str | None]:
     prefixes = [value for name, value in query if name == "prefix"]
     rest = urlencode([(name, value) for name, value in query if name != "prefix"])
     return urlunsplit(parts._replace(query=rest)), (prefixes[-1] if prefixes else None)
-
-
-def _redacted(url: str) -> str:
-    """The URL as it may be shown in an error: without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _glob_escape(text: str) -> str:
