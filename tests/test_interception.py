@@ -344,11 +344,11 @@ def test_the_admin_api_is_not_proxied_for_other_machines(stability_mock: Any, tm
     import h11
 
     from mockserver.errors import Forbidden
-    from mockserver.interception.proxy import _Session
+    from mockserver.interception.session import Session
 
     with _small_proxy(stability_mock, tmp_path) as proxy:
-        remote = _Session(proxy, ("192.0.2.10", 40000))
-        local = _Session(proxy, ("127.0.0.1", 40000))
+        remote = Session(proxy, ("192.0.2.10", 40000))
+        local = Session(proxy, ("127.0.0.1", 40000))
         request = h11.Request(method="GET", target=f"{BASE}/_mock/requests", headers=[("Host", "api.stability.ai")])
         with pytest.raises(Forbidden):
             remote._route(request, tunnel=None)
