@@ -126,6 +126,9 @@ class Config(RuntimeSettings):
 def _problems(config: Config) -> typing.Iterator[str]:
     """What the declared bounds cannot say, after what they can."""
     yield from problems(config)
+    if config.store.startswith("memory:") and config.workers > 1:
+        # Each worker process would keep its own jobs: half the polls of a job would answer 404.
+        yield "store: memory:// lives in one process; with more than one worker use sqlite:// or redis://"
     if config.proxy_port is not None and config.proxy_port == config.port:
         yield "proxy_port: must be another port than port"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):

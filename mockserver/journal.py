@@ -58,14 +58,25 @@ def record_for(
     }
 
 
+#: Headers that carry secrets other than the API key: kept in the journal only as ``<redacted>``.
+SECRET_HEADERS = frozenset({"x-admin-token", "cookie", "proxy-authorization", "x-api-key"})
+REDACTED = "<redacted>"
+
+
 def redacted_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Request headers, lower-cased, with the API key replaced by its fingerprint."""
+    """Request headers, lower-cased, with the API key replaced by its fingerprint and other secrets masked.
+
+    The journal is read by whoever reaches the admin API, and shown in CI
+    artifacts: an admin token, a cookie or proxy credentials must not be in it.
+    """
     redacted = {}
     for name, value in headers:
         lower = name.lower()
         if lower == "authorization":
             scheme = "Bearer " if value.strip().lower().startswith("bearer") else ""
             redacted[lower] = scheme + (_key_or_none_from(value) or "<empty>")
+        elif lower in SECRET_HEADERS:
+            redacted[lower] = REDACTED
         else:
             redacted[lower] = value
     return redacted

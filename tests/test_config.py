@@ -68,3 +68,10 @@ def test_sqlite_store_lives_in_the_data_dir(tmp_path):
     config = Config(store="sqlite://", data_dir=tmp_path)
     assert config.store_url == f"sqlite:///{tmp_path.resolve() / 'mock.sqlite3'}"
     assert Config(store="memory://").store_url == "memory://"
+
+
+def test_memory_store_refuses_several_workers():
+    with pytest.raises(ConfigError, match=r"^store: memory:// lives in one process"):
+        Config(store="memory://", workers=2)
+    assert Config(store="memory://", workers=1).workers == 1
+    assert Config(store="sqlite://", workers=2).workers == 2

@@ -107,3 +107,30 @@ def test_image_that_is_not_an_image_is_summarised_without_format(client):
     client.post(FAST, data=data, headers=AUTH)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["image"]["format"] is None and record["image"]["bytes"] == 12
+
+
+def test_secret_headers_are_masked_in_the_journal(client):
+    headers = {
+        "Authorization": "Bearer sk-test-key",
+        "X-Admin-Token": "admin-secret",
+        "Proxy-Authorization": "Basic proxy-secret",
+    }
+    client.get("/v2beta/results/unknown-id", headers=headers)
+    [record] = client.get("/_mock/requests").get_json()["requests"]
+    assert record["headers"]["x-admin-token"] == "<redacted>"
+    assert record["headers"]["proxy-authorization"] == "<redacted>"
+    assert "secret" not in str(record)
+
+
+def test_every_secret_header_is_masked_whatever_its_case():
+    from mockserver.journal import redacted_headers
+
+    shown = redacted_headers(
+        [("COOKIE", "session=1"), ("x-Admin-Token", "t"), ("Proxy-Authorization", "p"), ("X-Api-Key", "k")]
+    )
+    assert shown == {
+        "cookie": "<redacted>",
+        "x-admin-token": "<redacted>",
+        "proxy-authorization": "<redacted>",
+        "x-api-key": "<redacted>",
+    }
