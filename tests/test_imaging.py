@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,16 @@ import pytest
 from PIL import Image
 
 from mockserver.errors import BadRequest
-from mockserver.imaging import RULES_BY_OPERATION, RenderOrder, RenderSettings, decode, output_size, render
+from mockserver.imaging import (
+    RULES_BY_OPERATION,
+    EncodeSettings,
+    RenderOrder,
+    RenderSettings,
+    decode,
+    encode,
+    output_size,
+    render,
+)
 from tests.images import decoded, png
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -154,3 +164,12 @@ def test_rendering_is_byte_identical_across_processes():
     ]
     assert len(digests[0]) == 3
     assert digests[0] == digests[1]
+
+
+def test_a_grainy_image_upscaled_to_webp_does_not_fail_the_fast_encoder():
+    """libwebp's fastest method overflows its first partition ("encoding error 6") on large noisy
+    images; the encoder falls back to a slower method instead of failing a valid request."""
+    grainy = Image.effect_noise((1024, 1024), 48).convert("RGB").resize((4096, 4096), Image.Resampling.LANCZOS)
+    data = encode(grainy, "webp", EncodeSettings())
+    assert Image.open(io.BytesIO(data)).size == (4096, 4096)
+    assert encode(grainy, "webp", EncodeSettings()) == data

@@ -27,10 +27,29 @@ def encode(image: Image.Image, output_format: str, settings: EncodeSettings) -> 
     elif output_format == "jpeg":
         flatten(image).save(buffer, "JPEG", quality=settings.jpeg_quality)
     elif output_format == "webp":
-        image.save(buffer, "WEBP", quality=settings.webp_quality, method=0)
+        return _webp(image, settings.webp_quality)
     else:
         raise ValueError(f"unknown output format {output_format!r}")
     return buffer.getvalue()
+
+
+#: WebP encoder settings, fastest first. libwebp's fastest method can overflow its first
+#: partition ("encoding error 6") on large grainy images (Gaussian noise of sigma 32 or more, upscaled to 4096²);
+#: its default method fits them. Each input always takes the same path, so output stays deterministic.
+_WEBP_METHODS = (0, 4, 6)
+
+
+def _webp(image: Image.Image, quality: int) -> bytes:
+    for method in _WEBP_METHODS:
+        buffer = io.BytesIO()
+        try:
+            image.save(buffer, "WEBP", quality=quality, method=method)
+        except (OSError, ValueError):  # Pillow reports libwebp's failures as ValueError("encoding error N").
+            if method == _WEBP_METHODS[-1]:
+                raise
+            continue
+        return buffer.getvalue()
+    raise AssertionError("unreachable: the last method raises or returns")
 
 
 def flatten(image: Image.Image) -> Image.Image:
