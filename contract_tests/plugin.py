@@ -30,11 +30,9 @@ import pytest
 
 if TYPE_CHECKING:
     from contract_tests.handle import StabilityMock
+    from contract_tests.interception import InterceptedMock
     from contract_tests.server import LiveServer
     from mockserver.config import Config
-
-if TYPE_CHECKING:
-    from contract_tests.interception import InterceptedMock
 
 MARKER = "stability_mock"
 
