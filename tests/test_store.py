@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -367,3 +369,30 @@ def test_parallel_increments_are_exact(store):
     results = in_parallel(lambda: store.increment("rate:k:1", 1, NOW + 10, NOW))
     assert sorted(results) == list(range(1, 401))
     assert store.counter("rate:k:1", NOW) == 400
+
+
+def test_health_fails_on_a_sqlite_file_cut_short(tmp_path):
+    """The security probe's finding 11: with the file cut short under a running mock, health
+    said ok while every call answered 503."""
+    from mockserver import Config, create_app
+
+    path = tmp_path / "mock.sqlite3"
+    store = SQLiteStore(str(path))
+    health = create_app(Config(store="memory://"), store=store).test_client()
+    for index in range(200):
+        store.append_record({"operation": "upscaleImageFast", "status": 200, "padding": "x" * 400 * (index % 5)}, 1000)
+    assert health.get("/_mock/health").status_code == 200
+    store.check()
+    # Move the WAL's pages into the file, as SQLite does on its own every 1,000 pages.
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+    assert size > 60_000
+    with path.open("r+b") as file:
+        file.truncate(size // 3)
+    with pytest.raises(StoreError, match="malformed"):
+        store.check()
+    answer = health.get("/_mock/health")
+    assert answer.status_code == 503
+    assert answer.get_json()["name"] == "service_unavailable"
+    store.close()
