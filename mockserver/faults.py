@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import ERROR_FOR_STATUS, ApiError, BadRequest, MockError
 from mockserver.jobs import OUTCOMES, AsyncPlan
+from mockserver.knobs import Knob, value_problems
 from mockserver.runtime import DAY, MAX_DELAY_MS, MAX_PENDING_POLLS
 
 if TYPE_CHECKING:
@@ -128,22 +129,22 @@ class Fault:
             found.append(f"job.outcome: must be one of {', '.join(OUTCOMES)}")
         if self.times is not None and self.times < 1:
             found.append("times: must be ≥ 1 (or null for every call)")
-        found.extend(_bounded("latency_ms", self.latency_ms, 0, MAX_DELAY_MS))
-        found.extend(_bounded("jitter_ms", self.jitter_ms, 0, MAX_DELAY_MS))
+        found.extend(_bounded("latency_ms", self.latency_ms, float, MAX_DELAY_MS))
+        found.extend(_bounded("jitter_ms", self.jitter_ms, float, MAX_DELAY_MS))
         if not (math.isfinite(self.stall_seconds) and 0 < self.stall_seconds <= 110):
             found.append("stall_seconds: must be between 0 and 110")
         if self.job is not None:
             if self.job.pending_polls is not None:
-                found.extend(_bounded("job.pending_polls", self.job.pending_polls, 0, MAX_PENDING_POLLS))
-            found.extend(_bounded("job.job_seconds", self.job.job_seconds, 0, DAY))
+                found.extend(_bounded("job.pending_polls", self.job.pending_polls, int, MAX_PENDING_POLLS))
+            found.extend(_bounded("job.job_seconds", self.job.job_seconds, float, DAY))
         return found
 
 
-def _bounded(name: str, value: float, low: float, high: float) -> list[str]:
-    """The problem with a staged number, if any: finite, within ``low``..``high`` (as admin.yml states)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return [f"{name}: must be a finite number, got {value!r}"]
-    return [] if low <= value <= high else [f"{name}: must be between {low:,g} and {high:,g}"]
+def _bounded(name: str, value: float, kind: type, maximum: float) -> list[str]:
+    """A staged number's problems, checked as the settings are (finite, 0..``maximum``, as admin.yml states)."""
+    return [
+        f"{name}: {problem}" for problem in value_problems(value, kind, Knob(help=name, minimum=0, maximum=maximum))
+    ]
 
 
 def fits(fault: Fault, operation_id: str, statuses: Collection[int], kind: str) -> bool:
