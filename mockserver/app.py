@@ -38,7 +38,7 @@ from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
-from mockserver.transport import reset_connection, stall_then_reset, truncated
+from mockserver.transport import client_socket, reset_connection, truncated
 
 log = logging.getLogger("stability_mock")
 
@@ -122,20 +122,26 @@ def _after(response: Response) -> Response:
         return response
     if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
         response = truncated(response, request.environ)
+    if not exchange.settled:
+        _settle(exchange, response.status_code)
+    return response
+
+
+def _settle(exchange: Exchange, status: int) -> None:
+    """Refund a failed call's charge and journal the call, in the shared store, once."""
+    exchange.settled = True
     try:
-        _settle(exchange, response)
+        _refund_and_journal(exchange, status)
     except StoreError as exc:
         # The answer already says what happened (often this very 503); a store
         # that fails again here must not turn it into a 500.
         log.error("could not refund or journal %s %s: %s", request.method, request.path, exc)
-    return response
 
 
-def _settle(exchange: Exchange, response: Response) -> None:
-    """Refund a failed call's charge and journal the call, in the shared store."""
+def _refund_and_journal(exchange: Exchange, status: int) -> None:
     mock = services()
     settings = exchange.settings or mock.settings()
-    if response.status_code >= 400 and exchange.charged and exchange.key_fingerprint:
+    if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
         policies.refund(mock.store, settings, exchange.key_fingerprint, exchange.charged)
     record = record_for(
         exchange,
@@ -143,7 +149,7 @@ def _settle(exchange: Exchange, response: Response) -> None:
         path=request.path,
         headers=request.headers.items(),
         path_id=(request.view_args or {}).get("id"),
-        status=None if exchange.connection_dropped else response.status_code,
+        status=None if exchange.connection_dropped else status,
         now=mock.clock(),
         duration_seconds=time.perf_counter() - exchange.started,
     )
@@ -166,13 +172,18 @@ def _error_response(exc: Exception) -> Response:
 
 
 def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:
-    """Cut the connection as staged; the answer built after it is never delivered."""
+    """Cut the connection as staged; the answer built after it is never delivered.
+
+    The call is journaled before the cut: a client that reads the journal as
+    soon as its connection fails must find the call there.
+    """
     if fault.kind == "stall":
-        dropped = stall_then_reset(request.environ, fault.stall_seconds)
-    else:
-        dropped = reset_connection(request.environ)
-    if exchange is not None:
-        exchange.connection_dropped = dropped
+        time.sleep(fault.stall_seconds)
+    if client_socket(request.environ) is not None:
+        if exchange is not None:
+            exchange.connection_dropped = True
+            _settle(exchange, 500)
+        reset_connection(request.environ)
     return InternalError(["transport: a staged transport fault needs a real server (no client socket here)"])
 
 

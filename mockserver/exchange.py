@@ -76,6 +76,8 @@ class Exchange:
     delivered: Delivered | None = None
     #: The answer never reached the client: a staged reset or stall cut the connection.
     connection_dropped: bool = False
+    #: Refunded and journaled already (a dropped connection is journaled before the cut).
+    settled: bool = False
     call: ApiCall | None = None
 
     @property

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -33,12 +32,6 @@ def reset_connection(environ: Mapping[str, Any]) -> bool:
     except OSError:
         pass
     return True
-
-
-def stall_then_reset(environ: Mapping[str, Any], seconds: float) -> bool:
-    """Answer nothing for ``seconds`` (past most clients' timeouts), then drop the connection."""
-    time.sleep(seconds)
-    return reset_connection(environ)
 
 
 def truncated(response: Response, environ: Mapping[str, Any]) -> Response:

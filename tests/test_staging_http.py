@@ -176,6 +176,16 @@ def test_stall_outlasts_the_client_timeout(server, admin):
         )
 
 
+def test_a_dropped_call_is_journaled_before_the_client_sees_the_drop(server, admin):
+    """A client that reads the journal the moment its connection fails finds the call there."""
+    admin.add_fault(operation="upscaleImageFast", transport="stall", stall_seconds=0.2)
+    with pytest.raises(requests.ConnectionError):
+        fast(server)
+    [record] = admin.requests(operation="upscaleImageFast")
+    assert record["status"] is None
+    assert record["fault"] is not None
+
+
 def test_job_that_stays_pending_for_n_polls(server, admin):
     admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": 3})
     generation_id = start(server).json()["id"]
