@@ -14,7 +14,7 @@ import click
 
 from mockserver.app import create_app
 from mockserver.config import Config
-from mockserver.errors import MockError
+from mockserver.errors import ConfigError, MockError
 from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
 from mockserver.profiles import PROFILES
 from mockserver.redaction import redacted_url
@@ -77,6 +77,12 @@ def config_options(command: F) -> F:
     return command
 
 
+class BadConfiguration(click.ClickException):
+    """A value given at start (option, variable or scenario file) is wrong: one line, exit 2, like a bad option."""
+
+    exit_code = 2
+
+
 @main.command()
 @config_options
 def serve(**options: Any) -> None:
@@ -88,6 +94,8 @@ def serve(**options: Any) -> None:
         config = Config.from_env(**options)
         logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
         app = create_app(config)
+    except ConfigError as exc:
+        raise BadConfiguration(str(exc)) from exc
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
     scheme = "https" if config.tls else "http"

@@ -123,12 +123,27 @@ class Config(RuntimeSettings):
         return self.store
 
 
+_HEADER_SAFE = (
+    "must be printable ASCII without spaces: HTTP clients send other characters in "
+    "different encodings, so such a value could never match"
+)
+
+
+def _header_safe(value: str) -> bool:
+    return bool(value) and all("!" <= char <= "~" for char in value)
+
+
 def _problems(config: Config) -> typing.Iterator[str]:
     """What the declared bounds cannot say, after what they can."""
     yield from problems(config)
     if config.store.startswith("memory:") and config.workers > 1:
         # Each worker process would keep its own jobs: half the polls of a job would answer 404.
         yield "store: memory:// lives in one process; with more than one worker use sqlite:// or redis://"
+    if config.admin_token is not None and not _header_safe(config.admin_token):
+        yield f"admin_token: {_HEADER_SAFE}"
+    for number, key in enumerate(config.api_keys, start=1):
+        if not _header_safe(key):
+            yield f"api_keys: key {number}: {_HEADER_SAFE}"
     if config.proxy_port is not None and config.proxy_port == config.port:
         yield "proxy_port: must be another port than port"
     if not config.store.startswith(("memory:", "sqlite:", "redis:", "rediss:")):

@@ -73,3 +73,40 @@ def test_a_scenario_naming_an_unknown_operation_stops_start_up(tmp_path):
     path.write_text("faults:\n  - {operation: upscaleImageFaster, status: 500}\n")
     with pytest.raises(ConfigError, match=r"typo\.yml: operation: must be \* or one of"):
         create_app(Config(store="memory://", scenario=path), store=MemoryStore())
+
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join(['*' + chr(97 + level)] * 9)}]" for level in range(8)]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BILLION_LAUGHS, "expands to more than 100,000 values (YAML aliases?)"),
+        ("config: &loop\n  nested: *loop\n", "refers to itself through an alias"),
+        ("[" * 100_000 + "]" * 100_000, "nesting depth"),
+        ("# " + "x" * (1024 * 1024) + "\n", "larger than 1,048,576 bytes"),
+        ("- just\n- a list\n", "must be an object"),
+    ],
+)
+def test_hostile_scenarios_are_refused_at_once(tmp_path, text, message):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"scenario .*bad\.yml: ") as caught:
+        load_scenario(path)
+    assert message in str(caught.value)
+
+
+def test_a_scenario_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_bytes(b"config: {moderation_words: [\xff]}\n")
+    with pytest.raises(ConfigError, match=r"bad\.yml: 'utf-8' codec can't decode"):
+        load_scenario(path)
+
+
+def test_aliases_within_bounds_still_work(tmp_path):
+    path = tmp_path / "ok.yml"
+    path.write_text("faults:\n  - &slow {operation: upscaleImageFast, latency_ms: 10}\n  - *slow\n")
+    assert [fault["latency_ms"] for fault in load_scenario(path)["faults"]] == [10, 10]

@@ -200,3 +200,32 @@ def test_a_balance_out_of_range_is_a_400_not_a_store_overflow(admin_client: Any,
     assert response.status_code == 400
     assert response.get_json()["name"] == "bad_request"
     assert admin_client.put("/_mock/credits/sk-x", json={"balance": 10**12}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "variable"),
+    [
+        ("--admin-token", "clé-secrète", "admin_token"),
+        ("--admin-token", "two words", "admin_token"),
+        ("--api-key", "sk-\u00e9t\u00e9", "api_keys: key 1"),
+    ],
+)
+def test_a_key_or_token_no_client_could_send_is_refused_at_start(option: str, value: str, variable: str) -> None:
+    """Headers are bytes: a non-ASCII token arrives in whatever encoding the client picked, so it never matches."""
+    result = CliRunner().invoke(main, ["serve", option, value, "--store", "memory://"])
+    assert result.exit_code == 2, result.output
+    [line] = result.output.strip().splitlines()
+    assert line == f"Error: {variable}: must be printable ASCII without spaces: HTTP clients send other " + (
+        "characters in different encodings, so such a value could never match"
+    )
+    assert value not in result.output
+
+
+def test_a_hostile_scenario_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "laughs.yml"
+    path.write_text("a: &a [x, x]\nb: &b [*a, *a]\nc: [" + ", ".join(["*b"] * 30_000) + "]\n")
+    result = CliRunner().invoke(main, ["serve", "--scenario", str(path), "--store", "memory://"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: scenario {path}: expands to more than 100,000 values (YAML aliases?)"
+    ]
