@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/stability-mock serve
 
 test: $(STAMP)
-	$(BIN)/ruff check mockserver contract_tests tests fixtures examples
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -29,8 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockserver contract_tests tests fixtures examples
-	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench
+	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples bench
 	$(BIN)/mypy
 
 clean:

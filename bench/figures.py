@@ -18,6 +18,7 @@ from PIL import Image
 
 from bench import api, load, prism, server
 from bench.images import photo_png, variant
+from bench.processes import peak_rss_kib
 
 #: A small input for polls, cold starts and validation errors.
 SMALL = 64
@@ -270,7 +271,7 @@ def peak_memory(concurrency: int, size: int, *, cache_bytes: int | None = None) 
         elapsed = time.perf_counter() - started
         done.set()
         sampler.join()
-        high_water = {pid: server.peak_rss_of(pid) for pid in mock.pids()}
+        high_water = {pid: peak_rss_kib(pid) * 1024 for pid in mock.pids()}
     cache = "default render cache (256 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
     return [
         Figure(

@@ -1,6 +1,6 @@
 """Raw-HTTP fuzzing campaign against a fresh gunicorn mock: ``make fuzz`` (10,000 requests).
 
-Draws requests from ``tests/fuzz/http_strategies.py`` in batches, sends them
+Draws requests from ``bench/fuzzing/http_strategies.py`` in batches, sends them
 over loopback sockets from a few threads, and judges every answer as
 ``tests/test_fuzz.py`` does (answered, below 500, the API's error shape). At
 the end the server must still be healthy, with the same worker processes and
@@ -27,9 +27,9 @@ sys.path[:1] = [str(ROOT)]
 
 import requests  # noqa: E402
 
-from tests.fuzz.campaign import Summary, run  # noqa: E402
-from tests.fuzz.processes import rss_kib, server_processes, wait_for_workers  # noqa: E402
-from tests.servers import running_server  # noqa: E402
+from bench.fuzzing.campaign import Summary, run  # noqa: E402
+from bench.processes import rss_kib, server_processes, wait_for_workers  # noqa: E402
+from bench.server import running  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
-        log = Path(folder) / "server.log"
-        serve = ("--data-dir", folder, "--workers", str(options.workers), "--target-pixels", "65536")
-        with running_server(*serve, log=log) as url:
+        serve = ("--workers", str(options.workers), "--target-pixels", "65536")
+        with running(*serve, folder=Path(folder)) as server:
+            url, log = server.url, server.log
             before = wait_for_workers(url, options.workers)
             rss_start = sum(rss_kib(pid) for pid in before.all)
             started = time.monotonic()

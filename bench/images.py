@@ -30,10 +30,15 @@ def photo(size: int, seed: int = 1) -> Image.Image:
     return Image.blend(image, grain, 0.08)
 
 
-def png_bytes(image: Image.Image) -> bytes:
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    """``image`` as ``fmt`` (PNG, JPEG, WEBP) bytes."""
     buffer = io.BytesIO()
-    image.save(buffer, "PNG")
+    image.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    return encoded(image, "PNG")
 
 
 def photo_png(size: int, seed: int = 1) -> bytes:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.processes import children_of, rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -47,48 +49,24 @@ class Server:
 
     def pids(self) -> list[int]:
         """The gunicorn master and its workers."""
-        return [self.process.pid, *children(self.process.pid)]
+        return [self.process.pid, *children_of(self.process.pid)]
 
     def rss_bytes(self) -> int:
-        return sum(rss_of(pid) for pid in self.pids())
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError):
-            # The command name may hold spaces and parentheses; the fields after the last ")" do not.
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_of(pid: int) -> int:
-    """Resident set size in bytes (0 for a process that is gone)."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def peak_rss_of(pid: int) -> int:
-    """The kernel's high-water mark of the resident set (``VmHWM``), in bytes."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
+        return sum(rss_kib(pid) for pid in self.pids()) * 1024
 
 
 @contextlib.contextmanager
-def running(*options: str, env: dict[str, str] | None = None, wait: bool = True) -> Iterator[Server]:
-    """Start the mock with ``options``; with ``wait``, return once /_mock/health answers 200."""
+def running(
+    *options: str, env: dict[str, str] | None = None, wait: bool = True, folder: Path | None = None
+) -> Iterator[Server]:
+    """Start the mock with ``options``; with ``wait``, return once /_mock/health answers 200.
+
+    Its data and ``server.log`` go in ``folder`` (kept, so the log can be read
+    after the server stopped), or in a temporary folder removed at the end.
+    """
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="stability-bench-") as folder:
-        data_dir = Path(folder)
+    with contextlib.ExitStack() as cleanup:
+        data_dir = folder or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="stability-bench-")))
         log = data_dir / "server.log"
         command = [
             sys.executable, "-m", "mockserver", "serve", "--port", str(port),

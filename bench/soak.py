@@ -31,12 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:1] = [str(ROOT)]
 
 import requests  # noqa: E402
+from PIL import Image  # noqa: E402
 
-from tests.fuzz.processes import ServerProcesses, rss_kib, server_processes, wait_for_workers  # noqa: E402
-from tests.images import jpeg, png, webp  # noqa: E402
-from tests.servers import running_server  # noqa: E402
+from bench.images import encoded, photo  # noqa: E402
+from bench.processes import ServerProcesses, rss_kib, server_processes, wait_for_workers  # noqa: E402
+from bench.server import running  # noqa: E402
 
 API = "/v2beta/stable-image/upscale"
+#: Upload file name → format: one of each kind the API accepts.
+FORMATS = {"a.png": "PNG", "a.jpg": "JPEG", "a.webp": "WEBP"}
 #: Jobs a client keeps open before it only polls.
 MAX_OPEN_JOBS = 6
 #: Per-request timeout: a render of the default sizes takes well under a second.
@@ -82,7 +85,8 @@ class Client:
         self.url = url
         self.tally = tally
         self.side = side
-        self.images = [("a.png", png(side, side)), ("a.jpg", jpeg(side, side)), ("a.webp", webp(side, side))]
+        self.base = photo(side, seed=number)
+        self.images = [(name, encoded(self.base, fmt)) for name, fmt in FORMATS.items()]
         self.random = random.Random(seed * 1000 + number)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer sk-soak-{number}"
@@ -119,7 +123,8 @@ class Client:
         if self.random.random() < 0.5:
             # A new image: the workers' render caches see repeats and misses, as in real use.
             colour = (self.random.randrange(256), self.random.randrange(256), self.random.randrange(256))
-            image = {"a.png": png, "a.jpg": jpeg, "a.webp": webp}[name](self.side, self.side, color=colour)
+            tinted = Image.blend(self.base, Image.new("RGB", self.base.size, colour), 0.3)
+            image = encoded(tinted, FORMATS[name])
         data = dict(fields)
         if operation != "fast":
             data["prompt"] = self.random.choice(("a sunny landscape", "a cat", "mountains at dusk"))
@@ -197,11 +202,11 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="soak-") as folder:
         serve = (
             *("--workers", str(options.workers), "--threads", str(options.threads)),
-            *("--store", f"sqlite:///{Path(folder) / 'soak.sqlite3'}", "--data-dir", folder),
+            *("--store", f"sqlite:///{Path(folder) / 'soak.sqlite3'}"),
             *("--target-pixels", str(options.target_pixels), "--pending-polls", str(options.pending_polls)),
         )
-        log = Path(folder) / "server.log"
-        with running_server(*serve, log=log) as url:
+        with running(*serve, folder=Path(folder)) as server:
+            url, log = server.url, server.log
             processes = wait_for_workers(url, options.workers)
             rss_start = memory(processes)
             side, seed = options.image_size, options.seed

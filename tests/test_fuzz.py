@@ -16,12 +16,12 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 
+from bench.fuzzing.checks import error_shape_problems, problems
+from bench.fuzzing.http_strategies import RawRequest, raw_requests
+from bench.fuzzing.multipart import Part, encode
+from bench.fuzzing.wire import RawResponse, exchange
+from bench.processes import server_processes
 from tests.conftest import AUTH, FAST
-from tests.fuzz.checks import error_shape_problems, problems
-from tests.fuzz.http_strategies import RawRequest, raw_requests
-from tests.fuzz.multipart import Part, encode
-from tests.fuzz.processes import server_processes
-from tests.fuzz.wire import RawResponse, exchange
 from tests.images import decoded, png
 from tests.servers import running_server
 
@@ -54,7 +54,7 @@ def port_of(url: str) -> int:
 def test_raw_requests_are_all_answered_well_and_the_server_survives(server):
     """Every answer below 500 and, from the app, in the API's error shape. The only answers
     accepted from gunicorn's HTTP layer itself (400, 414, 417, 431, or no answer), and for
-    which requests, are listed in ``tests/fuzz/checks.py``."""
+    which requests, are listed in ``bench/fuzzing/checks.py``."""
     answered_well_throughout(*server, examples=EXAMPLES)
 
 

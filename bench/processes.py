@@ -1,6 +1,6 @@
 """The gunicorn processes behind a URL, read from /proc (Linux): master, workers, memory.
 
-``tests.servers.running_server`` yields only the URL; the master is found as
+A running server is known by its URL; the master is found as
 the process started by this one whose command line names the URL's port, and
 the workers as its children (preloaded, so they share its command line).
 """

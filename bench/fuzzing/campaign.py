@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from tests.fuzz.checks import problems
-from tests.fuzz.http_strategies import RawRequest, raw_requests
-from tests.fuzz.wire import Exchange, exchange
+from bench.fuzzing.checks import problems
+from bench.fuzzing.http_strategies import RawRequest, raw_requests
+from bench.fuzzing.wire import Exchange, exchange
 
 T = TypeVar("T")
 

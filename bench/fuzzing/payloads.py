@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from tests.images import jpeg, png, webp
+from bench.images import encoded, photo
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
 #: Odd fixtures the API answers 400 or an image for, never anything else.
@@ -37,7 +37,10 @@ STYLE_PRESETS = ("anime", "photographic", "pixel-art", "comic-book", "3d-model",
 @cache
 def good_images() -> tuple[bytes, ...]:
     """Small images every operation accepts (64x64 is within every size rule)."""
-    return (png(64, 64), jpeg(64, 64), webp(64, 64), png(96, 64, mode="RGBA", color=(1, 2, 3, 128)))
+    square = photo(64)
+    translucent = photo(96).resize((96, 64))
+    translucent.putalpha(128)
+    return (encoded(square, "PNG"), encoded(square, "JPEG"), encoded(square, "WEBP"), encoded(translucent, "PNG"))
 
 
 @cache

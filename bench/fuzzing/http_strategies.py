@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from tests.fuzz.multipart import Multipart, broken_multipart, valid_multipart
+from bench.fuzzing.multipart import Multipart, broken_multipart, valid_multipart
 
 API = "/v2beta/stable-image/upscale"
 UPLOAD_PATHS = {"fast": f"{API}/fast", "conservative": f"{API}/conservative", "creative": f"{API}/creative"}

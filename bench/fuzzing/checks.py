@@ -31,8 +31,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.fuzz.http_strategies import RawRequest
-from tests.fuzz.wire import Exchange, RawResponse
+from bench.fuzzing.http_strategies import RawRequest
+from bench.fuzzing.wire import Exchange, RawResponse
 
 HTTP_LAYER_STATUSES = frozenset({400, 414, 417, 431})
 ERROR_KEYS = {"id", "name", "message", "errors"}

@@ -1,4 +1,4 @@
-"""Robustness tooling: raw-HTTP fuzzing, server process inspection, shared by tests and bench/.
+"""Raw-HTTP fuzzing, shared by ``make fuzz`` (bench/fuzz.py) and tests/test_fuzz.py.
 
 Clients such as requests refuse to send broken framing and hide what a server
 answered before dropping a connection; these modules speak bytes over a

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from tests.fuzz.payloads import FIELDS, field_values, good_images, good_values, images
+from bench.fuzzing.payloads import FIELDS, field_values, good_images, good_values, images
 
 
 @dataclass(frozen=True)
