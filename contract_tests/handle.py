@@ -1,7 +1,9 @@
 """What a test holds: the mock's address and key, its journal, and ways to stage trouble.
 
 Every method calls :class:`mockserver.control.MockControl`, the same code the
-admin API runs, so what works here works over HTTP and from a scenario file.
+admin API runs, and the handle speaks :class:`mockserver.control.Controls` like
+the HTTP :class:`mockserver.admin_client.MockAdmin`: what works here works over
+HTTP and from a scenario file, with the same names and answers.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.server import LiveServer
-from mockserver.control import MockControl
+from mockserver.control import Credits, JobView, MockControl
 from mockserver.faults import Fault
-from mockserver.jobs import Job
 from mockserver.runtime import RuntimeSettings
 
 
@@ -48,9 +49,9 @@ class StabilityMock:
 
     # Staging ----------------------------------------------------------------
 
-    def add_fault(self, **fault: Any) -> Fault:
+    def add_fault(self, **fields: Any) -> Fault:
         """Queue a fault; the same fields as ``POST /_mock/faults``."""
-        return self.control.add_fault(**fault)
+        return self.control.add_fault(**fields)
 
     def fail_next(self, status: int, *, operation: str = "*", times: int = 1, message: str | None = None) -> Fault:
         """The next ``times`` matching calls answer ``status`` with the live API's error."""
@@ -73,31 +74,32 @@ class StabilityMock:
     def faults(self) -> list[Fault]:
         return self.control.faults()
 
-    def clear_faults(self) -> int:
-        return self.control.clear_faults()
+    def clear_faults(self, fault_id: str | None = None) -> int:
+        return self.control.clear_faults(fault_id)
 
-    def jobs(self) -> list[Job]:
+    def jobs(self) -> list[JobView]:
         return self.control.jobs()
 
-    def complete_job(self, job_id: str) -> Job:
+    def complete_job(self, job_id: str) -> JobView:
         return self.control.complete_job(job_id)
 
-    def fail_job(self, job_id: str) -> Job:
+    def fail_job(self, job_id: str) -> JobView:
         return self.control.fail_job(job_id)
 
-    def configure(self, **changes: Any) -> RuntimeSettings:
+    def config(self) -> RuntimeSettings:
+        return self.control.config()
+
+    def update_config(self, **changes: Any) -> RuntimeSettings:
         """Change runtime settings (pending_polls, job_seconds, latency_ms, rate_limit, credits…)."""
         return self.control.update_config(**changes)
 
-    @property
-    def settings(self) -> RuntimeSettings:
-        return self.control.config()
+    def credits(self, key: str | None = None) -> Credits:
+        """A key's balance; by default the key this handle's :attr:`headers` send."""
+        return self.control.credits(key or self.api_key)
 
-    def credits(self, key: str | None = None) -> int | None:
-        return self.control.credits(key or self.api_key)["balance"]  # type: ignore[no-any-return]
-
-    def set_credits(self, balance: int, key: str | None = None) -> None:
-        self.control.set_credits(key or self.api_key, balance)
+    def set_credits(self, key: str | None, balance: int) -> Credits:
+        """Set a key's balance; ``key=None`` is this handle's key."""
+        return self.control.set_credits(key or self.api_key, balance)
 
     def reset(self) -> None:
         self.control.reset()

@@ -87,7 +87,7 @@ def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
     handle = StabilityMock(server)
     handle.reset()
     if runtime:
-        handle.configure(**runtime)
+        handle.update_config(**runtime)
     return handle
 
 

@@ -1,7 +1,8 @@
 """A small client for the admin API of a mock running elsewhere (another process, a CI service).
 
-It mirrors :class:`mockserver.control.MockControl`, which the pytest fixture
-uses in-process: the same operations, over HTTP.
+It speaks :class:`mockserver.control.Controls`, like the in-process
+:class:`~mockserver.control.MockControl` and the pytest fixture: the same
+methods with the same typed answers, over HTTP.
 
 Example:
     >>> admin = MockAdmin("http://127.0.0.1:8080")
@@ -14,7 +15,10 @@ from typing import Any
 
 import requests
 
+from mockserver.control import Credits, JobView
 from mockserver.errors import MockError
+from mockserver.faults import Fault
+from mockserver.runtime import RuntimeSettings
 
 
 class AdminError(MockError):
@@ -55,36 +59,36 @@ class MockAdmin:
     def clear_requests(self) -> int:
         return int(self._call("DELETE", "/requests")["deleted"])
 
-    def add_fault(self, **fault: Any) -> dict[str, Any]:
-        return dict(self._call("POST", "/faults", json=fault))
+    def add_fault(self, **fields: Any) -> Fault:
+        return Fault.from_dict(self._call("POST", "/faults", json=fields))
 
-    def faults(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/faults")["faults"])
+    def faults(self) -> list[Fault]:
+        return [Fault.from_dict(fault) for fault in self._call("GET", "/faults")["faults"]]
 
     def clear_faults(self, fault_id: str | None = None) -> int:
         path = f"/faults/{fault_id}" if fault_id else "/faults"
         return int(self._call("DELETE", path)["deleted"])
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/jobs")["jobs"])
+    def jobs(self) -> list[JobView]:
+        return [JobView.from_dict(job) for job in self._call("GET", "/jobs")["jobs"]]
 
-    def complete_job(self, job_id: str) -> dict[str, Any]:
-        return dict(self._call("POST", f"/jobs/{job_id}/complete"))
+    def complete_job(self, job_id: str) -> JobView:
+        return JobView.from_dict(self._call("POST", f"/jobs/{job_id}/complete"))
 
-    def fail_job(self, job_id: str) -> dict[str, Any]:
-        return dict(self._call("POST", f"/jobs/{job_id}/fail"))
+    def fail_job(self, job_id: str) -> JobView:
+        return JobView.from_dict(self._call("POST", f"/jobs/{job_id}/fail"))
 
-    def config(self) -> dict[str, Any]:
-        return dict(self._call("GET", "/config"))
+    def config(self) -> RuntimeSettings:
+        return RuntimeSettings().updated(self._call("GET", "/config"))
 
-    def update_config(self, **changes: Any) -> dict[str, Any]:
-        return dict(self._call("PATCH", "/config", json=changes))
+    def update_config(self, **changes: Any) -> RuntimeSettings:
+        return RuntimeSettings().updated(self._call("PATCH", "/config", json=changes))
 
-    def credits(self, key: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/credits/{key}"))
+    def credits(self, key: str) -> Credits:
+        return Credits(**self._call("GET", f"/credits/{key}"))
 
-    def set_credits(self, key: str, balance: int) -> dict[str, Any]:
-        return dict(self._call("PUT", f"/credits/{key}", json={"balance": balance}))
+    def set_credits(self, key: str, balance: int) -> Credits:
+        return Credits(**self._call("PUT", f"/credits/{key}", json={"balance": balance}))
 
     def reset(self) -> None:
         self._call("POST", "/reset")

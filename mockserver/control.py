@@ -1,23 +1,121 @@
 """Staging and inspection, in one place: the admin API, the pytest fixture and the
-scenario file all call these functions, so every front door does the same thing."""
+scenario file all call these functions, so every front door does the same thing.
+
+:class:`Controls` is the vocabulary every door speaks: :class:`MockControl`
+(in-process), the pytest fixture's :class:`contract_tests.StabilityMock` and
+the HTTP :class:`mockserver.admin_client.MockAdmin` have the same methods with
+the same typed answers, so a test moves between them without rewording.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from mockserver import policies
 from mockserver.auth import fingerprint
 from mockserver.errors import BadRequest, GenerationNotFound
 from mockserver.faults import ANY_OPERATION, Fault
-from mockserver.jobs import FAIL, Job
+from mockserver.imaging import RenderOrder
+from mockserver.jobs import FAIL, Job, JobPlan
 from mockserver.runtime import MAX_BALANCE, RuntimeSettings
 from mockserver.services import Services
 from mockserver.store.base import RecordQuery, Store
 
 _FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as a test sees it (``GET /_mock/jobs``): its state and plan, not its image bytes."""
+
+    id: str
+    operation: str
+    #: The caller's key fingerprint.
+    key: str
+    #: ``in-progress``, ``ready``, ``failing`` or ``never-finishing``.
+    status: str
+    polls: int
+    created_at: float
+    expires_at: float
+    plan: JobPlan
+    request: RenderOrder
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        if job.plan.pending_polls is None:
+            status = "never-finishing"
+        elif job.plan.outcome == FAIL:
+            status = "failing"
+        else:
+            status = "ready" if job.has_result else "in-progress"
+        return cls(
+            id=job.id,
+            operation=job.operation_id,
+            key=job.key_fingerprint,
+            status=status,
+            polls=job.polls,
+            created_at=job.created_at,
+            expires_at=job.expires_at,
+            plan=job.plan,
+            request=job.order,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> JobView:
+        fields = dict(values)
+        return cls(**{**fields, "plan": JobPlan(**fields["plan"]), "request": RenderOrder(**fields["request"])})
+
+
+@dataclass(frozen=True)
+class Credits:
+    """A key's balance (``GET /_mock/credits/{key}``); ``None`` while credits are off and it has none."""
+
+    #: The key's fingerprint.
+    key: str
+    balance: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@runtime_checkable
+class Controls(Protocol):
+    """What a test can stage and read, whichever door it uses."""
+
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """Journal records, oldest first; filters: operation, status, key (raw or fingerprint), limit."""
+        ...
+
+    def clear_requests(self) -> int: ...
+
+    def add_fault(self, **fields: Any) -> Fault: ...
+
+    def faults(self) -> list[Fault]: ...
+
+    def clear_faults(self, fault_id: str | None = None) -> int: ...
+
+    def jobs(self) -> list[JobView]: ...
+
+    def complete_job(self, job_id: str) -> JobView: ...
+
+    def fail_job(self, job_id: str) -> JobView: ...
+
+    def config(self) -> RuntimeSettings: ...
+
+    def update_config(self, **changes: Any) -> RuntimeSettings: ...
+
+    def credits(self, key: str) -> Credits: ...
+
+    def set_credits(self, key: str, balance: int) -> Credits: ...
+
+    def reset(self) -> None: ...
 
 
 class MockControl:
@@ -33,9 +131,17 @@ class MockControl:
     # Journal ----------------------------------------------------------------
 
     def requests(
-        self, *, operation: str | None = None, status: int | None = None, key: str | None = None, limit: int = 1000
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        key: str | None = None,
+        limit: int = 1000,
+        **filters: Any,
     ) -> list[dict[str, Any]]:
         """Recorded API calls, oldest first; ``key`` may be a raw key or its fingerprint."""
+        if filters:
+            raise BadRequest([f"{name}: is not a journal filter" for name in sorted(filters)])
         query = RecordQuery(operation=operation, status=status, key=key_id(key) if key else None, limit=limit)
         return self.store.records(query)
 
@@ -65,16 +171,16 @@ class MockControl:
 
     # Jobs -------------------------------------------------------------------
 
-    def jobs(self) -> list[Job]:
-        return list(self.store.list_jobs(self.services.clock()))
+    def jobs(self) -> list[JobView]:
+        return [JobView.of(job) for job in self.store.list_jobs(self.services.clock())]
 
-    def complete_job(self, job_id: str) -> Job:
+    def complete_job(self, job_id: str) -> JobView:
         """Make a pending job ready now (its staged outcome, e.g. content filtering, kept)."""
-        return self._replan(job_id, fail=False)
+        return JobView.of(self._replan(job_id, fail=False))
 
-    def fail_job(self, job_id: str) -> Job:
+    def fail_job(self, job_id: str) -> JobView:
         """Make a job's next poll answer 500 ``internal_error``."""
-        return self._replan(job_id, fail=True)
+        return JobView.of(self._replan(job_id, fail=True))
 
     def _replan(self, job_id: str, *, fail: bool) -> Job:
         now = self.services.clock()
@@ -100,17 +206,17 @@ class MockControl:
 
     # Credits ----------------------------------------------------------------
 
-    def credits(self, key: str) -> dict[str, Any]:
+    def credits(self, key: str) -> Credits:
         fingerprinted = key_id(key)
         settings = self.services.settings()
-        return {"key": fingerprinted, "balance": policies.balance(self.store, settings, fingerprinted)}
+        return Credits(key=fingerprinted, balance=policies.balance(self.store, settings, fingerprinted))
 
-    def set_credits(self, key: str, balance: int) -> dict[str, Any]:
+    def set_credits(self, key: str, balance: int) -> Credits:
         if not 0 <= balance <= MAX_BALANCE:
             raise BadRequest([f"balance: must be between 0 and {MAX_BALANCE:,}"])
         fingerprinted = key_id(key)
         self.store.set_counter(f"credits:{fingerprinted}", balance, None)
-        return {"key": fingerprinted, "balance": balance}
+        return Credits(key=fingerprinted, balance=balance)
 
     # Everything -------------------------------------------------------------
 

@@ -98,7 +98,7 @@ def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: _fast(url, "sk-credits"), range(24)))
         assert statuses.count(200) == 15 and statuses.count(402) == 9
-        assert admin.credits("sk-credits")["balance"] == 0
+        assert admin.credits("sk-credits").balance == 0
         assert len(admin.requests(operation="upscaleImageFast")) == 44
 
 

@@ -14,6 +14,7 @@ from PIL import ImageFilter, ImageStat
 from contract_tests import LiveServer
 from mockserver import Config
 from mockserver.admin_client import AdminError, MockAdmin
+from mockserver.control import Credits
 from tests.images import decoded
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -99,8 +100,8 @@ def test_faults_are_fifo_and_listed_with_their_remaining_uses(server, admin):
     admin.add_fault(operation="upscaleImageFast", status=500)
     assert fast(server).status_code == 429
     listed = admin.faults()
-    assert (listed[0]["id"], listed[0]["times"], listed[0]["fired"]) == (one["id"], 2, 1)
-    assert admin.clear_faults(one["id"]) == 1
+    assert (listed[0].id, listed[0].times, listed[0].fired) == (one.id, 2, 1)
+    assert admin.clear_faults(one.id) == 1
     assert fast(server).status_code == 500
     assert admin.clear_faults() == 0
 
@@ -205,8 +206,8 @@ def test_job_that_never_finishes_until_forced(server, admin):
     generation_id = start(server).json()["id"]
     assert {poll(server, generation_id).status_code for _ in range(10)} == {202}
     [job] = admin.jobs()
-    assert job["status"] == "never-finishing"
-    assert admin.complete_job(generation_id)["id"] == generation_id
+    assert job.status == "never-finishing"
+    assert admin.complete_job(generation_id).id == generation_id
     assert poll(server, generation_id).status_code == 200
 
 
@@ -221,7 +222,7 @@ def test_job_that_fails(server, admin):
 
 def test_force_a_pending_job_to_fail_now(server, admin):
     generation_id = start(server).json()["id"]
-    assert admin.fail_job(generation_id)["status"] == "failing"
+    assert admin.fail_job(generation_id).status == "failing"
     assert poll(server, generation_id).status_code == 500
 
 
@@ -258,20 +259,20 @@ def test_rate_limit_blocks_a_key_with_retry_after(server, admin):
     other_key = fast(server, headers={"Authorization": "Bearer sk-another"})
     assert other_key.status_code == 200
     assert requests.get(server.url_for("/_mock/health"), timeout=5).status_code == 200
-    assert admin.config()["rate_limit"] == "3/10s"
+    assert admin.config().rate_limit == "3/10s"
 
 
 def test_credits_are_charged_per_operation_and_402_when_short(server, admin):
     admin.update_config(credits=64)
     assert fast(server).status_code == 200
-    assert admin.credits(KEY)["balance"] == 62
+    assert admin.credits(KEY).balance == 62
     assert start(server).status_code == 200
-    assert admin.credits(KEY)["balance"] == 2
+    assert admin.credits(KEY).balance == 2
     short = start(server, "conservative")
     assert short.status_code == 402
     assert short.json()["name"] == "payment_required"
     assert fast(server).status_code == 200
-    assert admin.credits(KEY)["balance"] == 0
+    assert admin.credits(KEY).balance == 0
 
 
 def test_failed_and_moderated_calls_are_not_charged(server, admin):
@@ -287,14 +288,14 @@ def test_failed_and_moderated_calls_are_not_charged(server, admin):
         timeout=30,
     )
     assert too_small.status_code == 400
-    assert admin.credits(KEY)["balance"] == 100
+    assert admin.credits(KEY).balance == 100
 
 
 def test_balance_can_be_read_and_set_by_key_or_fingerprint(admin):
-    assert admin.credits(KEY)["balance"] is None
-    fingerprint = admin.set_credits(KEY, 500)["key"]
+    assert admin.credits(KEY).balance is None
+    fingerprint = admin.set_credits(KEY, 500).key
     assert fingerprint.startswith("key_")
-    assert admin.credits(fingerprint) == {"key": fingerprint, "balance": 500}
+    assert admin.credits(fingerprint) == Credits(key=fingerprint, balance=500)
 
 
 def test_content_rules(server, admin):
@@ -320,13 +321,13 @@ def test_prefer_header_picks_the_status_for_one_call(server):
 
 
 def test_runtime_config_pending_polls_and_bad_values(server, admin):
-    assert admin.update_config(pending_polls=2)["pending_polls"] == 2
+    assert admin.update_config(pending_polls=2).pending_polls == 2
     generation_id = start(server).json()["id"]
     assert [poll(server, generation_id).status_code for _ in range(3)] == [202, 202, 200]
     with pytest.raises(AdminError) as caught:
         admin.update_config(pending_polls=-1, rate_limit="lots")
     assert caught.value.status == 400
-    assert admin.config()["pending_polls"] == 2
+    assert admin.config().pending_polls == 2
 
 
 def test_reset_forgets_everything(server, admin):
@@ -335,4 +336,4 @@ def test_reset_forgets_everything(server, admin):
     start(server)
     admin.reset()
     assert admin.faults() == [] and admin.jobs() == [] and admin.requests() == []
-    assert admin.config()["credits"] is None
+    assert admin.config().credits is None

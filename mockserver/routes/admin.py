@@ -15,7 +15,6 @@ from flask import Blueprint, Response, g
 from mockserver.control import MockControl
 from mockserver.errors import RouteNotFound
 from mockserver.faults import Fault
-from mockserver.jobs import FAIL, Job
 from mockserver.responses import json_response
 from mockserver.services import services
 
@@ -73,21 +72,17 @@ def delete_fault(id: str) -> Response:
 
 @bp.get("/jobs")
 def list_jobs() -> Response:
-    mock = control()
-    now = mock.services.clock()
-    return json_response({"jobs": [job_json(job, now) for job in mock.jobs()]})
+    return json_response({"jobs": [job.to_dict() for job in control().jobs()]})
 
 
 @bp.post("/jobs/<id>/complete")
 def complete_job(id: str) -> Response:
-    mock = control()
-    return json_response(job_json(mock.complete_job(id), mock.services.clock()))
+    return json_response(control().complete_job(id).to_dict())
 
 
 @bp.post("/jobs/<id>/fail")
 def fail_job(id: str) -> Response:
-    mock = control()
-    return json_response(job_json(mock.fail_job(id), mock.services.clock()))
+    return json_response(control().fail_job(id).to_dict())
 
 
 @bp.get("/config")
@@ -102,12 +97,12 @@ def update_config() -> Response:
 
 @bp.get("/credits/<key>")
 def get_credits(key: str) -> Response:
-    return json_response(control().credits(key))
+    return json_response(control().credits(key).to_dict())
 
 
 @bp.put("/credits/<key>")
 def set_credits(key: str) -> Response:
-    return json_response(control().set_credits(key, int(_body()["balance"])))
+    return json_response(control().set_credits(key, int(_body()["balance"])).to_dict())
 
 
 @bp.post("/reset")
@@ -118,23 +113,3 @@ def reset() -> Response:
 
 def fault_json(fault: Fault) -> dict[str, Any]:
     return dataclasses.asdict(fault)
-
-
-def job_json(job: Job, now: float) -> dict[str, Any]:
-    if job.plan.pending_polls is None:
-        status = "never-finishing"
-    elif job.plan.outcome == FAIL:
-        status = "failing"
-    else:
-        status = "ready" if job.has_result else "in-progress"
-    return {
-        "id": job.id,
-        "operation": job.operation_id,
-        "key": job.key_fingerprint,
-        "status": status,
-        "polls": job.polls,
-        "created_at": job.created_at,
-        "expires_at": job.expires_at,
-        "plan": dataclasses.asdict(job.plan),
-        "request": dataclasses.asdict(job.order),
-    }
