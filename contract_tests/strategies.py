@@ -16,15 +16,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mockserver.jobs import OUTCOMES, SUCCESS, AsyncPlan
+from mockserver.operations import OPERATION_IDS
 from mockserver.profiles import SEED
 from mockserver.spec import Spec
 
-OPERATIONS = ("fast", "conservative", "creative")
-OPERATION_IDS = {
-    "fast": "upscaleImageFast",
-    "conservative": "upscaleImageConservative",
-    "creative": "upscaleImageCreative",
-}
+OPERATIONS = tuple(OPERATION_IDS)
 #: The async operations of the seed profile; :func:`async_operations` gives any profile's.
 ASYNC_OPERATIONS = frozenset({"conservative", "creative"})
 FORMATS = ("png", "jpeg", "webp")

@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.errors import ContentModeration, InvalidLanguage, PaymentRequired, RateLimited
+from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
 from mockserver.runtime import RuntimeSettings
 from mockserver.store import Store
 
 #: Credits each operation costs (list prices); polling is free.
 COSTS: Mapping[str, int] = {
-    "upscaleImageFast": 2,
-    "upscaleImageConservative": 40,
-    "upscaleImageCreative": 60,
+    FAST: 2,
+    CONSERVATIVE: 40,
+    CREATIVE: 60,
 }
 
 

@@ -10,10 +10,7 @@ from PIL import Image, ImageFilter
 from mockserver.imaging.decode import SourceImage
 from mockserver.imaging.encode import MEDIA_TYPES, EncodeSettings, encode
 from mockserver.imaging.styles import enhance
-
-FAST = "upscaleImageFast"
-CONSERVATIVE = "upscaleImageConservative"
-CREATIVE = "upscaleImageCreative"
+from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
 
 
 @dataclass(frozen=True)
