@@ -39,8 +39,13 @@ class Store(abc.ABC):
     """Shared state of the mock; every method is atomic on its own."""
 
     @abc.abstractmethod
-    def add_job(self, job: Job, image: bytes) -> None:
-        """Keep a new job and its input image until ``job.expires_at``."""
+    def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
+        """Keep a new job and its input image until ``job.expires_at``.
+
+        With ``max_bytes``, the kept job bytes (:meth:`stored_bytes`) may not pass it:
+        expired jobs are dropped first, then :class:`~mockserver.errors.StoreFull`
+        is raised and nothing is kept.
+        """
 
     @abc.abstractmethod
     def get_job(self, job_id: str, now: float) -> Job | None:
@@ -62,8 +67,16 @@ class Store(abc.ABC):
         """The rendered result of a job, once saved."""
 
     @abc.abstractmethod
-    def save_result(self, job_id: str, result: RenderedImage) -> None:
-        """Keep the rendered result; saving the same result twice is harmless."""
+    def save_result(self, job_id: str, result: RenderedImage, *, max_bytes: int | None = None) -> None:
+        """Keep the rendered result; saving the same result twice is harmless.
+
+        A result that would take the kept bytes past ``max_bytes`` is not kept: the
+        job stays, and the poll that needs it renders it again (the same bytes).
+        """
+
+    @abc.abstractmethod
+    def stored_bytes(self) -> int:
+        """Bytes of every kept job image and result (expired ones too, until purged)."""
 
     @abc.abstractmethod
     def purge_expired(self, now: float) -> int:
