@@ -503,3 +503,18 @@ def test_a_sqlite_file_of_a_newer_layout_is_refused_clearly(tmp_path):
         newer.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer stability-mock"):
         SQLiteStore(path)
+
+
+def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
+    """An append is one INSERT; what falls out of the journal size goes in batches, unseen meanwhile."""
+    from mockserver.store.sqlite import TRIM_EVERY
+
+    store = SQLiteStore(tmp_path / "jobs.sqlite3")
+    for number in range(3 * TRIM_EVERY + 5):
+        store.append_record(record(number), keep=10)
+        assert [each["n"] for each in store.records(RecordQuery())] == list(range(max(0, number - 9), number + 1))
+    with contextlib.closing(sqlite3.connect(tmp_path / "jobs.sqlite3")) as other:
+        (kept,) = other.execute("SELECT COUNT(*) FROM journal").fetchone()
+    assert kept <= 10 + TRIM_EVERY
+    assert store.clear_records() == 10
+    store.close()

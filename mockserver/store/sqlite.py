@@ -71,12 +71,15 @@ _SCHEMA = (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     settings_json TEXT NOT NULL
 )""",
+    # ``keep``: the journal size in force when the record was added; the newest
+    # record's says how many are visible (older ones wait for the next trim).
     """CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     operation TEXT,
     status INTEGER,
     key TEXT,
-    record_json TEXT NOT NULL
+    record_json TEXT NOT NULL,
+    keep INTEGER
 )""",
 )
 
@@ -92,7 +95,13 @@ _MIGRATE_FROM_0 = (
     "INSERT INTO job_blobs (job_id, kind, data) SELECT id, 'result', result FROM jobs_v0"
     " WHERE result_meta IS NOT NULL AND result IS NOT NULL",
     "DROP TABLE jobs_v0",
+    "ALTER TABLE journal ADD COLUMN keep INTEGER",
 )
+
+#: Records past the journal size are deleted once every this many appends, not on every one.
+TRIM_EVERY = 64
+#: The first visible journal ``seq`` minus one: the newest record's own minus its ``keep``.
+_JOURNAL_START = "(SELECT seq - COALESCE(keep, seq) FROM journal ORDER BY seq DESC LIMIT 1)"
 
 #: Every table of the schema above (what the health check reads).
 _TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "journal")
@@ -375,29 +384,37 @@ class SQLiteStore(Store):
             )
 
     def append_record(self, record: dict[str, Any], keep: int) -> None:
-        with self._exclusive() as connection:
-            cursor = connection.execute(
-                "INSERT INTO journal (operation, status, key, record_json) VALUES (?, ?, ?, ?)",
-                (record.get("operation"), record.get("status"), record.get("key"), json.dumps(record)),
-            )
-            connection.execute("DELETE FROM journal WHERE seq <= ?", ((cursor.lastrowid or 0) - keep,))
+        """One INSERT (its own transaction); every ``TRIM_EVERY``-th also deletes what fell out.
+
+        Reads show only the newest ``keep`` (see ``_JOURNAL_START``), so the records
+        waiting for the trim are never seen; the trim is cheap because it is rare.
+        """
+        with self._transaction() as connection:
+            seq = connection.execute(
+                "INSERT INTO journal (operation, status, key, record_json, keep) VALUES (?, ?, ?, ?, ?)",
+                (record.get("operation"), record.get("status"), record.get("key"), json.dumps(record), keep),
+            ).lastrowid
+            if seq is not None and seq % TRIM_EVERY == 0:
+                connection.execute("DELETE FROM journal WHERE seq <= ?", (seq - keep,))
 
     def records(self, query: RecordQuery) -> list[dict[str, Any]]:
-        clauses, values = [], []
+        clauses, values = [f"seq > {_JOURNAL_START}"], []
         for column, value in (("operation", query.operation), ("status", query.status), ("key", query.key)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 values.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._transaction() as connection:
             rows = connection.execute(
-                f"SELECT record_json FROM journal {where} ORDER BY seq DESC LIMIT ?", (*values, query.limit)
+                f"SELECT record_json FROM journal WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
+                (*values, query.limit),
             ).fetchall()
         return [json.loads(text) for (text,) in reversed(rows)]
 
     def clear_records(self) -> int:
-        with self._transaction() as connection:
-            return connection.execute("DELETE FROM journal").rowcount
+        with self._exclusive() as connection:
+            (count,) = connection.execute(f"SELECT COUNT(*) FROM journal WHERE seq > {_JOURNAL_START}").fetchone()
+            connection.execute("DELETE FROM journal")
+        return int(count)
 
     def reset(self) -> None:
         with self._exclusive() as connection:
