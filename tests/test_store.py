@@ -518,3 +518,15 @@ def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
     assert kept <= 10 + TRIM_EVERY
     assert store.clear_records() == 10
     store.close()
+
+
+def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
+    from mockserver.store.base import Snapshot
+
+    assert store.snapshot() == Snapshot(settings={}, faults_queued=False)
+    store.save_settings({"pending_polls": 3})
+    fault = Fault(status=429)
+    store.add_fault(fault)
+    assert store.snapshot() == Snapshot(settings={"pending_polls": 3}, faults_queued=True)
+    store.take_fault("upscaleImageFast", FAST_STATUSES, "call")
+    assert store.snapshot().faults_queued is False

@@ -35,6 +35,16 @@ class RecordQuery:
         )
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The shared state every API call reads before anything else, in one store round trip."""
+
+    #: Runtime setting changes (as :meth:`Store.settings`).
+    settings: dict[str, Any]
+    #: Whether any fault is queued: when none is, a call takes none without asking again.
+    faults_queued: bool
+
+
 class Store(abc.ABC):
     """Shared state of the mock; every method is atomic on its own."""
 
@@ -143,6 +153,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def save_settings(self, changes: dict[str, Any]) -> None:
         """Replace the runtime setting changes."""
+
+    def snapshot(self) -> Snapshot:
+        """Settings and whether any fault is queued; backends answer it in one round trip."""
+        return Snapshot(settings=self.settings(), faults_queued=bool(self.list_faults()))
 
     # Journal ------------------------------------------------------------------
 

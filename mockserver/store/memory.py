@@ -13,7 +13,7 @@ from mockserver.errors import StoreFull
 from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan
-from mockserver.store.base import RecordQuery, Store
+from mockserver.store.base import RecordQuery, Snapshot, Store
 
 
 class MemoryStore(Store):
@@ -184,6 +184,10 @@ class MemoryStore(Store):
     def settings(self) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._settings)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(settings=copy.deepcopy(self._settings), faults_queued=bool(self._faults))
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._lock:

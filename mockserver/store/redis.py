@@ -44,7 +44,7 @@ from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
 from mockserver.redaction import redacted_url
 from mockserver.store import redis_scripts as lua
-from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
+from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 
 DEFAULT_PREFIX = "stability-mock:"
 #: Short enough that a request fails fast (503) while Redis is away.
@@ -292,6 +292,13 @@ class RedisStore(Store):
         with self._errors():
             text = self._client.get(self._key("settings"))
         return {} if text is None else dict(json.loads(text))
+
+    def snapshot(self) -> Snapshot:
+        with self._errors(), self._client.pipeline(transaction=False) as pipe:
+            pipe.get(self._key("settings"))
+            pipe.exists(self._key("faults"))
+            text, queued = pipe.execute()
+        return Snapshot(settings={} if text is None else dict(json.loads(text)), faults_queued=bool(queued))
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._errors():

@@ -21,7 +21,7 @@ from mockserver.errors import StoreError, StoreFull
 from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
-from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
+from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 
 #: The layout this code reads and writes, kept in the file's ``PRAGMA user_version``.
 #: 0: the first layout (blobs in the job row); 1: blobs in ``job_blobs``, a byte tally.
@@ -374,6 +374,13 @@ class SQLiteStore(Store):
         with self._transaction() as connection:
             row = connection.execute("SELECT settings_json FROM settings WHERE id = 1").fetchone()
         return dict(json.loads(row[0])) if row else {}
+
+    def snapshot(self) -> Snapshot:
+        with self._transaction() as connection:
+            text, queued = connection.execute(
+                "SELECT (SELECT settings_json FROM settings WHERE id = 1), EXISTS (SELECT 1 FROM faults)"
+            ).fetchone()
+        return Snapshot(settings=dict(json.loads(text)) if text else {}, faults_queued=bool(queued))
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._transaction() as connection:
