@@ -15,6 +15,7 @@ from mockserver.generation import Upscaler
 from mockserver.runtime import RuntimeSettings
 from mockserver.spec import Spec
 from mockserver.store import Store
+from mockserver.sweeper import Sweeper
 
 EXTENSION_KEY = "stability_mock"
 PURGE_EVERY_SECONDS = 60.0
@@ -31,6 +32,7 @@ class Services:
     upscaler: Upscaler
     clock: Callable[[], float] = time.time
     _next_purge: float = field(default=0.0, repr=False)
+    sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.
     _parsed: tuple[dict[str, Any], RuntimeSettings] | None = field(default=None, repr=False)
 

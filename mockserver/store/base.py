@@ -179,6 +179,9 @@ class Store(abc.ABC):
     def check(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Raise :class:`mockserver.errors.StoreError` when the store is unusable."""
 
+    def compact(self) -> None:  # noqa: B027 - optional hook with a no-op default.
+        """Give space freed by purges back (files shrink); the background sweep calls it."""
+
     def close(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Release connections; the store may not be used afterwards."""
 

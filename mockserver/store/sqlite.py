@@ -103,6 +103,11 @@ TRIM_EVERY = 64
 #: The first visible journal ``seq`` minus one: the newest record's own minus its ``keep``.
 _JOURNAL_START = "(SELECT seq - COALESCE(keep, seq) FROM journal ORDER BY seq DESC LIMIT 1)"
 
+#: Free pages (of 4 KiB) past which a sweep gives space back to the file system: 16 MiB.
+RECLAIM_PAGES = 4096
+#: The WAL file is cut back to this size after a checkpoint (it grows again under load).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+
 #: Every table of the schema above (what the health check reads).
 _TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "journal")
 
@@ -134,6 +139,8 @@ class SQLiteStore(Store):
         The check and the change are one write transaction, so several workers or
         replicas opening the same file at once migrate it once.
         """
+        # Effective only on a file without tables: a new file frees pages with incremental_vacuum.
+        self._connection().execute("PRAGMA auto_vacuum = INCREMENTAL")
         with self._exclusive() as connection:
             (version,) = connection.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
@@ -155,6 +162,7 @@ class SQLiteStore(Store):
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._local.connection = connection
             self._local.pid = os.getpid()
         return connection
@@ -428,6 +436,27 @@ class SQLiteStore(Store):
             for table in ("jobs", "job_blobs", "faults", "counters", "settings", "journal"):
                 connection.execute(f"DELETE FROM {table}")
             connection.execute("UPDATE usage SET blob_bytes = 0")
+
+    def compact(self) -> None:
+        """Give freed pages back to the file system, then move the WAL into the file and truncate it.
+
+        Purged uploads leave free pages that SQLite reuses but never returns: a
+        file grown to gigabytes stayed that size. Once more than ``RECLAIM_PAGES``
+        are free, a file made with ``auto_vacuum=INCREMENTAL`` (every new one) drops
+        them in one cheap ``incremental_vacuum``; an older file is rebuilt once by
+        ``VACUUM``, which also switches it to incremental. The checkpoint comes last,
+        so the WAL those writes produced is emptied too (``TRUNCATE``: cut to 0 bytes).
+        """
+        with self._transaction() as connection:
+            (free,) = connection.execute("PRAGMA freelist_count").fetchone()
+            if free > RECLAIM_PAGES:
+                (mode,) = connection.execute("PRAGMA auto_vacuum").fetchone()
+                if mode == 2:
+                    connection.execute("PRAGMA incremental_vacuum").fetchall()
+                else:
+                    connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                    connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def check(self) -> None:
         """Read both ends of every table, so a damaged file fails here as it fails the API calls.
