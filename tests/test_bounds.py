@@ -96,3 +96,12 @@ def test_an_old_sqlite_file_is_vacuumed_once_to_shrink(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path)) as other:
         assert other.execute("PRAGMA auto_vacuum").fetchone() == (2,)
     store.close()
+
+
+def test_a_new_sqlite_file_frees_pages_incrementally(tmp_path: Path) -> None:
+    import contextlib
+    import sqlite3
+
+    SQLiteStore(tmp_path / "mock.sqlite3").close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "mock.sqlite3")) as other:
+        assert other.execute("PRAGMA auto_vacuum").fetchone() == (2,)

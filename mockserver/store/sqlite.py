@@ -139,8 +139,6 @@ class SQLiteStore(Store):
         The check and the change are one write transaction, so several workers or
         replicas opening the same file at once migrate it once.
         """
-        # Effective only on a file without tables: a new file frees pages with incremental_vacuum.
-        self._connection().execute("PRAGMA auto_vacuum = INCREMENTAL")
         with self._exclusive() as connection:
             (version,) = connection.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
@@ -160,6 +158,9 @@ class SQLiteStore(Store):
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None or getattr(self._local, "pid", None) != os.getpid():
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            # Before WAL mode writes the first page: then a new file frees pages with
+            # incremental_vacuum. An existing file keeps its mode (until a VACUUM).
+            connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
@@ -452,7 +453,9 @@ class SQLiteStore(Store):
             if free > RECLAIM_PAGES:
                 (mode,) = connection.execute("PRAGMA auto_vacuum").fetchone()
                 if mode == 2:
-                    connection.execute("PRAGMA incremental_vacuum").fetchall()
+                    # It frees one page per step and returns no rows: execute() would step
+                    # once; executescript() steps it to the end.
+                    connection.executescript("PRAGMA incremental_vacuum")
                 else:
                     connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
                     connection.execute("VACUUM")
