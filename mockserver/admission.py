@@ -49,7 +49,8 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
     key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
     exchange.key_fingerprint = key
     read_body(request, limit)
-    settings = exchange.settings = services.settings()
+    settings, exchange.faults_queued = services.state()
+    exchange.settings = settings
     valid: ValidRequest | None = None
     try:
         valid = services.spec.validate_request(request)
@@ -85,6 +86,7 @@ def _stage_fault(request: Request, services: Services, operation_id: str, exchan
         prefer=request.headers.get("Prefer"),
         request_text=request.method + request.path,
         body=request.get_data(),
+        queued=exchange.faults_queued,
     )
     exchange.fault = staged.fault
     if staged.delay_seconds:

@@ -95,6 +95,8 @@ def create_app(
 
 def _before() -> None:
     g.request_id = uuid.uuid4().hex
+    mock = services()
+    mock.sweeper.ensure_running(mock)
     if _is_api_traffic():
         # The one record of this call; each stage below fills in its part of it.
         g.exchange = Exchange(request_id=g.request_id, started=time.perf_counter())

@@ -54,6 +54,19 @@ class Config(RuntimeSettings):
     retention_seconds: float = setting(
         24 * 3600.0, "How long jobs and results are kept, in seconds.", minimum=1, maximum=30 * 86_400
     )
+    max_store_bytes: int = setting(
+        512 * MIB,
+        "Most bytes of job uploads and results the store keeps (all workers); past it, new jobs answer 503.",
+        minimum=MIB,
+        maximum=1024 * 1024 * MIB,
+    )
+    sweep_seconds: float = setting(
+        60.0,
+        "Seconds between sweeps of expired jobs in each worker (the SQLite file is checkpointed and shrunk then).",
+        minimum=0.05,
+        maximum=86_400,
+        cli=False,
+    )
     max_body_bytes: int = setting(10 * MIB, "Largest request body.", minimum=1, maximum=1024 * MIB, cli=False)
     target_pixels: int = setting(
         4 * MIB, "Conservative/creative output size in pixels (aspect kept).", minimum=1, maximum=64 * MIB

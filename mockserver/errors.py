@@ -25,6 +25,17 @@ class StoreError(MockError):
     """The state store failed; answered as 503 at the edge."""
 
 
+class StoreFull(StoreError):
+    """A new job's upload would take the kept job bytes past ``max_store_bytes`` (expired jobs already dropped)."""
+
+    def __init__(self, used: int, needed: int, maximum: int) -> None:
+        super().__init__(
+            f"full: kept job images and results take {used:,} bytes and this upload needs {needed:,} more,"
+            f" past max_store_bytes ({maximum:,}); new jobs are refused until older ones expire"
+            " (retention_seconds) or the store is reset"
+        )
+
+
 @dataclass(frozen=True)
 class ErrorKind:
     """One row of the error table: what the live API sends for one failure."""

@@ -65,6 +65,8 @@ class Exchange:
     operation_id: str | None = None
     key_fingerprint: str | None = None
     settings: RuntimeSettings | None = None
+    #: Whether the store held any fault when the call arrived (none: no fault is looked for).
+    faults_queued: bool = True
     #: ``None`` until the request is judged; then one ``field: message`` line per problem (empty: valid).
     errors: list[str] | None = None
     #: The multipart form as sent, valid or not.

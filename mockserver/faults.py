@@ -181,16 +181,17 @@ def for_call(
     prefer: str | None,
     request_text: str,
     body: bytes,
+    queued: bool = True,
 ) -> CallOutcome:
     """Take the call fault queued for this call (if any) and decide what the call gets.
 
     ``Prefer: code=`` wins over a queued fault's outcome (the queued one is still
     used up, and its latency still applies), as one call's explicit request.
+    ``queued=False`` (the call's :meth:`Store.snapshot` saw no fault) spares every
+    call a write transaction; a fault queued since simply arrived after this call.
     """
     preferred = preferred_error(prefer, operation_id, statuses)
-    # Reading the (usually empty) queue first spares every call a write transaction;
-    # a fault queued between the two reads simply arrived after this call.
-    fault = store.take_fault(operation_id, statuses, "call") if store.list_faults() else None
+    fault = store.take_fault(operation_id, statuses, "call") if queued else None
     delay = delay_seconds(settings, fault, request_text, body)
     replacement: Exception | None = preferred
     if replacement is None and fault is not None:
@@ -201,12 +202,17 @@ def for_call(
     return CallOutcome(fault=fault, delay_seconds=delay, replacement=replacement)
 
 
-def job_plan_for(store: Store, operation_id: str, statuses: Collection[int]) -> AsyncPlan | None:
+def job_plan_for(
+    store: Store, operation_id: str, statuses: Collection[int], *, queued: bool = True
+) -> AsyncPlan | None:
     """The plan a queued job fault stages for the job this call creates (used up here), if any.
 
     Only a call that goes on to create its job takes one, so a call refused
-    before that leaves the plan for the next.
+    before that leaves the plan for the next. ``queued=False``: the call saw no
+    fault queued, so none is taken (and no write transaction spent looking).
     """
+    if not queued:
+        return None
     planned = store.take_fault(operation_id, statuses, "job")
     return planned.job if planned is not None else None
 

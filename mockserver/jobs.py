@@ -115,11 +115,14 @@ def start(
     *,
     now: float,
     retention_seconds: float,
+    max_bytes: int | None = None,
 ) -> Job:
     """Create and keep the job of an admitted async call; the image is rendered when a poll finds it ready.
 
     Its plan is the one a fault staged for it, else the settings' (``pending_polls``,
     ``job_seconds``); either is fixed now, so a later settings change does not move it.
+    Past ``max_bytes`` of kept uploads and results the store raises
+    :class:`~mockserver.errors.StoreFull` (a 503) and keeps nothing.
     """
     plan = (
         staged.at(now)
@@ -136,7 +139,7 @@ def start(
         order=order_for(call.operation_id, call.body, image, content_filtered=filtered),
         plan=plan,
     )
-    store.add_job(job, image)
+    store.add_job(job, image, max_bytes=max_bytes)
     return job
 
 
@@ -152,11 +155,14 @@ def poll(store: Store, job_id: str, key_fingerprint: str, now: float) -> Job:
     return job
 
 
-def result_of(store: Store, job: Job, now: float, render: Renderer) -> RenderedImage | None:
+def result_of(
+    store: Store, job: Job, now: float, render: Renderer, *, max_bytes: int | None = None
+) -> RenderedImage | None:
     """The result of a polled job when it is ready (rendered on first need), ``None`` while pending.
 
     Raises :class:`InternalError` for a job planned to fail, and
-    :class:`GenerationNotFound` if the job left the store meanwhile.
+    :class:`GenerationNotFound` if the job left the store meanwhile. A result
+    that would pass ``max_bytes`` is answered but not kept (rendered again next time).
     """
     if not job.is_ready(now):
         return None
@@ -170,5 +176,5 @@ def result_of(store: Store, job: Job, now: float, render: Renderer) -> RenderedI
     if image is None:
         raise GenerationNotFound()
     result = render(job.operation_id, image, job.order)
-    store.save_result(job.id, result)
+    store.save_result(job.id, result, max_bytes=max_bytes)
     return result

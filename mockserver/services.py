@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from flask import current_app
 
@@ -14,6 +15,7 @@ from mockserver.generation import Upscaler
 from mockserver.runtime import RuntimeSettings
 from mockserver.spec import Spec
 from mockserver.store import Store
+from mockserver.sweeper import Sweeper
 
 EXTENSION_KEY = "stability_mock"
 PURGE_EVERY_SECONDS = 60.0
@@ -30,6 +32,9 @@ class Services:
     upscaler: Upscaler
     clock: Callable[[], float] = time.time
     _next_purge: float = field(default=0.0, repr=False)
+    sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
+    #: The last changes read from the store and the settings they make: most calls see the same ones.
+    _parsed: tuple[dict[str, Any], RuntimeSettings] | None = field(default=None, repr=False)
 
     @cached_property
     def default_settings(self) -> RuntimeSettings:
@@ -38,8 +43,22 @@ class Services:
 
     def settings(self) -> RuntimeSettings:
         """The runtime settings in force: the config's, changed by what the store keeps."""
-        changes = self.store.settings()
-        return self.default_settings.updated(changes) if changes else self.default_settings
+        return self._settings_from(self.store.settings())
+
+    def state(self) -> tuple[RuntimeSettings, bool]:
+        """The settings in force and whether any fault is queued, in one store round trip."""
+        snapshot = self.store.snapshot()
+        return self._settings_from(snapshot.settings), snapshot.faults_queued
+
+    def _settings_from(self, changes: dict[str, Any]) -> RuntimeSettings:
+        if not changes:
+            return self.default_settings
+        parsed = self._parsed
+        if parsed is not None and parsed[0] == changes:
+            return parsed[1]
+        settings = self.default_settings.updated(changes)
+        self._parsed = (changes, settings)
+        return settings
 
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""

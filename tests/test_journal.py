@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
 from mockserver import Config
+from mockserver.journal import RECORD_LIMIT_BYTES, bounded
+from mockserver.services import EXTENSION_KEY
+from mockserver.store.base import RecordQuery
 from tests.conftest import API_KEY, AUTH, CREATIVE, FAST
 from tests.images import png
 
@@ -134,3 +138,49 @@ def test_every_secret_header_is_masked_whatever_its_case():
         "proxy-authorization": "<redacted>",
         "x-api-key": "<redacted>",
     }
+
+
+def test_long_texts_are_clipped_and_say_how_long_they_were(client, upload):
+    prompt = "a" * 1_000_000
+    client.post(CREATIVE, data=upload(png(64, 64), prompt=prompt), headers={**AUTH, "x-long": "h" * 5000})
+    [record] = client.get("/_mock/requests").get_json()["requests"]
+    assert record["status"] == 400
+    assert record["fields"]["prompt"] == "a" * 1000 + "… (1,000,000 characters)"
+    assert record["headers"]["x-long"] == "h" * 1000 + "… (5,000 characters)"
+
+
+def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(client, upload, app):
+    """The probe's finding 3: 30 rejected 9.5 MB prompts added 282 MB to the journal."""
+    for number in range(30):
+        client.post(CREATIVE, data=upload(png(64, 64), prompt=f"{number}" + "é" * 1_000_000), headers=AUTH)
+    store = app.extensions[EXTENSION_KEY].store
+    records = store.records(RecordQuery())
+    assert len(records) == 30
+    assert max(len(json.dumps(record)) for record in records) <= RECORD_LIMIT_BYTES
+    assert len(client.get("/_mock/requests").get_data()) < 30 * 12 * 1024
+
+
+def test_a_record_stays_under_its_byte_limit_whatever_it_holds():
+    huge = {
+        "path": "/p" * 50_000,
+        "errors": ["\U0001f600" * 5000] * 500,
+        "headers": {f"h{number}" * 40: "\U0001f600" * 5000 for number in range(200)},
+        "fields": {f"f{number}": "\u00e9" * 5000 for number in range(200)},
+        "generation_id": "g" * 9000,
+        "status": 400,
+    }
+    record = bounded(huge)
+    assert len(json.dumps(record)) <= RECORD_LIMIT_BYTES
+    assert record["status"] == 400
+
+
+def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(client):
+    from mockserver.routes.admin import newest_within
+
+    records = [{"n": number, "padding": "x" * 30_000} for number in range(1000)]
+    kept = newest_within(records, 1024 * 1024)
+    assert kept == records[-len(kept) :]
+    assert 30 <= len(kept) <= 35
+    assert newest_within(records[:10], 1024 * 1024) == records[:10]
+    answer = client.get("/_mock/requests").get_json()
+    assert answer == {"requests": [], "truncated": False}

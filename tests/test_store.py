@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError, open_store
+from mockserver.errors import StoreFull
 from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.jobs import AsyncPlan, Job, JobPlan
@@ -396,3 +397,136 @@ def test_health_fails_on_a_sqlite_file_cut_short(tmp_path):
     assert answer.status_code == 503
     assert answer.get_json()["name"] == "service_unavailable"
     store.close()
+
+
+# Bounded storage (issue 12) and blobs apart from the polled row (issue 10) ----------
+
+
+def test_the_store_counts_the_bytes_it_keeps(store):
+    store.add_job(make_job("a" * 64), b"x" * 100)
+    store.add_job(make_job("b" * 64, expires_at=NOW + 1), b"y" * 50)
+    store.save_result("a" * 64, RESULT)
+    store.save_result("a" * 64, RESULT)  # the same result again adds nothing
+    assert store.stored_bytes() == 150 + len(RESULT.data)
+    store.purge_expired(NOW + 2)
+    assert store.stored_bytes() == 100 + len(RESULT.data)
+    store.reset()
+    assert store.stored_bytes() == 0
+
+
+def test_a_full_store_refuses_a_new_job_and_keeps_nothing_of_it(store):
+    store.add_job(make_job("a" * 64), b"x" * 600)
+    with pytest.raises(StoreFull, match="max_store_bytes"):
+        store.add_job(make_job("b" * 64), b"y" * 500, max_bytes=1000)
+    assert store.get_job("b" * 64, NOW) is None
+    assert store.job_image("b" * 64) is None
+    assert store.stored_bytes() == 600
+    assert [job.id for job in store.list_jobs(NOW)] == ["a" * 64]
+
+
+def test_a_full_store_drops_expired_jobs_before_refusing(store):
+    store.add_job(make_job("a" * 64, expires_at=NOW - 1), b"x" * 600)
+    store.add_job(make_job("b" * 64), b"y" * 500, max_bytes=1000)
+    assert store.job_image("b" * 64) == b"y" * 500
+    assert store.job_image("a" * 64) is None
+    assert store.stored_bytes() == 500
+
+
+def test_a_result_past_the_bound_is_not_kept_and_the_job_stays(store):
+    store.add_job(make_job(), b"x" * 10)
+    store.save_result("a" * 64, RESULT, max_bytes=12)
+    assert store.job_result("a" * 64) is None
+    assert not store.get_job("a" * 64, NOW).has_result
+    assert store.job_image("a" * 64) == b"x" * 10
+    store.save_result("a" * 64, RESULT, max_bytes=1000)
+    assert store.job_result("a" * 64) == RESULT
+
+
+def test_a_sqlite_poll_writes_a_small_row_not_the_upload(tmp_path):
+    """A poll counts itself in the job's row; with the blobs in that row each poll wrote 1 MB of WAL."""
+    store = SQLiteStore(tmp_path / "jobs.sqlite3")
+    store.add_job(make_job(), bytes(range(256)) * 4096)
+    wal = tmp_path / "jobs.sqlite3-wal"
+    before = wal.stat().st_size
+    for _ in range(20):
+        assert store.poll_job("a" * 64, "key_1", NOW) is not None
+    assert wal.stat().st_size - before < 20 * 8192
+    store.close()
+
+
+#: The first SQLite layout (schema version 0): blobs in the job row.
+_LAYOUT_0 = """
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY, operation_id TEXT NOT NULL, key_fingerprint TEXT NOT NULL, created_at REAL NOT NULL,
+    expires_at REAL NOT NULL, order_json TEXT NOT NULL, plan_json TEXT NOT NULL,
+    polls INTEGER NOT NULL DEFAULT 0, image BLOB NOT NULL, result_meta TEXT, result BLOB
+);
+CREATE INDEX jobs_expires_at ON jobs (expires_at);
+CREATE TABLE faults (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, fault_json TEXT NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at REAL);
+CREATE TABLE settings (id INTEGER PRIMARY KEY CHECK (id = 1), settings_json TEXT NOT NULL);
+CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, operation TEXT, status INTEGER, key TEXT,
+    record_json TEXT NOT NULL);
+"""
+
+
+def test_a_sqlite_file_of_the_first_layout_is_migrated_with_its_jobs(tmp_path):
+    from mockserver.jobs import order_to_json
+    from mockserver.store.base import result_meta
+
+    path = tmp_path / "old.sqlite3"
+    job = make_job()
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.executescript(_LAYOUT_0)
+        old.execute(
+            "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, 3, ?, ?, ?)",
+            (
+                job.id, job.operation_id, job.key_fingerprint, job.created_at, job.expires_at,
+                order_to_json(job.order), job.plan.to_json(), b"old-image", result_meta(RESULT), RESULT.data,
+            ),
+        )  # fmt: skip
+        old.execute("INSERT INTO settings VALUES (1, '{\"pending_polls\": 4}')")
+        old.commit()
+    store = SQLiteStore(path)
+    assert store.get_job(job.id, NOW) == dataclasses.replace(job, polls=3, has_result=True)
+    assert store.job_image(job.id) == b"old-image"
+    assert store.job_result(job.id) == RESULT
+    assert store.stored_bytes() == len(b"old-image") + len(RESULT.data)
+    assert store.settings() == {"pending_polls": 4}
+    store.close()
+    assert SQLiteStore(path).job_image(job.id) == b"old-image"  # opened again: nothing to migrate
+
+
+def test_a_sqlite_file_of_a_newer_layout_is_refused_clearly(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as newer:
+        newer.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer stability-mock"):
+        SQLiteStore(path)
+
+
+def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
+    """An append is one INSERT; what falls out of the journal size goes in batches, unseen meanwhile."""
+    from mockserver.store.sqlite import TRIM_EVERY
+
+    store = SQLiteStore(tmp_path / "jobs.sqlite3")
+    for number in range(3 * TRIM_EVERY + 5):
+        store.append_record(record(number), keep=10)
+        assert [each["n"] for each in store.records(RecordQuery())] == list(range(max(0, number - 9), number + 1))
+    with contextlib.closing(sqlite3.connect(tmp_path / "jobs.sqlite3")) as other:
+        (kept,) = other.execute("SELECT COUNT(*) FROM journal").fetchone()
+    assert kept <= 10 + TRIM_EVERY
+    assert store.clear_records() == 10
+    store.close()
+
+
+def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
+    from mockserver.store.base import Snapshot
+
+    assert store.snapshot() == Snapshot(settings={}, faults_queued=False)
+    store.save_settings({"pending_polls": 3})
+    fault = Fault(status=429)
+    store.add_fault(fault)
+    assert store.snapshot() == Snapshot(settings={"pending_polls": 3}, faults_queued=True)
+    store.take_fault("upscaleImageFast", FAST_STATUSES, "call")
+    assert store.snapshot().faults_queued is False

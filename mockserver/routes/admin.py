@@ -8,6 +8,7 @@ scenario file use too.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from flask import Blueprint, Response, g
@@ -15,6 +16,7 @@ from flask import Blueprint, Response, g
 from mockserver.control import MockControl
 from mockserver.errors import RouteNotFound
 from mockserver.faults import Fault
+from mockserver.journal import RECORD_LIMIT_BYTES
 from mockserver.responses import json_response
 from mockserver.services import services
 
@@ -30,6 +32,10 @@ def _body() -> dict[str, Any]:
     return body
 
 
+#: The most bytes of records one ``GET /_mock/requests`` answers (the newest that fit).
+RESPONSE_LIMIT_BYTES = 16 * 1024 * 1024
+
+
 @bp.get("/requests")
 def list_requests() -> Response:
     query = g.admin_query
@@ -39,7 +45,24 @@ def list_requests() -> Response:
         key=query.get("key"),
         limit=query.get("limit", 1000),
     )
-    return json_response({"requests": records})
+    kept = newest_within(records, RESPONSE_LIMIT_BYTES)
+    return json_response({"requests": kept, "truncated": len(kept) < len(records)})
+
+
+def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[str, Any]]:
+    """The newest records (oldest first, as given) whose JSON fits ``limit_bytes``.
+
+    Each record is at most ``RECORD_LIMIT_BYTES``, so only a long answer is measured.
+    """
+    if len(records) * RECORD_LIMIT_BYTES <= limit_bytes:
+        return records
+    size, start = 0, len(records)
+    while start > 0:
+        size += len(json.dumps(records[start - 1])) + 2
+        if size > limit_bytes:
+            break
+        start -= 1
+    return records[start:]
 
 
 @bp.delete("/requests")

@@ -44,8 +44,17 @@ def _start_job() -> Response:
     wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
     mock.upscaler.accept(call.operation_id, image)
     now = mock.clock()
-    staged = faults.job_plan_for(mock.store, call.operation_id, mock.spec.statuses[call.operation_id])
+    statuses = mock.spec.statuses[call.operation_id]
+    staged = faults.job_plan_for(mock.store, call.operation_id, statuses, queued=current_exchange().faults_queued)
     mock.purge_now_and_then(now)
-    job = jobs.start(mock.store, call, image, staged, now=now, retention_seconds=mock.config.retention_seconds)
+    job = jobs.start(
+        mock.store,
+        call,
+        image,
+        staged,
+        now=now,
+        retention_seconds=mock.config.retention_seconds,
+        max_bytes=mock.config.max_store_bytes,
+    )
     current_exchange().generation_id = job.id
     return json_response({"id": job.id})

@@ -35,12 +35,27 @@ class RecordQuery:
         )
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The shared state every API call reads before anything else, in one store round trip."""
+
+    #: Runtime setting changes (as :meth:`Store.settings`).
+    settings: dict[str, Any]
+    #: Whether any fault is queued: when none is, a call takes none without asking again.
+    faults_queued: bool
+
+
 class Store(abc.ABC):
     """Shared state of the mock; every method is atomic on its own."""
 
     @abc.abstractmethod
-    def add_job(self, job: Job, image: bytes) -> None:
-        """Keep a new job and its input image until ``job.expires_at``."""
+    def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
+        """Keep a new job and its input image until ``job.expires_at``.
+
+        With ``max_bytes``, the kept job bytes (:meth:`stored_bytes`) may not pass it:
+        expired jobs are dropped first, then :class:`~mockserver.errors.StoreFull`
+        is raised and nothing is kept.
+        """
 
     @abc.abstractmethod
     def get_job(self, job_id: str, now: float) -> Job | None:
@@ -62,8 +77,16 @@ class Store(abc.ABC):
         """The rendered result of a job, once saved."""
 
     @abc.abstractmethod
-    def save_result(self, job_id: str, result: RenderedImage) -> None:
-        """Keep the rendered result; saving the same result twice is harmless."""
+    def save_result(self, job_id: str, result: RenderedImage, *, max_bytes: int | None = None) -> None:
+        """Keep the rendered result; saving the same result twice is harmless.
+
+        A result that would take the kept bytes past ``max_bytes`` is not kept: the
+        job stays, and the poll that needs it renders it again (the same bytes).
+        """
+
+    @abc.abstractmethod
+    def stored_bytes(self) -> int:
+        """Bytes of every kept job image and result (expired ones too, until purged)."""
 
     @abc.abstractmethod
     def purge_expired(self, now: float) -> int:
@@ -131,6 +154,10 @@ class Store(abc.ABC):
     def save_settings(self, changes: dict[str, Any]) -> None:
         """Replace the runtime setting changes."""
 
+    def snapshot(self) -> Snapshot:
+        """Settings and whether any fault is queued; backends answer it in one round trip."""
+        return Snapshot(settings=self.settings(), faults_queued=bool(self.list_faults()))
+
     # Journal ------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -151,6 +178,9 @@ class Store(abc.ABC):
 
     def check(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Raise :class:`mockserver.errors.StoreError` when the store is unusable."""
+
+    def compact(self) -> None:  # noqa: B027 - optional hook with a no-op default.
+        """Give space freed by purges back (files shrink); the background sweep calls it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Release connections; the store may not be used afterwards."""

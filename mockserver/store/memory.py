@@ -9,10 +9,11 @@ from collections import deque
 from collections.abc import Collection
 from typing import Any
 
+from mockserver.errors import StoreFull
 from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan
-from mockserver.store.base import RecordQuery, Store
+from mockserver.store.base import RecordQuery, Snapshot, Store
 
 
 class MemoryStore(Store):
@@ -26,6 +27,7 @@ class MemoryStore(Store):
         self._jobs: dict[str, Job] = {}
         self._images: dict[str, bytes] = {}
         self._results: dict[str, RenderedImage] = {}
+        self._bytes = 0
         self._faults: list[Fault] = []
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._settings: dict[str, Any] = {}
@@ -33,10 +35,26 @@ class MemoryStore(Store):
 
     # Jobs -----------------------------------------------------------------------
 
-    def add_job(self, job: Job, image: bytes) -> None:
+    def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
         with self._lock:
+            if max_bytes is not None and self._bytes + len(image) > max_bytes:
+                self._purge(job.created_at)
+                if self._bytes + len(image) > max_bytes:
+                    raise StoreFull(self._bytes, len(image), max_bytes)
+            self._forget(job.id)
             self._jobs[job.id] = job
             self._images[job.id] = image
+            self._bytes += len(image)
+
+    def _forget(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._bytes -= len(self._images.pop(job_id, b""))
+        result = self._results.pop(job_id, None)
+        self._bytes -= len(result.data) if result is not None else 0
+
+    def stored_bytes(self) -> int:
+        with self._lock:
+            return self._bytes
 
     def get_job(self, job_id: str, now: float) -> Job | None:
         with self._lock:
@@ -63,26 +81,31 @@ class MemoryStore(Store):
         with self._lock:
             return self._results.get(job_id)
 
-    def save_result(self, job_id: str, result: RenderedImage) -> None:
+    def save_result(self, job_id: str, result: RenderedImage, *, max_bytes: int | None = None) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
+            if job is None or job_id in self._results:
+                return
+            if max_bytes is not None and self._bytes + len(result.data) > max_bytes:
                 return
             self._jobs[job_id] = dataclasses.replace(job, has_result=True)
             self._results[job_id] = result
+            self._bytes += len(result.data)
 
     def purge_expired(self, now: float) -> int:
         with self._lock:
-            expired = [job_id for job_id, job in self._jobs.items() if job.expires_at <= now]
-            for job_id in expired:
-                del self._jobs[job_id]
-                self._images.pop(job_id, None)
-                self._results.pop(job_id, None)
+            expired = self._purge(now)
             for name in [
                 name for name, (_, expires) in self._counters.items() if expires is not None and expires <= now
             ]:
                 del self._counters[name]
-            return len(expired)
+            return expired
+
+    def _purge(self, now: float) -> int:
+        expired = [job_id for job_id, job in self._jobs.items() if job.expires_at <= now]
+        for job_id in expired:
+            self._forget(job_id)
+        return len(expired)
 
     def list_jobs(self, now: float) -> list[Job]:
         with self._lock:
@@ -161,6 +184,10 @@ class MemoryStore(Store):
     def settings(self) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._settings)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(settings=copy.deepcopy(self._settings), faults_queued=bool(self._faults))
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._lock:

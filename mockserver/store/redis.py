@@ -38,13 +38,13 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from mockserver.errors import ConfigError, StoreError
+from mockserver.errors import ConfigError, StoreError, StoreFull
 from mockserver.faults import ANY_OPERATION, Fault
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
 from mockserver.redaction import redacted_url
 from mockserver.store import redis_scripts as lua
-from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
+from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 
 DEFAULT_PREFIX = "stability-mock:"
 #: Short enough that a request fails fast (503) while Redis is away.
@@ -104,6 +104,16 @@ class RedisStore(Store):
     def _job_key(self, job_id: str) -> str:
         return self._key("job", job_id)
 
+    def _image_key(self, job_id: str) -> str:
+        return self._key("image", job_id)
+
+    def _result_key(self, job_id: str) -> str:
+        return self._key("result", job_id)
+
+    def _bytes_keys(self) -> list[str]:
+        """The total of kept job bytes, and each job's share of it."""
+        return [self._key("jobs", "bytes"), self._key("jobs", "sizes")]
+
     def _counter_key(self, name: str) -> str:
         return self._key("counter", name)
 
@@ -119,8 +129,9 @@ class RedisStore(Store):
 
     # Jobs -------------------------------------------------------------------------
 
-    def add_job(self, job: Job, image: bytes) -> None:
+    def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
         keys = [self._job_key(job.id)] + [self._key("jobs", name) for name in ("created", "expiry", "seq")]
+        keys += [self._image_key(job.id), *self._bytes_keys()]
         args: list[bytes | str | int] = [
             job.id,
             job.operation_id,
@@ -132,9 +143,15 @@ class RedisStore(Store):
             job.polls,
             image,
             _epoch_ms(job.expires_at),
+            "" if max_bytes is None else max_bytes,
         ]
         with self._errors():
-            self._add_job(keys=keys, args=args)
+            seq, used = self._add_job(keys=keys, args=args)
+            if int(seq) < 0:
+                self.purge_expired(job.created_at)
+                seq, used = self._add_job(keys=keys, args=args)
+        if int(seq) < 0 and max_bytes is not None:
+            raise StoreFull(int(used), len(image), max_bytes)
 
     def get_job(self, job_id: str, now: float) -> Job | None:
         with self._errors():
@@ -149,24 +166,39 @@ class RedisStore(Store):
 
     def job_image(self, job_id: str) -> bytes | None:
         with self._errors():
-            image = self._client.hget(self._job_key(job_id), "image")
+            image = self._client.get(self._image_key(job_id))
+            if image is None:
+                # A job kept by a version that held the image in the job's hash.
+                image = self._client.hget(self._job_key(job_id), "image")
         return None if image is None else _bytes(image)
 
     def job_result(self, job_id: str) -> RenderedImage | None:
-        with self._errors():
-            meta, data = self._client.hmget(self._job_key(job_id), ["result_meta", "result"])
+        with self._errors(), self._client.pipeline(transaction=False) as pipe:
+            pipe.hmget(self._job_key(job_id), ["result_meta", "result"])
+            pipe.get(self._result_key(job_id))
+            (meta, legacy), data = pipe.execute()
+        data = data if data is not None else legacy
         if meta is None or data is None:
             return None
         return result_from_meta(_text(meta), _bytes(data))
 
-    def save_result(self, job_id: str, result: RenderedImage) -> None:
+    def save_result(self, job_id: str, result: RenderedImage, *, max_bytes: int | None = None) -> None:
+        keys = [self._job_key(job_id), self._result_key(job_id), *self._bytes_keys()]
+        args = [result_meta(result), result.data, job_id, "" if max_bytes is None else max_bytes]
         with self._errors():
-            self._save_result(keys=[self._job_key(job_id)], args=[result_meta(result), result.data])
+            self._save_result(keys=keys, args=args)
+
+    def stored_bytes(self) -> int:
+        with self._errors():
+            total = self._client.get(self._bytes_keys()[0])
+        return int(total or 0)
 
     def purge_expired(self, now: float) -> int:
         keys = [self._key("jobs", "created"), self._key("jobs", "expiry"), self._key("counters", "expiry")]
+        keys += self._bytes_keys()
+        args = [repr(now), self._job_key(""), self._counter_key(""), self._image_key(""), self._result_key("")]
         with self._errors():
-            dropped = self._purge_expired(keys=keys, args=[repr(now), self._job_key(""), self._counter_key("")])
+            dropped = self._purge_expired(keys=keys, args=args)
         return int(dropped)
 
     def list_jobs(self, now: float) -> list[Job]:
@@ -260,6 +292,13 @@ class RedisStore(Store):
         with self._errors():
             text = self._client.get(self._key("settings"))
         return {} if text is None else dict(json.loads(text))
+
+    def snapshot(self) -> Snapshot:
+        with self._errors(), self._client.pipeline(transaction=False) as pipe:
+            pipe.get(self._key("settings"))
+            pipe.exists(self._key("faults"))
+            text, queued = pipe.execute()
+        return Snapshot(settings={} if text is None else dict(json.loads(text)), faults_queued=bool(queued))
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._errors():

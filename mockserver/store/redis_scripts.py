@@ -18,19 +18,29 @@ from __future__ import annotations
 JOB_FIELDS = ("op", "key", "created", "expires", "order", "plan", "polls", "seq", "result_meta")
 _JOB_FIELDS_LUA = ", ".join(f"'{name}'" for name in JOB_FIELDS)
 
-#: KEYS: job hash, jobs by creation, jobs by expiry, job sequence.
-#: ARGV: id, operation, key fingerprint, created_at, expires_at, order, plan, polls, image, expiry in ms.
+#: KEYS: job hash, jobs by creation, jobs by expiry, job sequence, image key, bytes total, bytes by job.
+#: ARGV: id, operation, key fingerprint, created_at, expires_at, order, plan, polls, image, expiry in ms,
+#: the most bytes jobs may keep ('' for no bound).
 #: The sequence number breaks ties between jobs created in the same instant, so
-#: ``list_jobs`` keeps insertion order as SQLite's rowid does.
+#: ``list_jobs`` keeps insertion order as SQLite's rowid does. The image is a key
+#: of its own: the hash a poll updates carries no blob. Past the bound nothing is
+#: written and {-1, bytes kept} comes back.
 ADD_JOB = """
+local size = string.len(ARGV[9])
+local used = tonumber(redis.call('GET', KEYS[6]) or '0')
+if ARGV[11] ~= '' and used + size > tonumber(ARGV[11]) then return {-1, used} end
 local seq = redis.call('INCR', KEYS[4])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'op', ARGV[2], 'key', ARGV[3], 'created', ARGV[4], 'expires', ARGV[5],
-  'order', ARGV[6], 'plan', ARGV[7], 'polls', ARGV[8], 'seq', seq, 'image', ARGV[9])
+  'order', ARGV[6], 'plan', ARGV[7], 'polls', ARGV[8], 'seq', seq)
 redis.call('PEXPIREAT', KEYS[1], ARGV[10])
+redis.call('SET', KEYS[5], ARGV[9])
+redis.call('PEXPIREAT', KEYS[5], ARGV[10])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-return seq
+redis.call('INCRBY', KEYS[6], size - tonumber(redis.call('HGET', KEYS[7], ARGV[1]) or '0'))
+redis.call('HSET', KEYS[7], ARGV[1], size)
+return {seq, used + size}
 """
 
 #: KEYS: job hash. ARGV: key fingerprint, now.
@@ -52,25 +62,43 @@ redis.call('HSET', KEYS[1], 'plan', ARGV[1])
 return redis.call('HMGET', KEYS[1], {_JOB_FIELDS_LUA})
 """
 
-#: KEYS: job hash. ARGV: result metadata, result bytes.
+#: KEYS: job hash, result key, bytes total, bytes by job.
+#: ARGV: result metadata, result bytes, job id, the most bytes jobs may keep ('' for no bound).
 #: Never creates the hash: a result saved after the job expired must not
-#: resurrect it without its TTL.
+#: resurrect it without its TTL; the result key expires with the hash. A result
+#: past the bound is not kept (the next poll renders it again).
 SAVE_RESULT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'result_meta', ARGV[1], 'result', ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'result_meta') == 1 then return 1 end
+local size = string.len(ARGV[2])
+if ARGV[4] ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[4]) then return 0 end
+if ttl > 0 then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
+else
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'result_meta', ARGV[1])
+redis.call('INCRBY', KEYS[3], size)
+redis.call('HINCRBY', KEYS[4], ARGV[3], size)
 return 1
 """
 
-#: KEYS: jobs by creation, jobs by expiry, counters by expiry.
-#: ARGV: now, job key prefix, counter key prefix.
+#: KEYS: jobs by creation, jobs by expiry, counters by expiry, bytes total, bytes by job.
+#: ARGV: now, job key prefix, counter key prefix, image key prefix, result key prefix.
 #: Drops what expired by the caller's clock (which tests may move), whether or
-#: not Redis's own TTL already removed it; answers how many jobs were dropped.
+#: not Redis's own TTL already removed it, and takes its bytes off the total;
+#: answers how many jobs were dropped.
 PURGE_EXPIRED = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+local freed = 0
 for _, id in ipairs(ids) do
-  redis.call('UNLINK', ARGV[2] .. id)
+  redis.call('UNLINK', ARGV[2] .. id, ARGV[4] .. id, ARGV[5] .. id)
   redis.call('ZREM', KEYS[1], id)
+  freed = freed + tonumber(redis.call('HGET', KEYS[5], id) or '0')
+  redis.call('HDEL', KEYS[5], id)
 end
+if freed > 0 then redis.call('DECRBY', KEYS[4], freed) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])) do
   redis.call('UNLINK', ARGV[3] .. name)

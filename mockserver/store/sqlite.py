@@ -17,14 +17,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mockserver.errors import StoreError
+from mockserver.errors import StoreError, StoreFull
 from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
-from mockserver.store.base import RecordQuery, Store, result_from_meta, result_meta
+from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
+#: The layout this code reads and writes, kept in the file's ``PRAGMA user_version``.
+#: 0: the first layout (blobs in the job row); 1: blobs in ``job_blobs``, a byte tally.
+SCHEMA_VERSION = 1
+
+#: One statement per item: they run inside one transaction (``executescript`` would commit).
+_SCHEMA = (
+    # A poll updates this row, so it holds no image or result bytes: rewriting a
+    # row rewrites its overflow pages, 1 MB of WAL for a 1 MB upload on every poll.
+    """CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     operation_id TEXT NOT NULL,
     key_fingerprint TEXT NOT NULL,
@@ -33,40 +40,82 @@ CREATE TABLE IF NOT EXISTS jobs (
     order_json TEXT NOT NULL,
     plan_json TEXT NOT NULL,
     polls INTEGER NOT NULL DEFAULT 0,
-    image BLOB NOT NULL,
     result_meta TEXT,
-    result BLOB
-);
-CREATE INDEX IF NOT EXISTS jobs_expires_at ON jobs (expires_at);
-CREATE TABLE IF NOT EXISTS faults (
+    bytes INTEGER NOT NULL DEFAULT 0
+)""",
+    "CREATE INDEX IF NOT EXISTS jobs_expires_at ON jobs (expires_at)",
+    # One row per blob (kind ``image`` or ``result``): saving a result never rewrites the upload.
+    """CREATE TABLE IF NOT EXISTS job_blobs (
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (job_id, kind)
+)""",
+    # The bytes of every job blob, kept by the statements that add and drop them.
+    """CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    blob_bytes INTEGER NOT NULL
+)""",
+    "INSERT INTO usage (id, blob_bytes) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS faults (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     fault_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS counters (
+)""",
+    """CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL,
     expires_at REAL
-);
-CREATE TABLE IF NOT EXISTS settings (
+)""",
+    """CREATE TABLE IF NOT EXISTS settings (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     settings_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS journal (
+)""",
+    # ``keep``: the journal size in force when the record was added; the newest
+    # record's says how many are visible (older ones wait for the next trim).
+    """CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     operation TEXT,
     status INTEGER,
     key TEXT,
-    record_json TEXT NOT NULL
-);
-"""
+    record_json TEXT NOT NULL,
+    keep INTEGER
+)""",
+)
+
+#: Version 0 → 1: the blobs move out of the job rows, and the tally starts from what they hold.
+_MIGRATE_FROM_0 = (
+    "ALTER TABLE jobs RENAME TO jobs_v0",
+    "DROP INDEX IF EXISTS jobs_expires_at",
+    *_SCHEMA[:3],
+    "INSERT INTO jobs (id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls,"
+    " result_meta, bytes) SELECT id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json,"
+    " polls, result_meta, length(image) + COALESCE(length(result), 0) FROM jobs_v0",
+    "INSERT INTO job_blobs (job_id, kind, data) SELECT id, 'image', image FROM jobs_v0",
+    "INSERT INTO job_blobs (job_id, kind, data) SELECT id, 'result', result FROM jobs_v0"
+    " WHERE result_meta IS NOT NULL AND result IS NOT NULL",
+    "DROP TABLE jobs_v0",
+    "ALTER TABLE journal ADD COLUMN keep INTEGER",
+)
+
+#: Records past the journal size are deleted once every this many appends, not on every one.
+TRIM_EVERY = 64
+#: The first visible journal ``seq`` minus one: the newest record's own minus its ``keep``.
+_JOURNAL_START = "(SELECT seq - COALESCE(keep, seq) FROM journal ORDER BY seq DESC LIMIT 1)"
+
+#: Free pages (of 4 KiB) past which a sweep gives space back to the file system: 16 MiB.
+RECLAIM_PAGES = 4096
+#: The WAL file is cut back to this size after a checkpoint (it grows again under load).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 #: Every table of the schema above (what the health check reads).
-_TABLES = ("jobs", "faults", "counters", "settings", "journal")
+_TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "journal")
 
 _JOB_COLUMNS = (
     "id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls, result_meta IS NOT NULL"
 )
+#: Deletes the blobs of the jobs that the same ``?`` (now) finds expired; run before deleting the jobs.
+_DELETE_EXPIRED_BLOBS = "DELETE FROM job_blobs WHERE job_id IN (SELECT id FROM jobs WHERE expires_at <= ?)"
 
 
 class SQLiteStore(Store):
@@ -78,19 +127,43 @@ class SQLiteStore(Store):
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._transaction() as connection:
-                connection.executescript(_SCHEMA)
+            self._create_or_migrate()
         except OSError as exc:
             raise StoreError(f"cannot create the SQLite store at {self.path}: {exc}") from exc
         # No connection may cross a fork (gunicorn forks after the app is built).
         self.close()
 
+    def _create_or_migrate(self) -> None:
+        """Create the tables, or bring a file of an older layout to this one; refuse a newer one.
+
+        The check and the change are one write transaction, so several workers or
+        replicas opening the same file at once migrate it once.
+        """
+        with self._exclusive() as connection:
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"SQLite store {self.path}: written by a newer stability-mock (layout {version}, this one reads"
+                    f" up to {SCHEMA_VERSION}); upgrade, or point --store or --data-dir at another file"
+                )
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(jobs)")}
+            migrating = "image" in columns
+            for statement in (*_MIGRATE_FROM_0, *_SCHEMA) if migrating else _SCHEMA:
+                connection.execute(statement)
+            if migrating:
+                connection.execute("UPDATE usage SET blob_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM jobs)")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None or getattr(self._local, "pid", None) != os.getpid():
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            # Before WAL mode writes the first page: then a new file frees pages with
+            # incremental_vacuum. An existing file keeps its mode (until a VACUUM).
+            connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._local.connection = connection
             self._local.pid = os.getpid()
         return connection
@@ -116,11 +189,16 @@ class SQLiteStore(Store):
                 raise
             connection.execute("COMMIT")
 
-    def add_job(self, job: Job, image: bytes) -> None:
-        with self._transaction() as connection:
+    def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
+        with self._exclusive() as connection:
+            if max_bytes is not None and self._used(connection) + len(image) > max_bytes:
+                self._purge(connection, job.created_at)
+                used = self._used(connection)
+                if used + len(image) > max_bytes:
+                    raise StoreFull(used, len(image), max_bytes)
             connection.execute(
                 "INSERT INTO jobs (id, operation_id, key_fingerprint, created_at, expires_at, order_json,"
-                " plan_json, polls, image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " plan_json, polls, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.id,
                     job.operation_id,
@@ -130,9 +208,16 @@ class SQLiteStore(Store):
                     order_to_json(job.order),
                     job.plan.to_json(),
                     job.polls,
-                    image,
+                    len(image),
                 ),
             )
+            connection.execute("INSERT INTO job_blobs (job_id, kind, data) VALUES (?, 'image', ?)", (job.id, image))
+            connection.execute("UPDATE usage SET blob_bytes = blob_bytes + ?", (len(image),))
+
+    @staticmethod
+    def _used(connection: sqlite3.Connection) -> int:
+        row = connection.execute("SELECT blob_bytes FROM usage WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     def get_job(self, job_id: str, now: float) -> Job | None:
         with self._transaction() as connection:
@@ -152,27 +237,57 @@ class SQLiteStore(Store):
 
     def job_image(self, job_id: str) -> bytes | None:
         with self._transaction() as connection:
-            row = connection.execute("SELECT image FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = connection.execute(
+                "SELECT data FROM job_blobs WHERE job_id = ? AND kind = 'image'", (job_id,)
+            ).fetchone()
         return bytes(row[0]) if row else None
 
     def job_result(self, job_id: str) -> RenderedImage | None:
         with self._transaction() as connection:
             row = connection.execute(
-                "SELECT result_meta, result FROM jobs WHERE id = ? AND result_meta IS NOT NULL", (job_id,)
+                "SELECT jobs.result_meta, job_blobs.data FROM jobs JOIN job_blobs"
+                " ON job_blobs.job_id = jobs.id AND job_blobs.kind = 'result'"
+                " WHERE jobs.id = ? AND jobs.result_meta IS NOT NULL",
+                (job_id,),
             ).fetchone()
         return result_from_meta(row[0], bytes(row[1])) if row else None
 
-    def save_result(self, job_id: str, result: RenderedImage) -> None:
-        with self._transaction() as connection:
-            connection.execute(
-                "UPDATE jobs SET result_meta = ?, result = ? WHERE id = ?",
-                (result_meta(result), result.data, job_id),
-            )
+    def save_result(self, job_id: str, result: RenderedImage, *, max_bytes: int | None = None) -> None:
+        size = len(result.data)
+        with self._exclusive() as connection:
+            if max_bytes is not None and self._used(connection) + size > max_bytes:
+                return
+            saved = connection.execute(
+                "INSERT INTO job_blobs (job_id, kind, data) SELECT id, 'result', ? FROM jobs WHERE id = ?"
+                " ON CONFLICT (job_id, kind) DO NOTHING",
+                (result.data, job_id),
+            ).rowcount
+            if saved:
+                connection.execute(
+                    "UPDATE jobs SET result_meta = ?, bytes = bytes + ? WHERE id = ?",
+                    (result_meta(result), size, job_id),
+                )
+                connection.execute("UPDATE usage SET blob_bytes = blob_bytes + ?", (size,))
 
     def purge_expired(self, now: float) -> int:
-        with self._transaction() as connection:
+        with self._exclusive() as connection:
             connection.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
-            return connection.execute("DELETE FROM jobs WHERE expires_at <= ?", (now,)).rowcount
+            return self._purge(connection, now)
+
+    @staticmethod
+    def _purge(connection: sqlite3.Connection, now: float) -> int:
+        """Drop expired jobs and their blobs, and take their bytes off the tally; how many jobs."""
+        (freed,) = connection.execute(
+            "SELECT COALESCE(SUM(bytes), 0) FROM jobs WHERE expires_at <= ?", (now,)
+        ).fetchone()
+        connection.execute(_DELETE_EXPIRED_BLOBS, (now,))
+        dropped = connection.execute("DELETE FROM jobs WHERE expires_at <= ?", (now,)).rowcount
+        connection.execute("UPDATE usage SET blob_bytes = MAX(0, blob_bytes - ?)", (freed,))
+        return dropped
+
+    def stored_bytes(self) -> int:
+        with self._transaction() as connection:
+            return self._used(connection)
 
     def list_jobs(self, now: float) -> list[Job]:
         with self._transaction() as connection:
@@ -269,6 +384,13 @@ class SQLiteStore(Store):
             row = connection.execute("SELECT settings_json FROM settings WHERE id = 1").fetchone()
         return dict(json.loads(row[0])) if row else {}
 
+    def snapshot(self) -> Snapshot:
+        with self._transaction() as connection:
+            text, queued = connection.execute(
+                "SELECT (SELECT settings_json FROM settings WHERE id = 1), EXISTS (SELECT 1 FROM faults)"
+            ).fetchone()
+        return Snapshot(settings=dict(json.loads(text)) if text else {}, faults_queued=bool(queued))
+
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._transaction() as connection:
             connection.execute(
@@ -278,34 +400,66 @@ class SQLiteStore(Store):
             )
 
     def append_record(self, record: dict[str, Any], keep: int) -> None:
-        with self._exclusive() as connection:
-            cursor = connection.execute(
-                "INSERT INTO journal (operation, status, key, record_json) VALUES (?, ?, ?, ?)",
-                (record.get("operation"), record.get("status"), record.get("key"), json.dumps(record)),
-            )
-            connection.execute("DELETE FROM journal WHERE seq <= ?", ((cursor.lastrowid or 0) - keep,))
+        """One INSERT (its own transaction); every ``TRIM_EVERY``-th also deletes what fell out.
+
+        Reads show only the newest ``keep`` (see ``_JOURNAL_START``), so the records
+        waiting for the trim are never seen; the trim is cheap because it is rare.
+        """
+        with self._transaction() as connection:
+            seq = connection.execute(
+                "INSERT INTO journal (operation, status, key, record_json, keep) VALUES (?, ?, ?, ?, ?)",
+                (record.get("operation"), record.get("status"), record.get("key"), json.dumps(record), keep),
+            ).lastrowid
+            if seq is not None and seq % TRIM_EVERY == 0:
+                connection.execute("DELETE FROM journal WHERE seq <= ?", (seq - keep,))
 
     def records(self, query: RecordQuery) -> list[dict[str, Any]]:
-        clauses, values = [], []
+        clauses, values = [f"seq > {_JOURNAL_START}"], []
         for column, value in (("operation", query.operation), ("status", query.status), ("key", query.key)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 values.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._transaction() as connection:
             rows = connection.execute(
-                f"SELECT record_json FROM journal {where} ORDER BY seq DESC LIMIT ?", (*values, query.limit)
+                f"SELECT record_json FROM journal WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?",
+                (*values, query.limit),
             ).fetchall()
         return [json.loads(text) for (text,) in reversed(rows)]
 
     def clear_records(self) -> int:
-        with self._transaction() as connection:
-            return connection.execute("DELETE FROM journal").rowcount
+        with self._exclusive() as connection:
+            (count,) = connection.execute(f"SELECT COUNT(*) FROM journal WHERE seq > {_JOURNAL_START}").fetchone()
+            connection.execute("DELETE FROM journal")
+        return int(count)
 
     def reset(self) -> None:
         with self._exclusive() as connection:
-            for table in ("jobs", "faults", "counters", "settings", "journal"):
+            for table in ("jobs", "job_blobs", "faults", "counters", "settings", "journal"):
                 connection.execute(f"DELETE FROM {table}")
+            connection.execute("UPDATE usage SET blob_bytes = 0")
+
+    def compact(self) -> None:
+        """Give freed pages back to the file system, then move the WAL into the file and truncate it.
+
+        Purged uploads leave free pages that SQLite reuses but never returns: a
+        file grown to gigabytes stayed that size. Once more than ``RECLAIM_PAGES``
+        are free, a file made with ``auto_vacuum=INCREMENTAL`` (every new one) drops
+        them in one cheap ``incremental_vacuum``; an older file is rebuilt once by
+        ``VACUUM``, which also switches it to incremental. The checkpoint comes last,
+        so the WAL those writes produced is emptied too (``TRUNCATE``: cut to 0 bytes).
+        """
+        with self._transaction() as connection:
+            (free,) = connection.execute("PRAGMA freelist_count").fetchone()
+            if free > RECLAIM_PAGES:
+                (mode,) = connection.execute("PRAGMA auto_vacuum").fetchone()
+                if mode == 2:
+                    # It frees one page per step and returns no rows: execute() would step
+                    # once; executescript() steps it to the end.
+                    connection.executescript("PRAGMA incremental_vacuum")
+                else:
+                    connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                    connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def check(self) -> None:
         """Read both ends of every table, so a damaged file fails here as it fails the API calls.
