@@ -3,7 +3,8 @@
 One browser and one server for the module (a fresh browser context and a reset mock per
 test) keep the whole file to a few seconds a tab. Each test does what a person would: pick
 an image from ``fixtures/``, press the buttons, and read what the page shows. A screenshot of
-each tab lands in the session's temporary folder (``dashboard-shots``); the README's come from there.
+each tab lands in the session's temporary folder (``dashboard-shots``); with
+``STABILITY_MOCK_UPDATE_DOCS_SHOTS=1`` they are copied over the README's, in ``docs/``.
 """
 
 from __future__ import annotations
@@ -135,10 +136,26 @@ def test_a_browser_lands_on_the_dashboard_and_fast_upscales_a_fixture(page: Page
     curl = page.inner_text("#play-curl")
     assert f"Authorization: Bearer {KEY}" in curl and "-F image=@sample.png" in curl and "-F output_format=webp" in curl
     assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 200"]
-    shoot(page, shots, "playground")
 
 
-def test_a_creative_job_ticks_its_202s_until_the_200(page: Page, server: LiveServer) -> None:
+DROP = """([name, type, bytes]) => {
+    const files = new DataTransfer();
+    files.items.add(new File([new Uint8Array(bytes)], name, { type }));
+    const zone = document.getElementById("drop-zone");
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_an_image_dropped_on_the_page_is_the_one_sent(page: Page) -> None:
+    choose(page, "fast")
+    page.evaluate(DROP, ["sample.webp", "image/webp", list((FIXTURES / "sample.webp").read_bytes())])
+    expect(page.locator("#drop-zone")).to_have_attribute("data-file", re.compile(r"^sample\.webp \("))
+    send(page)
+    expect(page.locator("#before-info")).to_contain_text(f"256{BY}256 · WEBP")
+    expect(page.locator("#after-info")).to_contain_text(f"1024{BY}1024 · PNG")
+
+
+def test_a_creative_job_ticks_its_202s_until_the_200(page: Page, server: LiveServer, shots: Path) -> None:
     server.control.update_config(pending_polls=2)
     choose(page, "creative", FIXTURES / "sample.jpg", prompt="a yellow sun", seed="42", output_format="jpeg")
     send(page)
@@ -153,6 +170,7 @@ def test_a_creative_job_ticks_its_202s_until_the_200(page: Page, server: LiveSer
     ]
     assert "seed 42 · finish-reason SUCCESS" in page.inner_text("#after-info")
     assert "JPEG" in page.inner_text("#after-info")
+    shoot(page, shots, "playground")
 
 
 def test_bad_input_shows_the_apis_own_error_next_to_the_field(page: Page, tmp_path: Path) -> None:
@@ -344,3 +362,26 @@ def test_a_guarded_mock_asks_for_the_token_once(browser: Browser, guarded: LiveS
         page.click("[data-tab=jobs]")
         expect(page.locator("#jobs-empty")).to_be_visible()
         expect(banner).to_be_hidden()
+
+
+# The live profile ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_profile() -> Iterator[LiveServer]:
+    app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, profile="live"), store=MemoryStore())
+    with LiveServer(app) as live:
+        yield live
+
+
+def test_the_playground_follows_the_profile_in_force(browser: Browser, live_profile: LiveServer) -> None:
+    """Under ``--profile live`` conservative answers the image at once: the form says so, and no poll is made."""
+    for page in open_page(browser, live_profile.url + "/_mock/ui/"):
+        conservative = page.locator("#play-operations label", has=page.locator("input[value=conservative]"))
+        expect(conservative).to_contain_text("sync")
+        choose(page, "conservative", FIXTURES / "wide-320x128.png", prompt="a lighthouse at dusk", creativity="0.2")
+        send(page)
+        expect(page.locator("#play-result")).to_be_visible()
+        assert ticks(page) == ["POST /v2beta/stable-image/upscale/conservative → 200"]
+        expect(page.locator("#before-info")).to_contain_text(f"320{BY}128 · PNG")
+        assert "-F creativity=0.2" in page.inner_text("#play-curl")

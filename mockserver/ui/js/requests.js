@@ -57,14 +57,14 @@ function render() {
           },
         },
         el("td", {}, record.time.slice(11, 23)),
-        el("td", {}, record.method),
+        el("td", { class: "opt" }, record.method),
         el("td", { class: "path" }, record.path),
         el("td", {}, record.operation || "—"),
         el("td", { class: `status s${String(record.status)[0]}` }, record.status ?? "cut"),
         el("td", {}, record.valid === null ? "—" : record.valid ? "valid" : "invalid"),
         el("td", {}, record.key || "—"),
-        el("td", { class: "num" }, Math.round(record.duration_ms)),
-        el("td", {}, record.fault || ""),
+        el("td", { class: "num opt" }, Math.round(record.duration_ms)),
+        el("td", { class: "opt" }, record.fault || ""),
       ),
     ),
   );
@@ -104,6 +104,8 @@ function table(object) {
   return el(
     "table",
     { class: "kv" },
-    entries.map(([name, value]) => el("tr", {}, el("th", {}, name), el("td", {}, typeof value === "object" ? JSON.stringify(value) : String(value)))),
+    entries.map(([name, value]) =>
+      el("tr", {}, el("th", {}, name), value === "" ? el("td", { class: "empty" }, "(empty)") : el("td", {}, typeof value === "object" ? JSON.stringify(value) : String(value))),
+    ),
   );
 }

@@ -172,7 +172,8 @@ function settingsChanges() {
 
 function renderSettings() {
   const changes = settingsChanges();
-  lines($("settings-form"), adminCurl("PATCH", "/_mock/config", changes), `stability_mock.configure(${pyKeywords(changes)})`);
+  const pytest = `stability_mock.configure(${pyKeywords(changes)})`;
+  lines($("settings-form"), adminCurl("PATCH", "/_mock/config", changes), Object.keys(changes).length ? pytest : `${pytest}  # change a value above`);
 }
 
 // Credits -------------------------------------------------------------------
