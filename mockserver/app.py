@@ -96,6 +96,7 @@ def create_app(
 
 def _before() -> BaseResponse | None:
     g.request_id = uuid.uuid4().hex
+    # Before the exchange exists: a browser opening / is a person, not an API call to journal.
     dashboard = ui.redirect_browser(request)
     if dashboard is not None:
         return dashboard

@@ -264,7 +264,7 @@ def test_a_429_staged_in_stage_is_what_the_next_playground_call_gets(page: Page,
     expect(page.locator("#play-result")).to_be_visible()
 
 
-def test_stage_refuses_a_bad_setting_with_the_admin_apis_error(page: Page, server: LiveServer) -> None:
+def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: LiveServer) -> None:
     page.click("[data-tab=stage]")
     form = page.locator("#settings-form")
     form.locator("input[name=pending_polls]").fill("3")
@@ -276,6 +276,16 @@ def test_stage_refuses_a_bad_setting_with_the_admin_apis_error(page: Page, serve
     form.locator("button[type=submit]").click()
     expect(form.locator("[data-errors]")).to_contain_text("rate_limit")
     assert server.control.config().rate_limit is None
+
+    faults = page.locator("#fault-form")
+    faults.locator("input[name=job_seconds]").fill("100000")
+    expect(faults.locator("[data-pytest]")).to_have_text(
+        'stability_mock.add_fault(operation="*", job={"job_seconds": 100000})'
+    )
+    faults.locator("button[type=submit]").click()
+    expect(faults.locator("[data-errors]")).to_contain_text("400 bad_request")
+    expect(faults.locator("[data-errors] li")).to_contain_text("job_seconds")
+    expect(page.locator("#faults-list")).to_have_text("none queued")
 
 
 # Jobs ----------------------------------------------------------------------------

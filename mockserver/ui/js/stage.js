@@ -82,6 +82,7 @@ function faultBody() {
   const job = {};
   if (f.job_never.checked) job.pending_polls = null;
   else if (f.job_pending_polls.value !== "") job.pending_polls = Number(f.job_pending_polls.value);
+  if (f.job_seconds.value !== "") job.job_seconds = Number(f.job_seconds.value);
   if (f.job_outcome.value) job.outcome = f.job_outcome.value;
   if (Object.keys(job).length) body.job = job;
   if (f.times_forever.checked) body.times = null;
