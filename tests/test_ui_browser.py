@@ -20,6 +20,7 @@ import requests
 
 from contract_tests.server import LiveServer
 from mockserver import Config, MemoryStore, create_app
+from mockserver.auth import fingerprint
 from tests.conftest import SMALL_TARGET
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -40,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 KEY = "sk-browser-test"
+#: The key the page fills in (mockserver/ui/js/api.js).
+DEMO_KEY = "sk-dashboard-demo"
 TOKEN = "dash-s3cret"
 #: Generous for a loaded 2-core machine; the page itself refreshes every 0.7 s.
 WAIT_MS = 10_000
@@ -286,6 +289,24 @@ def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: 
     expect(faults.locator("[data-errors]")).to_contain_text("400 bad_request")
     expect(faults.locator("[data-errors] li")).to_contain_text("job_seconds")
     expect(page.locator("#faults-list")).to_have_text("none queued")
+
+
+def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
+    page.click("[data-tab=stage]")
+    credits = page.locator("#credits-form")
+    expect(credits.locator("input[name=key]")).to_have_value(DEMO_KEY)
+    credits.locator("input[name=balance]").fill("3")
+    expect(credits.locator("[data-pytest]")).to_have_text(f'stability_mock.set_credits(3, key="{DEMO_KEY}")')
+    credits.get_by_role("button", name="Set balance").click()
+    expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: 3")
+    assert server.control.credits(DEMO_KEY)["balance"] == 3
+
+    reset = page.locator("#reset-form")
+    reset.get_by_role("button", name="Reset the mock").click()
+    expect(reset.locator("[data-result]")).to_contain_text("done at")
+    assert server.control.credits(DEMO_KEY)["balance"] is None
+    credits.get_by_role("button", name="Read balance").click()
+    expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: credits off")
 
 
 # Jobs ----------------------------------------------------------------------------
