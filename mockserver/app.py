@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.wrappers import Response as BaseResponse
 
 from mockserver import policies
 from mockserver.admin_guard import admit_admin
@@ -32,7 +33,7 @@ from mockserver.faults import TransportFault
 from mockserver.generation import Upscaler
 from mockserver.journal import record_for
 from mockserver.responses import json_response
-from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, upscale
+from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, ui, upscale
 from mockserver.runtime import RuntimeSettings
 from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, services
@@ -80,7 +81,7 @@ def create_app(
         upscaler=Upscaler(config),
         clock=clock or time.time,
     )
-    for blueprint in (upscale.bp, results.bp, account.bp, meta.bp, admin.bp):
+    for blueprint in (upscale.bp, results.bp, account.bp, meta.bp, admin.bp, ui.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -93,10 +94,14 @@ def create_app(
     return app
 
 
-def _before() -> None:
+def _before() -> BaseResponse | None:
     g.request_id = uuid.uuid4().hex
     mock = services()
     mock.sweeper.ensure_running(mock)
+    # Before the exchange exists: a browser opening / is a person, not an API call to journal.
+    dashboard = ui.redirect_browser(request)
+    if dashboard is not None:
+        return dashboard
     if _is_api_traffic():
         # The one record of this call; each stage below fills in its part of it.
         g.exchange = Exchange(request_id=g.request_id, started=time.perf_counter())
@@ -104,11 +109,12 @@ def _before() -> None:
         admit(request, services(), g.exchange)
     elif request.blueprint == admin.bp.name:
         admit_admin(request, services())
+    return None
 
 
 def _is_api_traffic() -> bool:
-    """Everything but the mock's own endpoints is journaled, unknown paths included."""
-    return request.blueprint not in (admin.bp.name, meta.bp.name)
+    """Everything but the mock's own endpoints (the dashboard's files too) is journaled, unknown paths included."""
+    return request.blueprint not in (admin.bp.name, meta.bp.name, ui.bp.name)
 
 
 def _exchange() -> Exchange | None:

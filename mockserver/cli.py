@@ -105,9 +105,21 @@ def serve(**options: Any) -> None:
         f"workers={config.workers}  pending_polls={config.pending_polls}",
         err=True,
     )
+    click.echo(
+        f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}  (open it in a browser)",
+        err=True,
+    )
     if config.proxy_port is not None:
         _start_proxy(config)
     GunicornServer(app, config).run()
+
+
+def dashboard_url(scheme: str, host: str, port: int) -> str:
+    """Where a browser on this machine finds the dashboard; a wildcard bind is reached on loopback."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "", "*") else "[::1]" if host == "::" else host
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"
+    return f"{scheme}://{reachable}:{port}/_mock/ui/"
 
 
 def _start_proxy(config: Config) -> None:

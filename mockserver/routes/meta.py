@@ -1,4 +1,4 @@
-"""The mock's own endpoints: health and the bundled spec (the admin API grows here)."""
+"""The mock's own endpoints: health and the spec in force, as YAML and as JSON (the admin API grows here)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ def openapi_document() -> Response:
     """The bundled spec, listing this server first so generated clients point here."""
     text = services().spec.text_for(request.host_url)
     return Response(text, mimetype="application/yaml")
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    """The same document as JSON, which a browser reads without a YAML parser (the dashboard's forms)."""
+    return json_response(services().spec.document_for(request.host_url))

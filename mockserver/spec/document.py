@@ -195,13 +195,17 @@ class Spec:
 
     def text_for(self, server_url: str | None) -> str:
         """The document as YAML, listing this mock first among the servers."""
+        return yaml.safe_dump(self.document_for(server_url), sort_keys=False, allow_unicode=True)
+
+    def document_for(self, server_url: str | None) -> dict[str, Any]:
+        """A copy of the document, listing this mock first among the servers."""
         document = copy.deepcopy(self.document)
         if server_url:
             document["servers"] = [
                 {"url": server_url.rstrip("/"), "description": "This mock server"},
                 *document.get("servers", []),
             ]
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        return document
 
 
 def error_body_problems(response: Response) -> list[str]:

@@ -44,6 +44,14 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_checkout(dists: Dists
     assert {"mockserver/bundled_spec/openapi.yml", "mockserver/bundled_spec/admin.yml"} <= bundled <= names
 
 
+def test_the_wheel_holds_the_dashboard_and_its_vendored_renderer(dists: Dists) -> None:
+    """The dashboard is package data, not Python: a file left out of pyproject's globs is a blank page."""
+    names = set(wheel_files(dists))
+    page = {path.relative_to(ROOT).as_posix() for path in (ROOT / "mockserver" / "ui").rglob("*") if path.is_file()}
+    wanted = {"index.html", "js/main.js", "vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/LICENSE"}
+    assert {f"mockserver/ui/{name}" for name in wanted} <= page <= names
+
+
 def test_the_wheel_ships_the_license(dists: Dists) -> None:
     assert wheel_files(dists)[f"{INFO}/licenses/LICENSE"] == (ROOT / "LICENSE").read_bytes()
     assert metadata(dists)["License-Expression"] == "MIT"

@@ -56,6 +56,11 @@ def test_serve_answers_every_operation(installed: Installed, tmp_path: Path) -> 
             result = _poll_until_done(url, started.json()["id"])
             assert result.headers["content-type"] == "image/webp"
             assert Image.open(io.BytesIO(result.content)).format == "WEBP"
+        # The dashboard's files are package data: a browser at / gets the whole page.
+        page = requests.get(f"{url}/", headers={"Accept": "text/html"}, timeout=10)
+        assert page.url == f"{url}/_mock/ui/" and "stability-mock dashboard" in page.text
+        for asset in ("js/playground.js", "style.css", "vendor/swagger-ui/swagger-ui-bundle.js"):
+            assert requests.get(f"{url}/_mock/ui/{asset}", timeout=10).status_code == 200, asset
         journal = requests.get(f"{url}/_mock/requests", timeout=10).json()["requests"]
     operations = {record["operation"] for record in journal}
     assert {"upscaleImageFast", "upscaleImageConservative", "upscaleImageCreative", "getUpscaleResult"} <= operations

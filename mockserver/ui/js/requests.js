@@ -1,0 +1,111 @@
+// Requests: the journal (GET /_mock/requests) as a live table; a row opens the whole record.
+
+import { admin, el, every, formatBytes, operationIds } from "./api.js";
+
+const REFRESH_MS = 700;
+let records = [];
+let selected = null; // request_id of the open row
+let refresh = () => {};
+
+const $ = (id) => document.getElementById(id);
+
+export async function init(activeTab) {
+  const filters = $("requests-filters");
+  const select = filters.elements.operation;
+  for (const id of await operationIds()) select.append(el("option", { value: id }, id));
+  refresh = every(REFRESH_MS, () => activeTab() === "requests", load);
+  filters.addEventListener("input", () => refresh());
+  filters.addEventListener("submit", (event) => event.preventDefault());
+  $("requests-clear").addEventListener("click", async () => {
+    await admin("/_mock/requests", { method: "DELETE" }).catch(() => {});
+    selected = null;
+    refresh();
+  });
+}
+
+export function show() {
+  refresh();
+}
+
+export function tokenChanged() {
+  refresh();
+}
+
+async function load() {
+  const filters = $("requests-filters").elements;
+  // valid/invalid is not an admin API filter: the page narrows what the API answered.
+  const query = { operation: filters.operation.value, status: filters.status.value, key: filters.key.value.trim(), limit: 500 };
+  const answer = await admin("/_mock/requests", { query });
+  const verdict = filters.valid.value;
+  records = answer.requests.filter((record) => verdict === "" || String(record.valid) === verdict).reverse();
+  $("requests-count").textContent = `${records.length} shown, newest first`;
+  render();
+}
+
+function render() {
+  const body = $("requests-table").tBodies[0];
+  body.replaceChildren(
+    ...records.map((record) =>
+      el(
+        "tr",
+        {
+          class: [record.request_id === selected ? "selected" : "", record.valid === false ? "invalid" : ""].join(" "),
+          "data-request-id": record.request_id,
+          onclick: () => {
+            selected = record.request_id;
+            render();
+          },
+        },
+        el("td", {}, record.time.slice(11, 23)),
+        el("td", { class: "opt" }, record.method),
+        el("td", { class: "path" }, record.path),
+        el("td", {}, record.operation || "—"),
+        el("td", { class: `status s${String(record.status)[0]}` }, record.status ?? "cut"),
+        el("td", {}, record.valid === null ? "—" : record.valid ? "valid" : "invalid"),
+        el("td", {}, record.key || "—"),
+        el("td", { class: "num opt" }, Math.round(record.duration_ms)),
+        el("td", { class: "opt" }, record.fault || ""),
+      ),
+    ),
+  );
+  detail(records.find((record) => record.request_id === selected));
+}
+
+function detail(record) {
+  const box = $("request-detail");
+  box.hidden = !record;
+  if (!record) return;
+  box.replaceChildren(
+    ...[
+    el("h3", {}, `${record.method} ${record.path} → ${record.status ?? "connection cut"}`),
+    el("p", {}, `Verdict: ${record.valid === null ? "not checked" : record.valid ? "valid" : "invalid"}`, record.fault ? ` · fault fired: ${record.fault}` : ""),
+    record.errors.length ? el("ul", { class: "field-errors" }, record.errors.map((line) => el("li", {}, line))) : null,
+    el("h4", {}, "Fields"),
+    table(record.fields),
+    el("h4", {}, "Input image"),
+    imageSummary(record.image),
+    el("h4", {}, "Delivered"),
+    record.delivered ? table(record.delivered) : el("p", { class: "muted" }, "nothing"),
+    el("h4", {}, "Headers (redacted)"),
+    table(record.headers),
+    el("p", { class: "muted" }, `request id ${record.request_id}${record.generation_id ? ` · generation ${record.generation_id}` : ""}`),
+    ].filter(Boolean),
+  );
+}
+
+function imageSummary(image) {
+  if (!image) return el("p", { class: "muted" }, "none");
+  return el("p", {}, `${image.width ?? "?"}×${image.height ?? "?"} · ${image.format ? image.format.toUpperCase() : "unreadable"} · ${formatBytes(image.bytes)} · sha256 ${image.sha256.slice(0, 16)}…`);
+}
+
+function table(object) {
+  const entries = Object.entries(object || {});
+  if (!entries.length) return el("p", { class: "muted" }, "none");
+  return el(
+    "table",
+    { class: "kv" },
+    entries.map(([name, value]) =>
+      el("tr", {}, el("th", {}, name), value === "" ? el("td", { class: "empty" }, "(empty)") : el("td", {}, typeof value === "object" ? JSON.stringify(value) : String(value))),
+    ),
+  );
+}

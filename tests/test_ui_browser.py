@@ -1,0 +1,424 @@
+"""The dashboard in a real browser: Playwright driving Debian's chromium against a live mock.
+
+One browser and one server for the module (a fresh browser context and a reset mock per
+test) keep the whole file to a few seconds a tab. Each test does what a person would: pick
+an image from ``fixtures/``, press the buttons, and read what the page shows. A screenshot of
+each tab lands in the session's temporary folder (``dashboard-shots``); with
+``STABILITY_MOCK_UPDATE_DOCS_SHOTS=1`` they are copied over the README's, in ``docs/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from contract_tests.server import LiveServer
+from mockserver import Config, MemoryStore, create_app
+from mockserver.auth import fingerprint
+from tests.conftest import SMALL_TARGET
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+KEY = "sk-browser-test"
+#: The key the page fills in (mockserver/ui/js/api.js).
+DEMO_KEY = "sk-dashboard-demo"
+TOKEN = "dash-s3cret"
+#: Generous for a loaded 2-core machine; the page itself refreshes every 0.7 s.
+WAIT_MS = 10_000
+expect.set_options(timeout=WAIT_MS)
+#: How the page writes sizes: width, multiplication sign, height.
+BY = "\N{MULTIPLICATION SIGN}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing, and CI must run the browser tests (see .ci/run)", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET), store=MemoryStore())
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dashboard-shots")
+
+
+def open_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A fresh context (its own sessionStorage) on ``url``; the test fails on any script error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    yield page
+    context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    server.control.reset()
+    yield from open_page(browser, server.url + "/")
+
+
+def shoot(page: Page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
+    if os.environ.get("STABILITY_MOCK_UPDATE_DOCS_SHOTS") == "1":
+        shutil.copy(shots / f"dashboard-{name}.png", ROOT / "docs" / f"dashboard-{name}.png")
+
+
+def choose(page: Page, operation: str, image: Path | None = None, **fields: str) -> None:
+    page.locator(f'#play-operations input[value="{operation}"]').check()
+    page.fill("#play-key", KEY)
+    if image is not None:
+        page.set_input_files("#play-image", str(image))
+    for name, value in fields.items():
+        control = page.locator(f"#play-field-{name}")
+        if control.evaluate("node => node.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+
+
+def send(page: Page) -> None:
+    page.click("#play-send")
+    expect(page.locator("#play-send")).to_be_enabled()
+
+
+def ticks(page: Page) -> list[str]:
+    return page.locator("#play-ticks li").all_inner_texts()
+
+
+# Playground -------------------------------------------------------------------
+
+
+def test_a_browser_lands_on_the_dashboard_and_fast_upscales_a_fixture(page: Page, shots: Path) -> None:
+    assert page.url.endswith("/_mock/ui/")
+    choose(page, "fast", FIXTURES / "sample.png", output_format="webp")
+    send(page)
+    expect(page.locator("#play-result")).to_be_visible()
+    # sample.png is 256x256; fast is 4x each side.
+    expect(page.locator("#before-info")).to_have_text(f"256{BY}256 · PNG · 2.0 KiB")
+    after = page.inner_text("#after-info")
+    assert re.fullmatch(rf"1024{BY}1024 · WEBP · [\d.]+ KiB · seed \d+ · finish-reason SUCCESS", after), after
+    assert page.get_attribute("#download-link", "download") == "upscaled.webp"
+    assert page.get_attribute("#download-link", "href").startswith("blob:")
+    curl = page.inner_text("#play-curl")
+    assert f"Authorization: Bearer {KEY}" in curl and "-F image=@sample.png" in curl and "-F output_format=webp" in curl
+    assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 200"]
+
+
+DROP = """([name, type, bytes]) => {
+    const files = new DataTransfer();
+    files.items.add(new File([new Uint8Array(bytes)], name, { type }));
+    const zone = document.getElementById("drop-zone");
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_an_image_dropped_on_the_page_is_the_one_sent(page: Page) -> None:
+    choose(page, "fast")
+    page.evaluate(DROP, ["sample.webp", "image/webp", list((FIXTURES / "sample.webp").read_bytes())])
+    expect(page.locator("#drop-zone")).to_have_attribute("data-file", re.compile(r"^sample\.webp \("))
+    send(page)
+    expect(page.locator("#before-info")).to_contain_text(f"256{BY}256 · WEBP")
+    expect(page.locator("#after-info")).to_contain_text(f"1024{BY}1024 · PNG")
+
+
+def test_a_creative_job_ticks_its_202s_until_the_200(page: Page, server: LiveServer, shots: Path) -> None:
+    server.control.update_config(pending_polls=2)
+    choose(page, "creative", FIXTURES / "sample.jpg", prompt="a yellow sun", seed="42", output_format="jpeg")
+    send(page)
+    expect(page.locator("#play-result")).to_be_visible()
+    shown = ticks(page)
+    assert shown[0] == "POST /v2beta/stable-image/upscale/creative → 200"
+    assert shown[1].startswith("generation ")
+    assert [re.sub(r"/results/\w+…", "/results/…", line) for line in shown[2:]] == [
+        "GET /v2beta/results/… → 202",
+        "GET /v2beta/results/… → 202",
+        "GET /v2beta/results/… → 200",
+    ]
+    assert "seed 42 · finish-reason SUCCESS" in page.inner_text("#after-info")
+    assert "JPEG" in page.inner_text("#after-info")
+    shoot(page, shots, "playground")
+
+
+def test_bad_input_shows_the_apis_own_error_next_to_the_field(page: Page, tmp_path: Path) -> None:
+    choose(page, "creative", FIXTURES / "sample.png", prompt="a cat", creativity="0.9")
+    send(page)
+    expect(page.locator('[data-error-for="creativity"]')).to_have_text("creativity: must be ≤ 0.5")
+    expect(page.locator("#play-errors")).to_contain_text("400 bad_request")
+
+    choose(page, "fast", FIXTURES / "not-supported.gif")
+    send(page)
+    image_error = page.locator('[data-error-for="image"]')
+    expect(image_error).to_contain_text("image: ")
+    expect(page.locator('[data-error-for="creativity"]')).to_have_count(0)  # fast has no such field
+
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(10 * 1024 * 1024 + 1))
+    choose(page, "fast", big)
+    send(page)
+    expect(image_error).to_have_text("body: payloads cannot be larger than 10MiB in size")
+    expect(page.locator("#play-errors")).to_contain_text("413 payload_too_large")
+
+    # Nothing broke: a good image goes through, and the old errors are gone.
+    choose(page, "fast", FIXTURES / "sample.webp")
+    send(page)
+    expect(page.locator("#play-result")).to_be_visible()
+    expect(image_error).to_have_text("")
+    expect(page.locator("#play-errors")).to_be_hidden()
+
+
+# Requests ----------------------------------------------------------------------
+
+
+def test_a_call_appears_in_the_journal_within_a_second(page: Page, server: LiveServer, shots: Path) -> None:
+    page.click("[data-tab=requests]")
+    expect(page.locator("#requests-count")).to_have_text("0 shown, newest first")
+    with (FIXTURES / "sample.png").open("rb") as image:
+        answer = requests.post(
+            server.url_for("/v2beta/stable-image/upscale/creative"),
+            headers={"Authorization": f"Bearer {KEY}"},
+            files={"image": ("sample.png", image, "image/png")},
+            data={"prompt": "", "seed": "7"},
+            timeout=30,
+        )
+    assert answer.status_code == 400
+    row = page.locator("#requests-table tbody tr")
+    # The page refreshes every 0.7 s: a second, plus slack for a busy 2-core CI machine.
+    expect(row).to_have_count(1, timeout=2000)
+    expect(row).to_contain_text("upscaleImageCreative")
+    expect(row).to_contain_text("400")
+    expect(row).to_contain_text("invalid")
+    row.click()
+    detail = page.locator("#request-detail")
+    expect(detail).to_contain_text("prompt: must not be empty")
+    expect(detail).to_contain_text(f"256{BY}256 · PNG")
+    headers = detail.locator("table.kv").last.inner_text()
+    assert KEY not in headers and "Bearer key_" in headers  # the key is redacted to its fingerprint
+    shoot(page, shots, "requests")
+
+    page.select_option("#requests-filters select[name=valid]", "true")
+    expect(row).to_have_count(0)
+    page.select_option("#requests-filters select[name=valid]", "false")
+    page.fill("#requests-filters input[name=status]", "400")
+    expect(row).to_have_count(1)
+    page.fill("#requests-filters input[name=status]", "200")
+    expect(row).to_have_count(0)
+    page.fill("#requests-filters input[name=status]", "")
+    page.fill("#requests-filters input[name=key]", fingerprint(KEY))
+    expect(row).to_have_count(1)
+    page.fill("#requests-filters input[name=key]", "sk-someone-else")
+    expect(row).to_have_count(0)
+
+
+# Stage --------------------------------------------------------------------------
+
+
+def test_a_429_staged_in_stage_is_what_the_next_playground_call_gets(page: Page, shots: Path) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#fault-form")
+    form.locator("select[name=operation]").select_option("upscaleImageFast")
+    form.locator("select[name=status]").select_option("429")
+    expect(form.locator("[data-curl]")).to_contain_text(
+        """-d '{"operation":"upscaleImageFast","status":429}' http://127.0.0.1:"""
+    )
+    expect(form.locator("[data-pytest]")).to_have_text(
+        'stability_mock.add_fault(operation="upscaleImageFast", status=429)'
+    )
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#faults-list")).to_contain_text("upscaleImageFast · status 429 · fired 0/1")
+    shoot(page, shots, "stage")
+
+    page.click("[data-tab=playground]")
+    choose(page, "fast", FIXTURES / "sample.png")
+    send(page)
+    assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 429"]
+    expect(page.locator("#play-errors")).to_contain_text("429")
+    send(page)  # the fault fired once: the next call is served
+    expect(page.locator("#play-result")).to_be_visible()
+
+
+def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: LiveServer) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#settings-form")
+    form.locator("input[name=pending_polls]").fill("3")
+    expect(form.locator("[data-pytest]")).to_have_text("stability_mock.configure(pending_polls=3)")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-curl]")).to_contain_text("-d '{}'")  # applied: nothing left to change
+    assert server.control.config().pending_polls == 3
+    form.locator("input[name=rate_limit]").fill("lots")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-errors]")).to_contain_text("rate_limit")
+    assert server.control.config().rate_limit is None
+
+    faults = page.locator("#fault-form")
+    faults.locator("input[name=job_seconds]").fill("100000")
+    expect(faults.locator("[data-pytest]")).to_have_text(
+        'stability_mock.add_fault(operation="*", job={"job_seconds": 100000})'
+    )
+    faults.locator("button[type=submit]").click()
+    expect(faults.locator("[data-errors]")).to_contain_text("400 bad_request")
+    expect(faults.locator("[data-errors] li")).to_contain_text("job_seconds")
+    expect(page.locator("#faults-list")).to_have_text("none queued")
+
+
+def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
+    page.click("[data-tab=stage]")
+    credits = page.locator("#credits-form")
+    expect(credits.locator("input[name=key]")).to_have_value(DEMO_KEY)
+    credits.locator("input[name=balance]").fill("3")
+    expect(credits.locator("[data-pytest]")).to_have_text(f'stability_mock.set_credits(3, key="{DEMO_KEY}")')
+    credits.get_by_role("button", name="Set balance").click()
+    expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: 3")
+    assert server.control.credits(DEMO_KEY)["balance"] == 3
+
+    reset = page.locator("#reset-form")
+    reset.get_by_role("button", name="Reset the mock").click()
+    expect(reset.locator("[data-result]")).to_contain_text("done at")
+    assert server.control.credits(DEMO_KEY)["balance"] is None
+    credits.get_by_role("button", name="Read balance").click()
+    expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: credits off")
+
+
+# Jobs ----------------------------------------------------------------------------
+
+
+def test_a_never_ending_job_is_completed_from_jobs(page: Page, shots: Path) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#fault-form")
+    form.locator("select[name=operation]").select_option("upscaleImageCreative")
+    form.locator("input[name=job_never]").check()
+    expect(form.locator("[data-pytest]")).to_have_text(
+        'stability_mock.add_fault(operation="upscaleImageCreative", job={"pending_polls": None})'
+    )
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#faults-list")).to_contain_text("never finishes")
+
+    page.click("[data-tab=playground]")
+    choose(page, "creative", FIXTURES / "sample.png", prompt="a yellow sun")
+    page.click("#play-send")
+    expect(page.locator("#play-ticks li.wait").nth(2)).to_be_visible()  # still 202 after three polls
+
+    page.click("[data-tab=jobs]")
+    row = page.locator("#jobs-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("never-finishing")
+    expect(row).to_contain_text("never finishes, then success")
+    shoot(page, shots, "jobs")
+    row.get_by_role("button", name="Complete").click()
+    expect(row).to_contain_text("ready")
+
+    page.click("[data-tab=playground]")
+    expect(page.locator("#play-result")).to_be_visible()
+    assert ticks(page)[-1].endswith("→ 200")
+
+
+# API reference ----------------------------------------------------------------------
+
+
+def test_the_reference_renders_the_spec_and_try_it_calls_this_mock(page: Page, shots: Path) -> None:
+    page.click("[data-tab=reference]")
+    frame = page.frame_locator("#reference-frame")
+    expect(frame.locator(".info .title")).to_contain_text("Stability AI Stable Image Upscale API")
+    expect(frame.locator(".servers select")).to_contain_text("This mock server")
+    shoot(page, shots, "reference")
+    operation = frame.locator("#operations-Results-getUpscaleResult")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.locator("input[placeholder=id]").fill("no-such-generation")
+    operation.get_by_role("button", name="Execute").click()
+    live = operation.locator(".live-responses-table tbody .response-col_status")
+    expect(live).to_have_text("404", use_inner_text=True)
+    expect(operation.locator(".live-responses-table")).to_contain_text("generation_not_found")
+
+
+# The token-guarded mock ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[LiveServer]:
+    app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, admin_token=TOKEN), store=MemoryStore())
+    with LiveServer(app) as live:
+        yield live
+
+
+def test_a_guarded_mock_asks_for_the_token_once(browser: Browser, guarded: LiveServer) -> None:
+    for page in open_page(browser, guarded.url + "/_mock/ui/#requests"):
+        banner = page.locator("#token-form")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("authorization: the admin token is missing or wrong")
+        page.fill("#token-input", "wrong")
+        page.click("#token-form button")
+        expect(banner).to_be_visible()  # the next refresh is refused again
+        page.fill("#token-input", TOKEN)
+        page.click("#token-form button")
+        expect(banner).to_be_hidden()
+        requests.get(guarded.url_for("/nowhere"), timeout=10)
+        expect(page.locator("#requests-table tbody tr")).to_contain_text("/nowhere")
+        # Kept for the tab: other tabs and a reload need no second entry.
+        page.click("[data-tab=stage]")
+        expect(page.locator("#settings-fields input[name=pending_polls]")).to_have_value("1")
+        expect(page.locator("#fault-form [data-curl]")).to_contain_text("X-Admin-Token: $STABILITY_MOCK_ADMIN_TOKEN")
+        assert TOKEN not in page.inner_text("#fault-form")
+        page.reload()
+        page.click("[data-tab=jobs]")
+        expect(page.locator("#jobs-empty")).to_be_visible()
+        expect(banner).to_be_hidden()
+
+
+# The live profile ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_profile() -> Iterator[LiveServer]:
+    app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, profile="live"), store=MemoryStore())
+    with LiveServer(app) as live:
+        yield live
+
+
+def test_the_playground_follows_the_profile_in_force(browser: Browser, live_profile: LiveServer) -> None:
+    """Under ``--profile live`` conservative answers the image at once: the form says so, and no poll is made."""
+    for page in open_page(browser, live_profile.url + "/_mock/ui/"):
+        conservative = page.locator("#play-operations label", has=page.locator("input[value=conservative]"))
+        expect(conservative).to_contain_text("sync")
+        choose(page, "conservative", FIXTURES / "wide-320x128.png", prompt="a lighthouse at dusk", creativity="0.2")
+        send(page)
+        expect(page.locator("#play-result")).to_be_visible()
+        assert ticks(page) == ["POST /v2beta/stable-image/upscale/conservative → 200"]
+        expect(page.locator("#before-info")).to_contain_text(f"320{BY}128 · PNG")
+        assert "-F creativity=0.2" in page.inner_text("#play-curl")
