@@ -305,12 +305,12 @@ def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
     expect(credits.locator("[data-pytest]")).to_have_text(f'stability_mock.set_credits(3, key="{DEMO_KEY}")')
     credits.get_by_role("button", name="Set balance").click()
     expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: 3")
-    assert server.control.credits(DEMO_KEY)["balance"] == 3
+    assert server.control.credits(DEMO_KEY).balance == 3
 
     reset = page.locator("#reset-form")
     reset.get_by_role("button", name="Reset the mock").click()
     expect(reset.locator("[data-result]")).to_contain_text("done at")
-    assert server.control.credits(DEMO_KEY)["balance"] is None
+    assert server.control.credits(DEMO_KEY).balance is None
     credits.get_by_role("button", name="Read balance").click()
     expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: credits off")
 
