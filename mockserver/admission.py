@@ -19,6 +19,7 @@ from mockserver.auth import authenticate, fingerprint
 from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge, RouteNotFound
 from mockserver.exchange import ApiCall, Exchange
 from mockserver.faults import Fault
+from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
 from mockserver.spec import RequestInvalid, ValidRequest
 
@@ -61,7 +62,7 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
     if valid is None:
         raise BadRequest(exchange.errors)
     operation_id = valid.operation_id
-    fault = _stage_fault(request, services, operation_id, exchange)
+    fault = _stage_fault(request, services, settings, operation_id, exchange)
     content_filtered = policies.content_verdict(settings, valid.body) if operation_id in policies.COSTS else False
     exchange.charged = policies.charge(services.store, settings, key, operation_id)
     call = exchange.call = ApiCall(
@@ -76,11 +77,13 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
     return call
 
 
-def _stage_fault(request: Request, services: Services, operation_id: str, exchange: Exchange) -> Fault | None:
+def _stage_fault(
+    request: Request, services: Services, settings: RuntimeSettings, operation_id: str, exchange: Exchange
+) -> Fault | None:
     """Carry out what staging decided for this call: note the fault, wait, answer instead if told to."""
     staged = faults.for_call(
         services.store,
-        exchange.settings or services.settings(),
+        settings,
         operation_id,
         services.spec.statuses[operation_id],
         prefer=request.headers.get("Prefer"),
