@@ -139,6 +139,10 @@ def test_a_browser_lands_on_the_dashboard_and_fast_upscales_a_fixture(page: Page
     curl = page.inner_text("#play-curl")
     assert f"Authorization: Bearer {KEY}" in curl and "-F image=@sample.png" in curl and "-F output_format=webp" in curl
     assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 200"]
+    page.click("#slider-view summary")
+    page.fill("#slider-cut", "25")
+    assert page.eval_on_selector("#slider-before", "img => img.style.clipPath") == "inset(0px 75% 0px 0px)"
+    assert page.eval_on_selector("#slider-after", "img => img.naturalWidth") == 1024
 
 
 DROP = """([name, type, bytes]) => {
