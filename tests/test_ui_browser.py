@@ -22,6 +22,7 @@ from contract_tests.server import LiveServer
 from mockserver import Config, MemoryStore, create_app
 from mockserver.auth import fingerprint
 from tests.conftest import SMALL_TARGET
+from tests.servers import poll, start_job
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 Browser = playwright_api.Browser
@@ -139,6 +140,10 @@ def test_a_browser_lands_on_the_dashboard_and_fast_upscales_a_fixture(page: Page
     curl = page.inner_text("#play-curl")
     assert f"Authorization: Bearer {KEY}" in curl and "-F image=@sample.png" in curl and "-F output_format=webp" in curl
     assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 200"]
+    page.click("#slider-view summary")
+    page.fill("#slider-cut", "25")
+    assert page.eval_on_selector("#slider-before", "img => img.style.clipPath") == "inset(0px 75% 0px 0px)"
+    assert page.eval_on_selector("#slider-after", "img => img.naturalWidth") == 1024
 
 
 DROP = """([name, type, bytes]) => {
@@ -346,6 +351,19 @@ def test_a_never_ending_job_is_completed_from_jobs(page: Page, shots: Path) -> N
     page.click("[data-tab=playground]")
     expect(page.locator("#play-result")).to_be_visible()
     assert ticks(page)[-1].endswith("→ 200")
+
+
+def test_fail_from_jobs_makes_the_next_poll_a_500(page: Page, server: LiveServer) -> None:
+    server.control.add_fault(operation="upscaleImageCreative", job={"pending_polls": None})
+    headers = {"Authorization": f"Bearer {KEY}"}
+    generation = start_job(server.url, headers)
+    page.click("[data-tab=jobs]")
+    row = page.locator(f'#jobs-table tr[data-job-id="{generation}"]')
+    expect(row).to_contain_text("never-finishing")
+    row.get_by_role("button", name="Fail").click()
+    expect(row).to_contain_text("failing")
+    expect(row.get_by_role("button", name="Fail")).to_be_disabled()
+    assert poll(server.url, generation, headers).status_code == 500
 
 
 # API reference ----------------------------------------------------------------------

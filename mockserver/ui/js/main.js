@@ -36,9 +36,12 @@ function setUpGuard() {
       form.hidden = true;
       return;
     }
-    document.getElementById("token-message").textContent = `Admin API: ${message}`;
     // Only a token helps with a token error; a loopback-only mock needs a local browser instead.
-    document.getElementById("token-entry").hidden = !/token/.test(message);
+    // admin_guard names the token error "authorization: …" and the loopback one "client: …".
+    const wantsToken = message.startsWith("authorization:");
+    const hint = wantsToken ? " This mock was started with --admin-token: enter it once for this tab." : "";
+    document.getElementById("token-message").textContent = `Admin API: ${message}.${hint}`;
+    document.getElementById("token-entry").hidden = !wantsToken;
     form.hidden = false;
   });
   form.addEventListener("submit", (event) => {

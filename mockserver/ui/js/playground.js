@@ -30,6 +30,7 @@ export async function init() {
     finish("stopped polling");
   });
   $("copy-curl").addEventListener("click", copyCurl);
+  $("slider-cut").addEventListener("input", cut);
   const first = ops.find((op) => op.name === "fast") || ops[0];
   box.querySelector(`input[value="${first.name}"]`).checked = true;
   choose(first);
@@ -250,6 +251,10 @@ async function delivered(response) {
   const after = URL.createObjectURL(blob);
   const before = URL.createObjectURL(file);
   await Promise.all([load($("before-img"), before), load($("after-img"), after)]);
+  $("slider-before").src = before;
+  $("slider-after").src = after;
+  $("slider-box").style.setProperty("--ratio", $("after-img").naturalWidth / $("after-img").naturalHeight);
+  cut();
   $("before-info").textContent = describe($("before-img"), file.type || "?", file.size);
   $("after-info").textContent = `${describe($("after-img"), type, blob.size)} · seed ${response.headers.get("seed")} · finish-reason ${response.headers.get("finish-reason")}`;
   const link = $("download-link");
@@ -257,6 +262,11 @@ async function delivered(response) {
   link.download = `upscaled.${type.split("/")[1] || "bin"}`;
   $("play-result").hidden = false;
   finish(`${response.status} ${response.headers.get("finish-reason") || ""}`);
+}
+
+/** The slider view: the "before" image shows left of the cut, the "after" right of it. */
+function cut() {
+  $("slider-before").style.clipPath = `inset(0 ${100 - Number($("slider-cut").value)}% 0 0)`;
 }
 
 function load(img, src) {
