@@ -282,7 +282,7 @@ def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: 
     page.click("[data-tab=stage]")
     form = page.locator("#settings-form")
     form.locator("input[name=pending_polls]").fill("3")
-    expect(form.locator("[data-pytest]")).to_have_text("stability_mock.configure(pending_polls=3)")
+    expect(form.locator("[data-pytest]")).to_have_text("stability_mock.update_config(pending_polls=3)")
     form.locator("button[type=submit]").click()
     expect(form.locator("[data-curl]")).to_contain_text("-d '{}'")  # applied: nothing left to change
     assert server.control.config().pending_polls == 3
@@ -307,7 +307,7 @@ def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
     credits = page.locator("#credits-form")
     expect(credits.locator("input[name=key]")).to_have_value(DEMO_KEY)
     credits.locator("input[name=balance]").fill("3")
-    expect(credits.locator("[data-pytest]")).to_have_text(f'stability_mock.set_credits(3, key="{DEMO_KEY}")')
+    expect(credits.locator("[data-pytest]")).to_have_text(f'stability_mock.set_credits("{DEMO_KEY}", 3)')
     credits.get_by_role("button", name="Set balance").click()
     expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: 3")
     assert server.control.credits(DEMO_KEY).balance == 3

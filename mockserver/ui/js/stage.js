@@ -173,7 +173,7 @@ function settingsChanges() {
 
 function renderSettings() {
   const changes = settingsChanges();
-  const pytest = `stability_mock.configure(${pyKeywords(changes)})`;
+  const pytest = `stability_mock.update_config(${pyKeywords(changes)})`;
   lines($("settings-form"), adminCurl("PATCH", "/_mock/config", changes), Object.keys(changes).length ? pytest : `${pytest}  # change a value above`);
 }
 
@@ -187,7 +187,7 @@ function renderCredits() {
   const form = $("credits-form");
   const balance = Number(form.elements.balance.value || 0);
   const key = form.elements.key.value.trim();
-  lines(form, adminCurl("PUT", creditsPath(), { balance }), `stability_mock.set_credits(${balance}, key=${py(key)})`);
+  lines(form, adminCurl("PUT", creditsPath(), { balance }), `stability_mock.set_credits(${py(key)}, ${balance})`);
 }
 
 function setUpCreditsForm() {
