@@ -114,6 +114,43 @@ def fields_known(run: Run) -> None:
                 _fail(f"sent unknown field(s) {', '.join(unknown)}; the operation defines {', '.join(sorted(known))}")
 
 
+@contract_property("fields_as_sent", scenario="success")
+def fields_as_sent(run: Run) -> None:
+    """Every field the example asks for reaches the API with the value asked for (numbers
+    compared as numbers); leaving a field out is fine only where the value asked for is
+    the API's default. A rounded, clamped or truncated value changes what the live API does."""
+    properties = request_schema(run.request.operation)["properties"]
+    posts = [record for record in _records(run) if record["method"] == "POST"]
+    if not posts:
+        _fail("never sent the upscale request")
+    for record in posts:
+        sent, wrong = record["fields"], []
+        for name, asked in run.request.fields.items():
+            if name not in sent:
+                default = properties.get(name, {}).get("default")
+                if default is None or not _same_value(asked, str(default)):
+                    wrong.append(f"left out {name} (asked for {_short(asked)}, not the API's default)")
+            elif not _same_value(asked, sent[name]):
+                wrong.append(f"sent {name}={_short(sent[name])} where the example asked for {_short(asked)}")
+        if wrong:
+            _fail("; ".join(wrong))
+
+
+def _same_value(asked: Any, sent: str) -> bool:
+    """``sent`` (form text) means ``asked``: numbers as numbers, anything else as text."""
+    if isinstance(asked, bool) or not isinstance(asked, int | float):
+        return sent == str(asked)
+    try:
+        return float(sent) == float(asked)
+    except ValueError:
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}...' ({len(str(value)):,} chars)"
+
+
 @contract_property("sends_auth", scenario="success")
 def sends_auth(run: Run) -> None:
     """Every request carries the API key in ``Authorization``."""

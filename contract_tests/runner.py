@@ -11,7 +11,7 @@ from hypothesis import seed as hypothesis_seed
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Violation
-from contract_tests.scenarios import Example, run_example, strategy_for
+from contract_tests.scenarios import Example, explicit_examples, run_example, strategy_for
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
 from mockserver import Config
@@ -107,23 +107,10 @@ class ContractRunner:
         self.progress(f"  ...  {prop.name} [{', '.join(operations)}]")
         started = time.monotonic()
         failures: list[tuple[Example, str]] = []
+        async_ops = async_operations(self.options.profile)
+        strategy = strategy_for(prop.scenario, operations, self.options.max_pending_polls, async_ops)
 
-        @settings(
-            max_examples=self.options.max_examples,
-            database=None,
-            deadline=None,
-            phases=[Phase.generate, Phase.shrink],
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            verbosity=Verbosity.quiet,
-        )
-        @hypothesis_seed(self.options.seed)
-        @given(
-            strategy_for(
-                prop.scenario, operations, self.options.max_pending_polls, async_operations(self.options.profile)
-            )
-        )
-        def check(example: Example) -> None:
+        def attempt(example: Example) -> None:
             result.examples += 1
             run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval)
             try:
@@ -132,8 +119,21 @@ class ContractRunner:
                 failures.append((example, str(violation)))
                 raise
 
+        generated = settings(
+            max_examples=self.options.max_examples,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,
+        )(hypothesis_seed(self.options.seed)(given(strategy)(attempt)))
         try:
-            check()
+            generated()
+            # Generated examples find bugs and shrink them; the fixed ones then make sure a
+            # bug in a field's value is found on every run, however few examples were drawn.
+            for known in explicit_examples(prop.scenario, operations, async_ops):
+                attempt(known)
         except Violation:
             example, message = failures[-1]
             result.status, result.message, result.example = FAILED, message, repr(example)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
+from PIL import Image
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import Run
 from contract_tests.server import LiveServer
 from contract_tests.strategies import (
     AsyncPlan,
+    ImageBytes,
     UpscaleRequest,
     async_plans,
     invalid_requests,
@@ -92,6 +96,53 @@ def strategy_for(
         filtered = AsyncPlan(pending_polls=1, outcome=CONTENT_FILTERED)
         return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
     raise ValueError(f"unknown scenario {scenario!r}")
+
+
+#: Text no client has a reason to shorten: long enough that a truncating client is caught.
+FULL_PROMPT = "a lighthouse on a rocky shore at dusk, waves breaking, warm light in the windows"
+FULL_NEGATIVE_PROMPT = "blurry, oversaturated, watermark, text, extra limbs, jpeg artefacts, low contrast, noise"
+
+
+def full_request(operation: str) -> UpscaleRequest:
+    """A request that sets every field the operation defines to a value that is not its default
+    and not round (creativity 37% of the way through its range, to the thousandth), with a long
+    negative prompt: a client that drops, rounds, clamps or truncates a field is caught by it on
+    every run, not by luck."""
+    chosen: dict[str, Any] = {}
+    for name, prop in request_schema(operation)["properties"].items():
+        if name == "image":
+            continue
+        if "enum" in prop:
+            chosen[name] = next(value for value in reversed(prop["enum"]) if value != prop.get("default"))
+        elif prop.get("type") == "integer":
+            chosen[name] = min(prop.get("maximum", 10**9), 1_234_567)
+        elif prop.get("type") == "number":
+            low, high = prop["minimum"], prop["maximum"]
+            chosen[name] = round(low + (high - low) * 0.37, 3)
+        else:
+            chosen[name] = FULL_NEGATIVE_PROMPT if name == "negative_prompt" else FULL_PROMPT
+    return UpscaleRequest(operation, _full_image(), chosen)
+
+
+@cache
+def _full_image() -> ImageBytes:
+    image = Image.linear_gradient("L").resize((96, 80)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    data = ImageBytes(buffer.getvalue())
+    data.description = "PNG 96x80 RGB"
+    return data
+
+
+def explicit_examples(scenario: str, operations: list[str], async_ops: Collection[str]) -> list[Example]:
+    """The examples every run of ``scenario`` tries first: for ``success``, one :func:`full_request`
+    per operation (a polled one with a job answering 202 twice)."""
+    if scenario != "success":
+        return []
+    return [
+        Example(full_request(op), AsyncPlan(pending_polls=2) if op in async_ops else None, None)
+        for op in sorted(operations)
+    ]
 
 
 def expected_output(server: LiveServer, request: UpscaleRequest) -> bytes:

@@ -27,7 +27,8 @@ def results_of(adapter, **options):
 def test_the_reference_client_keeps_every_property():
     results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
-    assert all(result.examples == 8 for result in results.values())
+    # Success properties also try one full request per operation first (scenarios.full_request).
+    assert all(result.examples >= 8 for result in results.values())
 
 
 def test_the_reference_client_keeps_every_property_under_the_live_profile():
@@ -104,6 +105,46 @@ def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
     assert result.status == FAILED
     assert result.example.startswith("fast(<") and " 64x64 " in result.example
     assert "'output_format': 'jpeg'" in result.example or "'output_format': 'webp'" in result.example
+
+
+def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(monkeypatch):
+    """Rounding creativity and cutting negative_prompt keeps every request valid; the full
+    request every run tries first catches it on every run, however few examples are asked for."""
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["rounds_fields"][0], raising=False)
+    adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, operations=["conservative", "creative"])
+    failed = {name for name, result in results.items() if result.status == FAILED}
+    assert failed == {"fields_as_sent", "returns_exact_image"}
+    message = results["fields_as_sent"].message
+    assert "sent creativity='0.3' where the example asked for 0.311" in message
+    assert "sent negative_prompt='blurry, oversaturated, watermark, text, ' where" in message
+    assert results["fields_as_sent"].example.startswith("conservative(<PNG 96x80 RGB")
+
+
+def test_numbers_are_compared_as_numbers():
+    from contract_tests.properties import _same_value
+
+    assert _same_value(0.25, "0.250") and _same_value(7, "7.0") and _same_value("7", "7")
+    assert not _same_value(0.311, "0.3") and not _same_value("7", "7.0") and not _same_value(1, "one")
+
+
+def test_output_depends_on_every_field_the_live_api_reads():
+    from contract_tests.runner import contract_server
+    from contract_tests.scenarios import expected_output, full_request
+
+    changes = {
+        "conservative": {"seed": 7, "prompt": "other", "negative_prompt": "other", "creativity": 0.312},
+        "creative": {
+            "seed": 7, "prompt": "other", "negative_prompt": "other", "creativity": 0.249, "style_preset": "anime"
+        },
+    }  # fmt: skip
+    server = contract_server()
+    for operation, altered in changes.items():
+        full = full_request(operation)
+        baseline = expected_output(server, full)
+        for name, value in altered.items():
+            changed = type(full)(operation, full.image, {**full.fields, name: value})
+            assert expected_output(server, changed) != baseline, (operation, name)
 
 
 def test_operations_a_client_lacks_are_not_covered():

@@ -96,6 +96,19 @@ class IgnoresOutputFormat(_Quick):
         return super()._send(method, path, fields=fields, **kwargs)
 
 
+class RoundsFields(_Quick):
+    """Rounds ``creativity`` to one decimal and cuts ``negative_prompt`` to 40 characters:
+    every value stays valid, so only the values' fidelity can catch it."""
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        fields = dict(kwargs.pop("fields", None) or {})
+        if "creativity" in fields:
+            fields["creativity"] = round(float(fields["creativity"]), 1)
+        if "negative_prompt" in fields:
+            fields["negative_prompt"] = str(fields["negative_prompt"])[:40]
+        return super()._send(method, path, fields=fields, **kwargs)
+
+
 #: Broken client → the property the suite must name.
 BROKEN: dict[str, tuple[type[UpscaleClient], str]] = {
     "first_202_is_result": (FirstAcceptedIsResult, "polls_until_done"),
@@ -106,4 +119,5 @@ BROKEN: dict[str, tuple[type[UpscaleClient], str]] = {
     "swallows_429": (Swallows429, "errors_surface"),
     "wrong_field_name": (WrongFieldName, "fields_known"),
     "ignores_output_format": (IgnoresOutputFormat, "returns_exact_image"),
+    "rounds_fields": (RoundsFields, "fields_as_sent"),
 }
