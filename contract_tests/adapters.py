@@ -42,6 +42,8 @@ class Adapter(Protocol):
 
     name: str
     claims: frozenset[str]
+    #: Polls after which the client gives up, if it declares a limit.
+    max_polls: int | None
 
     def operations(self) -> frozenset[str]: ...
 
@@ -50,7 +52,10 @@ class Adapter(Protocol):
 
 class PythonAdapter:
     """``module:factory`` where ``factory(base_url, api_key)`` returns an object with any of
-    ``fast``, ``conservative``, ``creative`` (``(image: bytes, **fields) -> bytes``)."""
+    ``fast``, ``conservative``, ``creative`` (``(image: bytes, **fields) -> bytes``).
+
+    The object may declare ``contract_claims`` (optional properties it keeps) and
+    ``max_polls`` (the polls after which it gives up on a job)."""
 
     def __init__(self, target: str, *, claims: Collection[str] = ()) -> None:
         module_name, _, attribute = target.partition(":")
@@ -68,6 +73,8 @@ class PythonAdapter:
         probe = factory("http://127.0.0.1:9", "sk-probe")
         self._operations = frozenset(op for op in OPERATIONS if callable(getattr(probe, op, None)))
         self.claims = frozenset(claims) | frozenset(getattr(probe, "contract_claims", ()))
+        declared = getattr(probe, "max_polls", None)
+        self.max_polls = declared if isinstance(declared, int) and not isinstance(declared, bool) else None
 
     def operations(self) -> frozenset[str]:
         return self._operations
@@ -105,6 +112,7 @@ class CommandAdapter:
         operations: Collection[str] = OPERATIONS,
         claims: Collection[str] = (),
         timeout: float = 120.0,
+        max_polls: int | None = None,
     ) -> None:
         self.template = shlex.split(template)
         if not self.template:
@@ -116,6 +124,7 @@ class CommandAdapter:
         self._operations = frozenset(operations)
         self.claims = frozenset(claims)
         self.timeout = timeout
+        self.max_polls = max_polls
 
     def operations(self) -> frozenset[str]:
         return self._operations

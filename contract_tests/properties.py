@@ -37,6 +37,8 @@ class Run:
     plan: AsyncPlan | None = None
     staged: dict[str, Any] | None = None
     min_poll_interval: float = 0.0
+    #: The number of polls after which the client says it gives up (``None``: it never does).
+    max_polls: int | None = None
     #: The image a correct client returns (for valid requests).
     expected: bytes | None = None
 
@@ -200,12 +202,26 @@ def returns_exact_image(run: Run) -> None:
 
 @contract_property("polls_until_done", scenario="success", async_only=True)
 def polls_until_done(run: Run) -> None:
-    """Async: the client keeps polling through every 202 and stops at the result."""
-    polls = run.polls
+    """Async: the client keeps polling through every 202 (dozens of them, or a job that takes
+    its time) and stops at the result; a client with a poll limit declares it (``max_polls``)
+    and gives up after exactly that many polls, reporting a failure."""
+    polls, limit = run.polls, run.max_polls
     if not polls:
         _fail("never polled for the result")
-    if polls[-1]["status"] == 202:
-        _fail(f"stopped polling after {len(polls)} poll(s), all answered 202 (in progress)")
+    if limit is not None and len(polls) > limit:
+        _fail(f"polled {len(polls)} times, though it declares max_polls={limit}")
+    if polls[-1]["status"] != 202:
+        return
+    if limit is None:
+        _fail(
+            f"stopped polling after {len(polls)} poll(s), all answered 202 (in progress); "
+            "a client that gives up must declare its limit (max_polls, --max-polls)"
+        )
+        return
+    if len(polls) < limit:
+        _fail(f"gave up after {len(polls)} poll(s), all answered 202, though it declares max_polls={limit}")
+    if run.outcome.ok:
+        _fail(f"gave up after {limit} polls answered 202, yet reported success")
 
 
 @contract_property("polls_real_path", scenario="success", async_only=True)
@@ -245,12 +261,28 @@ def errors_surface(run: Run) -> None:
     _no_success(run, f"the server answered {staged.get('status', 'an error')} {staged.get('where', '')}".strip())
 
 
+#: After a 429 or 5xx a client waits at least this long before its next call (at most 10 calls a second).
+MIN_RETRY_GAP = 0.1
+
+
 @contract_property("retries_transient", scenario="transient", claim="retries")
 def retries_transient(run: Run) -> None:
-    """Claimed: one 429 or 5xx is retried with back-off and the client still returns the image."""
+    """Claimed: one 429 or 5xx is retried and the client still returns the image, waiting
+    as long as ``Retry-After`` says (the suite's 429 says 1 s) and never hammering: after
+    a 429 or 5xx the next call comes at least 0.1 s later (at most 10 calls a second)."""
     returns_exact_image(run)
-    if not any(record["status"] in (429, 500, 503) for record in run.records):
+    records = run.records
+    if not any(record["status"] in (429, 500, 503) for record in records):
         _fail("the staged transient error was never seen: the client sent nothing")
+    for answered, following in itertools.pairwise(records):
+        if answered["status"] not in (429, 500, 502, 503, 504):
+            continue
+        gap = following["timestamp"] - following["duration_ms"] / 1000 - answered["timestamp"]
+        retry_after = (run.staged or {}).get("retry_after") if answered["status"] == 429 else None
+        if retry_after and gap < retry_after * 0.95:
+            _fail(f"called again {gap:.3f} s after a 429 that said Retry-After: {retry_after}")
+        if gap < MIN_RETRY_GAP * 0.95:
+            _fail(f"called again {gap:.3f} s after a {answered['status']} (at least {MIN_RETRY_GAP:g} s between calls)")
 
 
 @contract_property("honours_content_filtered", scenario="filtered", claim="content_filtered", async_only=True)

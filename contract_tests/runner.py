@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from contract_tests.adapters import Adapter
-from contract_tests.properties import PROPERTIES, ContractProperty, Violation
+from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
 from contract_tests.scenarios import Example, explicit_examples, run_example, strategy_for
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
@@ -32,6 +32,9 @@ class SuiteOptions:
     claims: Collection[str] = ()
     only: Collection[str] = ()
     max_pending_polls: int = 3
+    #: The client gives up after this many polls answered 202 (``None``: what the client
+    #: declares with a ``max_polls`` attribute, if anything); the suite holds it to exactly that.
+    max_polls: int | None = None
     #: The API the suite's mock plays (``seed`` or ``live``): which operations are polled follows it.
     profile: str = SEED
 
@@ -73,11 +76,18 @@ class ContractRunner:
         unknown = set(self.options.operations) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
+        if self.options.max_polls is not None and self.options.max_polls < 1:
+            raise ValueError("max_polls must be at least 1")
         if self.options.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.options.profile!r}; choose one of: {', '.join(PROFILES)}")
         unknown_properties = set(self.options.only) - set(PROPERTIES)
         if unknown_properties:
             raise ValueError(f"unknown propert(y/ies): {', '.join(sorted(unknown_properties))}")
+
+    @property
+    def max_polls(self) -> int | None:
+        """The poll limit the client is held to: the option's, else the client's own."""
+        return self.options.max_polls or self.adapter.max_polls
 
     def run(self) -> list[PropertyResult]:
         selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
@@ -106,17 +116,17 @@ class ContractRunner:
             return result
         self.progress(f"  ...  {prop.name} [{', '.join(operations)}]")
         started = time.monotonic()
-        failures: list[tuple[Example, str]] = []
+        failures: list[tuple[Example, str, Run]] = []
         async_ops = async_operations(self.options.profile)
         strategy = strategy_for(prop.scenario, operations, self.options.max_pending_polls, async_ops)
 
         def attempt(example: Example) -> None:
             result.examples += 1
-            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval)
+            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval, self.max_polls)
             try:
                 prop.check(run)
             except Violation as violation:
-                failures.append((example, str(violation)))
+                failures.append((example, str(violation), run))
                 raise
 
         generated = settings(
@@ -130,12 +140,12 @@ class ContractRunner:
         )(hypothesis_seed(self.options.seed)(given(strategy)(attempt)))
         try:
             generated()
-            # Generated examples find bugs and shrink them; the fixed ones then make sure a
-            # bug in a field's value is found on every run, however few examples were drawn.
-            for known in explicit_examples(prop.scenario, operations, async_ops):
+            # Generated examples find bugs and shrink them; the fixed ones then make sure that a
+            # bug in a field's value, a long wait or a Retry-After is found on every run.
+            for known in explicit_examples(prop.name, prop.scenario, operations, async_ops, max_polls=self.max_polls):
                 attempt(known)
         except Violation:
-            example, message = failures[-1]
+            example, message, _run = failures[-1]
             result.status, result.message, result.example = FAILED, message, repr(example)
         result.seconds = time.monotonic() - started
         self.progress(_line(result))

@@ -158,6 +158,12 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
     type=click.Choice(["retries", "content_filtered"]),
     help="Optional property the client claims (repeatable).",
 )
+@click.option(
+    "--max-polls",
+    type=click.IntRange(1, 100_000),
+    help="Polls after which the client gives up on a job; it is held to exactly that.  [default: none, or the "
+    "Python client's max_polls attribute]",
+)
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per command run.")
 @click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report here.")
@@ -170,6 +176,7 @@ def contract(
     seed: int,
     min_poll_interval: float,
     claims: tuple[str, ...],
+    max_polls: int | None,
     only: tuple[str, ...],
     timeout: float,
     junit_xml: Path | None,
@@ -202,6 +209,7 @@ def contract(
             seed=seed,
             min_poll_interval=min_poll_interval,
             claims=claims,
+            max_polls=max_polls,
             only=only,
         )
         runner = ContractRunner(adapter, options, progress=lambda line: click.echo(line, err=True))

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from contract_tests.adapters import CommandAdapter, PythonAdapter
 from contract_tests.properties import PROPERTIES
+from contract_tests.reference_client import UpscaleClient
 from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
 from mockserver.cli import main
 from tests.clients.broken import BROKEN
@@ -147,6 +148,55 @@ def test_output_depends_on_every_field_the_live_api_reads():
             assert expected_output(server, changed) != baseline, (operation, name)
 
 
+class _GivesUpAfterFour(UpscaleClient):
+    """A correct client with a deliberate, declared limit: 4 polls."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        super().__init__(base_url, api_key, poll_interval=0.01, max_polls=4, backoff=0.1, max_wait=2.0)
+
+
+def test_a_client_is_held_to_exactly_the_poll_limit_it_declares(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_limited")
+    assert adapter.max_polls == 4
+    only = ["polls_until_done"]
+    assert results_of(adapter, max_examples=2, only=only)["polls_until_done"].status == PASSED
+    held_to_five = results_of(adapter, max_examples=2, only=only, max_polls=5)["polls_until_done"]
+    assert held_to_five.status == FAILED
+    assert "gave up after 4 poll(s), all answered 202, though it declares max_polls=5" in held_to_five.message
+
+
+def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["gives_up_after_4_polls"][0], raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=3, only=["polls_until_done"])
+    assert result["polls_until_done"].status == FAILED
+    assert "gave up after 4 poll(s)" in result["polls_until_done"].message
+    assert "pending_polls=30" in result["polls_until_done"].example
+
+
+def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["retries_429_at_once"][0], raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=2, only=["retries_transient"])
+    verdict = result["retries_transient"]
+    assert verdict.status == FAILED
+    assert "after a 429 that said Retry-After: 1" in verdict.message
+    assert "Retry-After 1 s" in verdict.example
+
+
+def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
+    class Hammers(_GivesUpAfterFour):
+        contract_claims = frozenset({"retries"})
+
+        def _wait(self, response, attempt):
+            return float(response.headers.get("Retry-After") or 0)
+
+    monkeypatch.setattr(sys.modules[__name__], "_hammers", Hammers, raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_hammers"), max_examples=1, only=["retries_transient"])
+    verdict = result["retries_transient"]
+    assert verdict.status == FAILED
+    assert "(at least 0.1 s between calls)" in verdict.message
+
+
 def test_operations_a_client_lacks_are_not_covered():
     class FastOnly:
         def __init__(self, base_url: str, api_key: str) -> None:
@@ -218,6 +268,23 @@ def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch
         case.get("name") for case in ElementTree.parse(report).iter("testcase") if case.find("failure") is not None
     ]
     assert "sends_auth" in failures
+
+
+def test_cli_holds_a_client_to_max_polls(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
+    arguments = [
+        "contract",
+        "--client",
+        f"{__name__}:_limited",
+        "--max-examples",
+        "2",
+        "--property",
+        "polls_until_done",
+    ]
+    assert CliRunner().invoke(main, arguments).exit_code == 0
+    held = CliRunner().invoke(main, [*arguments, "--max-polls", "6"])
+    assert held.exit_code == 1
+    assert "though it declares max_polls=6" in held.output
 
 
 @pytest.mark.parametrize(
