@@ -91,8 +91,13 @@ class ContractRunner:
 
     def run(self) -> list[PropertyResult]:
         selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
-        with contract_server(self.options.profile) as server:
-            return [self._check(prop, server) for prop in selected]
+        try:
+            with contract_server(self.options.profile) as server:
+                return [self._check(prop, server) for prop in selected]
+        finally:
+            close = getattr(self.adapter, "close", None)
+            if callable(close):
+                close()
 
     def _operations_for(self, prop: ContractProperty) -> list[str]:
         offered = set(self.adapter.operations()) & set(self.options.operations)

@@ -197,6 +197,32 @@ def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
     assert "(at least 0.1 s between calls)" in verdict.message
 
 
+def test_an_async_httpx_client_runs_unchanged_on_one_event_loop():
+    from tests.clients import async_httpx
+
+    async_httpx.LOOPS.clear()
+    adapter = PythonAdapter("tests.clients.async_httpx:AsyncUpscaleClient")
+    assert adapter.claims == set(EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
+    assert len(async_httpx.LOOPS) == 1
+
+
+def test_an_async_client_that_drops_a_field_is_caught(monkeypatch):
+    from tests.clients.async_httpx import AsyncUpscaleClient
+
+    class DropsSeed(AsyncUpscaleClient):
+        async def creative(self, image: bytes, **fields: object) -> bytes:
+            fields.pop("seed", None)
+            return await super().creative(image, **fields)
+
+    monkeypatch.setattr(sys.modules[__name__], "_drops_seed", DropsSeed, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_drops_seed")
+    result = results_of(adapter, max_examples=2, only=["fields_as_sent"], operations=["creative"])["fields_as_sent"]
+    assert result.status == FAILED
+    assert "left out seed (asked for " in result.message
+
+
 def test_operations_a_client_lacks_are_not_covered():
     class FastOnly:
         def __init__(self, base_url: str, api_key: str) -> None:
