@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -51,6 +52,10 @@ class PropertyResult:
     message: str = ""
     example: str = ""
     operations: list[str] = field(default_factory=list)
+    #: For a failure: the journal records of the run that failed (its minimal example), oldest first.
+    trail: list[dict[str, Any]] = field(default_factory=list)
+    #: For a failure: ``input``, ``expected`` and ``returned`` image bytes (``None``: there was none).
+    images: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def contract_server(profile: str = SEED) -> LiveServer:
@@ -69,10 +74,14 @@ class ContractRunner:
         options: SuiteOptions | None = None,
         *,
         progress: Callable[[str], None] | None = None,
+        on_example: Callable[[str, int], None] | None = None,
     ) -> None:
+        """``progress`` gets a line as each property starts and ends; ``on_example`` the property's
+        name and its examples done so far, after each example (for a live counter)."""
         self.adapter = adapter
         self.options = options or SuiteOptions()
         self.progress = progress or (lambda _line: None)
+        self.on_example = on_example or (lambda _name, _done: None)
         unknown = set(self.options.operations) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
@@ -133,6 +142,8 @@ class ContractRunner:
             except Violation as violation:
                 failures.append((example, str(violation), run))
                 raise
+            finally:
+                self.on_example(prop.name, result.examples)
 
         generated = settings(
             max_examples=self.options.max_examples,
@@ -150,8 +161,14 @@ class ContractRunner:
             for known in explicit_examples(prop.name, prop.scenario, operations, async_ops, max_polls=self.max_polls):
                 attempt(known)
         except Violation:
-            example, message, _run = failures[-1]
+            example, message, run = failures[-1]
             result.status, result.message, result.example = FAILED, message, repr(example)
+            result.trail = run.records
+            result.images = {
+                "input": bytes(run.request.image),
+                "expected": run.expected,
+                "returned": run.outcome.output,
+            }
         result.seconds = time.monotonic() - started
         self.progress(_line(result))
         return result
