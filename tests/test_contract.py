@@ -259,6 +259,23 @@ def test_command_clients_keep_the_contract(template, profile, monkeypatch):
     assert succeeded(list(results.values()))
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "node examples/upscale.mjs {operation} {image} {output} {fields}",
+        "perl examples/upscale.pl {operation} {image} {output} {fields}",
+    ],
+    ids=["node", "perl"],
+)
+def test_clients_in_other_languages_keep_the_contract(template, monkeypatch):
+    """The examples in Node (nothing but Node 20) and Perl (core modules), claims and all."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
+    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=2)
+    assert {name: r.status for name, r in results.items() if r.status != PASSED} == {"poll_interval": SKIPPED}
+
+
 def test_a_broken_command_client_is_caught(monkeypatch):
     monkeypatch.chdir(ROOT)
     adapter = CommandAdapter("bash tests/clients/writes_error_as_image.sh {operation} {image} {output} {fields}")
