@@ -99,6 +99,15 @@ def test_a_broken_client_fails_only_what_it_breaks(monkeypatch):
     assert "rejects_invalid_input" not in failed
 
 
+@pytest.mark.parametrize("name", ["gives_up_after_4_polls", "retries_429_at_once"])
+def test_the_new_broken_clients_fail_only_their_property(name, monkeypatch):
+    client, violated = BROKEN[name]
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, operations=["creative"], min_poll_interval=0.005)
+    assert {name for name, result in results.items() if result.status != PASSED} == {violated}
+
+
 def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
     client, violated = BROKEN["ignores_output_format"]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
@@ -296,6 +305,15 @@ def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
     assert suite is not None
     assert suite.get("failures") == "0"
     assert {case.get("name") for case in suite.iter("testcase")} == set(PROPERTIES)
+
+
+def test_cli_passes_the_reference_client_under_the_live_profile():
+    outcome = CliRunner().invoke(
+        main, ["contract", "--client", REFERENCE, "--profile", "live", "--max-examples", "2", "--claim", "retries"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "(profile: live;" in outcome.output
+    assert "PASSED       polls_until_done" in outcome.output and "PASSED       returns_exact_image" in outcome.output
 
 
 def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch):
