@@ -6,14 +6,16 @@ report success, and what image (if any) did it hand back or write.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import json
 import os
 import shlex
 import subprocess
 import tempfile
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +44,8 @@ class Adapter(Protocol):
 
     name: str
     claims: frozenset[str]
+    #: Polls after which the client gives up, if it declares a limit.
+    max_polls: int | None
 
     def operations(self) -> frozenset[str]: ...
 
@@ -50,7 +54,12 @@ class Adapter(Protocol):
 
 class PythonAdapter:
     """``module:factory`` where ``factory(base_url, api_key)`` returns an object with any of
-    ``fast``, ``conservative``, ``creative`` (``(image: bytes, **fields) -> bytes``)."""
+    ``fast``, ``conservative``, ``creative`` (``(image: bytes, **fields) -> bytes``).
+
+    The methods may be coroutines (an ``httpx.AsyncClient`` or ``aiohttp`` client): they
+    run on one event loop per suite run, as does ``aclose()`` or an async ``close()``.
+    The object may declare ``contract_claims`` (optional properties it keeps) and
+    ``max_polls`` (the polls after which it gives up on a job)."""
 
     def __init__(self, target: str, *, claims: Collection[str] = ()) -> None:
         module_name, _, attribute = target.partition(":")
@@ -65,23 +74,47 @@ class PythonAdapter:
             raise ValueError(f"{target!r} is not a callable factory")
         self.name = target
         self.factory: Callable[[str, str], Any] = factory
+        #: The one event loop of a run, made for the first coroutine an async client returns.
+        self._runner: asyncio.Runner | None = None
         probe = factory("http://127.0.0.1:9", "sk-probe")
         self._operations = frozenset(op for op in OPERATIONS if callable(getattr(probe, op, None)))
         self.claims = frozenset(claims) | frozenset(getattr(probe, "contract_claims", ()))
+        declared = getattr(probe, "max_polls", None)
+        self.max_polls = declared if isinstance(declared, int) and not isinstance(declared, bool) else None
 
     def operations(self) -> frozenset[str]:
         return self._operations
 
+    def _settled(self, value: Any) -> Any:
+        """``value``, or what it resolves to when an async client returned an awaitable."""
+        if not inspect.isawaitable(value):
+            return value
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(_awaited(value))
+
+    def _close(self, client: Any) -> None:
+        """Close the client the way it offers: ``aclose()`` (httpx, aiohttp) or ``close()``, awaited if async."""
+        for name in ("aclose", "close"):
+            close = getattr(client, name, None)
+            if callable(close):
+                self._settled(close())
+                return
+
+    def close(self) -> None:
+        """End the run's event loop, if an async client needed one."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
     def run(self, request: UpscaleRequest, base_url: str, api_key: str) -> ClientOutcome:
         client = self.factory(base_url, api_key)
         try:
-            output = getattr(client, request.operation)(bytes(request.image), **request.fields)
+            output = self._settled(getattr(client, request.operation)(bytes(request.image), **request.fields))
         except Exception as exc:  # Any exception is the client reporting a failure.
             return ClientOutcome(False, None, "".join(traceback.format_exception_only(exc)).strip())
         finally:
-            close = getattr(client, "close", None)
-            if callable(close):
-                close()
+            self._close(client)
         if not isinstance(output, bytes | bytearray):
             return ClientOutcome(True, None, f"returned {type(output).__name__}, not bytes")
         return ClientOutcome(True, bytes(output))
@@ -105,6 +138,7 @@ class CommandAdapter:
         operations: Collection[str] = OPERATIONS,
         claims: Collection[str] = (),
         timeout: float = 120.0,
+        max_polls: int | None = None,
     ) -> None:
         self.template = shlex.split(template)
         if not self.template:
@@ -116,6 +150,7 @@ class CommandAdapter:
         self._operations = frozenset(operations)
         self.claims = frozenset(claims)
         self.timeout = timeout
+        self.max_polls = max_polls
 
     def operations(self) -> frozenset[str]:
         return self._operations
@@ -139,6 +174,10 @@ class CommandAdapter:
             if finished.returncode != 0:
                 return ClientOutcome(False, _read(output), f"exit {finished.returncode}: {stderr[-500:]}")
             return ClientOutcome(True, _read(output), stderr[-500:] or None)
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    return await value
 
 
 def _read(path: Path) -> bytes | None:

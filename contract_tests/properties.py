@@ -37,6 +37,8 @@ class Run:
     plan: AsyncPlan | None = None
     staged: dict[str, Any] | None = None
     min_poll_interval: float = 0.0
+    #: The number of polls after which the client says it gives up (``None``: it never does).
+    max_polls: int | None = None
     #: The image a correct client returns (for valid requests).
     expected: bytes | None = None
 
@@ -114,6 +116,43 @@ def fields_known(run: Run) -> None:
                 _fail(f"sent unknown field(s) {', '.join(unknown)}; the operation defines {', '.join(sorted(known))}")
 
 
+@contract_property("fields_as_sent", scenario="success")
+def fields_as_sent(run: Run) -> None:
+    """Every field the example asks for reaches the API with the value asked for (numbers
+    compared as numbers); leaving a field out is fine only where the value asked for is
+    the API's default. A rounded, clamped or truncated value changes what the live API does."""
+    properties = request_schema(run.request.operation)["properties"]
+    posts = [record for record in _records(run) if record["method"] == "POST"]
+    if not posts:
+        _fail("never sent the upscale request")
+    for record in posts:
+        sent, wrong = record["fields"], []
+        for name, asked in run.request.fields.items():
+            if name not in sent:
+                default = properties.get(name, {}).get("default")
+                if default is None or not _same_value(asked, str(default)):
+                    wrong.append(f"left out {name} (asked for {_short(asked)}, not the API's default)")
+            elif not _same_value(asked, sent[name]):
+                wrong.append(f"sent {name}={_short(sent[name])} where the example asked for {_short(asked)}")
+        if wrong:
+            _fail("; ".join(wrong))
+
+
+def _same_value(asked: Any, sent: str) -> bool:
+    """``sent`` (form text) means ``asked``: numbers as numbers, anything else as text."""
+    if isinstance(asked, bool) or not isinstance(asked, int | float):
+        return sent == str(asked)
+    try:
+        return float(sent) == float(asked)
+    except ValueError:
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}...' ({len(str(value)):,} chars)"
+
+
 @contract_property("sends_auth", scenario="success")
 def sends_auth(run: Run) -> None:
     """Every request carries the API key in ``Authorization``."""
@@ -163,12 +202,26 @@ def returns_exact_image(run: Run) -> None:
 
 @contract_property("polls_until_done", scenario="success", async_only=True)
 def polls_until_done(run: Run) -> None:
-    """Async: the client keeps polling through every 202 and stops at the result."""
-    polls = run.polls
+    """Async: the client keeps polling through every 202 (dozens of them, or a job that takes
+    its time) and stops at the result; a client with a poll limit declares it (``max_polls``)
+    and gives up after exactly that many polls, reporting a failure."""
+    polls, limit = run.polls, run.max_polls
     if not polls:
         _fail("never polled for the result")
-    if polls[-1]["status"] == 202:
-        _fail(f"stopped polling after {len(polls)} poll(s), all answered 202 (in progress)")
+    if limit is not None and len(polls) > limit:
+        _fail(f"polled {len(polls)} times, though it declares max_polls={limit}")
+    if polls[-1]["status"] != 202:
+        return
+    if limit is None:
+        _fail(
+            f"stopped polling after {len(polls)} poll(s), all answered 202 (in progress); "
+            "a client that gives up must declare its limit (max_polls, --max-polls)"
+        )
+        return
+    if len(polls) < limit:
+        _fail(f"gave up after {len(polls)} poll(s), all answered 202, though it declares max_polls={limit}")
+    if run.outcome.ok:
+        _fail(f"gave up after {limit} polls answered 202, yet reported success")
 
 
 @contract_property("polls_real_path", scenario="success", async_only=True)
@@ -208,12 +261,28 @@ def errors_surface(run: Run) -> None:
     _no_success(run, f"the server answered {staged.get('status', 'an error')} {staged.get('where', '')}".strip())
 
 
+#: After a 429 or 5xx a client waits at least this long before its next call (at most 10 calls a second).
+MIN_RETRY_GAP = 0.1
+
+
 @contract_property("retries_transient", scenario="transient", claim="retries")
 def retries_transient(run: Run) -> None:
-    """Claimed: one 429 or 5xx is retried with back-off and the client still returns the image."""
+    """Claimed: one 429 or 5xx is retried and the client still returns the image, waiting
+    as long as ``Retry-After`` says (the suite's 429 says 1 s) and never hammering: after
+    a 429 or 5xx the next call comes at least 0.1 s later (at most 10 calls a second)."""
     returns_exact_image(run)
-    if not any(record["status"] in (429, 500, 503) for record in run.records):
+    records = run.records
+    if not any(record["status"] in (429, 500, 503) for record in records):
         _fail("the staged transient error was never seen: the client sent nothing")
+    for answered, following in itertools.pairwise(records):
+        if answered["status"] not in (429, 500, 502, 503, 504):
+            continue
+        gap = following["timestamp"] - following["duration_ms"] / 1000 - answered["timestamp"]
+        retry_after = (run.staged or {}).get("retry_after") if answered["status"] == 429 else None
+        if retry_after and gap < retry_after * 0.95:
+            _fail(f"called again {gap:.3f} s after a 429 that said Retry-After: {retry_after}")
+        if gap < MIN_RETRY_GAP * 0.95:
+            _fail(f"called again {gap:.3f} s after a {answered['status']} (at least {MIN_RETRY_GAP:g} s between calls)")
 
 
 @contract_property("honours_content_filtered", scenario="filtered", claim="content_filtered", async_only=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from contract_tests.adapters import Adapter
-from contract_tests.properties import PROPERTIES, ContractProperty, Violation
-from contract_tests.scenarios import Example, run_example, strategy_for
+from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
+from contract_tests.scenarios import Example, explicit_examples, run_example, strategy_for
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
 from mockserver import Config
@@ -32,6 +33,9 @@ class SuiteOptions:
     claims: Collection[str] = ()
     only: Collection[str] = ()
     max_pending_polls: int = 3
+    #: The client gives up after this many polls answered 202 (``None``: what the client
+    #: declares with a ``max_polls`` attribute, if anything); the suite holds it to exactly that.
+    max_polls: int | None = None
     #: The API the suite's mock plays (``seed`` or ``live``): which operations are polled follows it.
     profile: str = SEED
 
@@ -48,6 +52,10 @@ class PropertyResult:
     message: str = ""
     example: str = ""
     operations: list[str] = field(default_factory=list)
+    #: For a failure: the journal records of the run that failed (its minimal example), oldest first.
+    trail: list[dict[str, Any]] = field(default_factory=list)
+    #: For a failure: ``input``, ``expected`` and ``returned`` image bytes (``None``: there was none).
+    images: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def contract_server(profile: str = SEED) -> LiveServer:
@@ -66,23 +74,39 @@ class ContractRunner:
         options: SuiteOptions | None = None,
         *,
         progress: Callable[[str], None] | None = None,
+        on_example: Callable[[str, int], None] | None = None,
     ) -> None:
+        """``progress`` gets a line as each property starts and ends; ``on_example`` the property's
+        name and its examples done so far, after each example (for a live counter)."""
         self.adapter = adapter
         self.options = options or SuiteOptions()
         self.progress = progress or (lambda _line: None)
+        self.on_example = on_example or (lambda _name, _done: None)
         unknown = set(self.options.operations) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
+        if self.options.max_polls is not None and self.options.max_polls < 1:
+            raise ValueError("max_polls must be at least 1")
         if self.options.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.options.profile!r}; choose one of: {', '.join(PROFILES)}")
         unknown_properties = set(self.options.only) - set(PROPERTIES)
         if unknown_properties:
             raise ValueError(f"unknown propert(y/ies): {', '.join(sorted(unknown_properties))}")
 
+    @property
+    def max_polls(self) -> int | None:
+        """The poll limit the client is held to: the option's, else the client's own."""
+        return self.options.max_polls or self.adapter.max_polls
+
     def run(self) -> list[PropertyResult]:
         selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
-        with contract_server(self.options.profile) as server:
-            return [self._check(prop, server) for prop in selected]
+        try:
+            with contract_server(self.options.profile) as server:
+                return [self._check(prop, server) for prop in selected]
+        finally:
+            close = getattr(self.adapter, "close", None)
+            if callable(close):
+                close()
 
     def _operations_for(self, prop: ContractProperty) -> list[str]:
         offered = set(self.adapter.operations()) & set(self.options.operations)
@@ -106,9 +130,22 @@ class ContractRunner:
             return result
         self.progress(f"  ...  {prop.name} [{', '.join(operations)}]")
         started = time.monotonic()
-        failures: list[tuple[Example, str]] = []
+        failures: list[tuple[Example, str, Run]] = []
+        async_ops = async_operations(self.options.profile)
+        strategy = strategy_for(prop.scenario, operations, self.options.max_pending_polls, async_ops)
 
-        @settings(
+        def attempt(example: Example) -> None:
+            result.examples += 1
+            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval, self.max_polls)
+            try:
+                prop.check(run)
+            except Violation as violation:
+                failures.append((example, str(violation), run))
+                raise
+            finally:
+                self.on_example(prop.name, result.examples)
+
+        generated = settings(
             max_examples=self.options.max_examples,
             database=None,
             deadline=None,
@@ -116,27 +153,22 @@ class ContractRunner:
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             verbosity=Verbosity.quiet,
-        )
-        @hypothesis_seed(self.options.seed)
-        @given(
-            strategy_for(
-                prop.scenario, operations, self.options.max_pending_polls, async_operations(self.options.profile)
-            )
-        )
-        def check(example: Example) -> None:
-            result.examples += 1
-            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval)
-            try:
-                prop.check(run)
-            except Violation as violation:
-                failures.append((example, str(violation)))
-                raise
-
+        )(hypothesis_seed(self.options.seed)(given(strategy)(attempt)))
         try:
-            check()
+            generated()
+            # Generated examples find bugs and shrink them; the fixed ones then make sure that a
+            # bug in a field's value, a long wait or a Retry-After is found on every run.
+            for known in explicit_examples(prop.name, prop.scenario, operations, async_ops, max_polls=self.max_polls):
+                attempt(known)
         except Violation:
-            example, message = failures[-1]
+            example, message, run = failures[-1]
             result.status, result.message, result.example = FAILED, message, repr(example)
+            result.trail = run.records
+            result.images = {
+                "input": bytes(run.request.image),
+                "expected": run.expected,
+                "returned": run.outcome.output,
+            }
         result.seconds = time.monotonic() - started
         self.progress(_line(result))
         return result

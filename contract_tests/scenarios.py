@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
+from PIL import Image
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import Run
 from contract_tests.server import LiveServer
 from contract_tests.strategies import (
     AsyncPlan,
+    ImageBytes,
     UpscaleRequest,
     async_plans,
     invalid_requests,
@@ -27,6 +31,15 @@ POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
 START_ERRORS = (401, 403, 413, 429, 500, 503)
 POLL_ERRORS = (401, 404, 429, 500, 503)
 TRANSIENT = (429, 500, 503)
+#: The Retry-After of a transient 429: short, so runs stay quick, yet long enough to tell
+#: a client that waits from one that does not (the live API says 60).
+RETRY_AFTER = 1
+#: Plans of ``polls_until_done``'s fixed examples: dozens of 202s, and a job that is done
+#: by time rather than by count (a client polling every 10 ms sees ~40 202s).
+LONG_PENDING_POLLS = 30
+TIMED_JOB_SECONDS = 0.4
+#: A declared poll limit above this is not exercised to the end (it would take too long).
+MAX_CHECKED_POLL_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,20 @@ class Staged:
     status: int
     where: str
     times: int | None = None
+    #: ``Retry-After`` seconds of a staged 429 (``None``: the mock's default, 60).
+    retry_after: int | None = None
 
     def __repr__(self) -> str:
         repeat = "every time" if self.times is None else f"{self.times} time(s)"
-        return f"Staged({self.status} at {self.where}, {repeat})"
+        wait = f", Retry-After {self.retry_after} s" if self.retry_after is not None else ""
+        return f"Staged({self.status} at {self.where}, {repeat}{wait})"
+
+    def as_fault(self) -> dict[str, Any]:
+        """The fault's fields besides its operation."""
+        fault: dict[str, Any] = {"status": self.status, "times": self.times}
+        if self.retry_after is not None:
+            fault["retry_after"] = self.retry_after
+        return fault
 
 
 @dataclass(frozen=True)
@@ -68,11 +91,16 @@ def strategy_for(
     def plan(op: str, **options: Any) -> st.SearchStrategy[AsyncPlan | None]:
         return async_plans(**options) if op in async_ops else st.none()
 
-    def staged(op: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None) -> Any:
-        starts = st.sampled_from(statuses).map(lambda status: Staged(status, "start", times))
+    def staged(
+        op: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None, retry_after: int
+    ) -> Any:
+        def at(where: str) -> Any:
+            return lambda status: Staged(status, where, times, retry_after if status == 429 else None)
+
+        starts = st.sampled_from(statuses).map(at("start"))
         if op not in async_ops:
             return starts
-        return starts | st.sampled_from(poll_statuses).map(lambda status: Staged(status, "poll", times))
+        return starts | st.sampled_from(poll_statuses).map(at("poll"))
 
     if scenario == "success":
         return pick.flatmap(
@@ -82,16 +110,95 @@ def strategy_for(
         return pick.flatmap(lambda op: st.builds(Example, invalid_requests(op), st.none(), st.none()))
     if scenario == "errors":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, START_ERRORS, POLL_ERRORS, None))
+            lambda op: st.builds(
+                Example, upscale_requests(op), plan(op), staged(op, START_ERRORS, POLL_ERRORS, None, 0)
+            )
         )
     if scenario == "transient":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1))
+            lambda op: st.builds(
+                Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, RETRY_AFTER)
+            )
         )
     if scenario == "filtered":
         filtered = AsyncPlan(pending_polls=1, outcome=CONTENT_FILTERED)
         return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
     raise ValueError(f"unknown scenario {scenario!r}")
+
+
+#: Text no client has a reason to shorten: long enough that a truncating client is caught.
+FULL_PROMPT = "a lighthouse on a rocky shore at dusk, waves breaking, warm light in the windows"
+FULL_NEGATIVE_PROMPT = "blurry, oversaturated, watermark, text, extra limbs, jpeg artefacts, low contrast, noise"
+
+
+def full_request(operation: str) -> UpscaleRequest:
+    """A request that sets every field the operation defines to a value that is not its default
+    and not round (creativity 37% of the way through its range, to the thousandth), with a long
+    negative prompt: a client that drops, rounds, clamps or truncates a field is caught by it on
+    every run, not by luck."""
+    chosen: dict[str, Any] = {}
+    for name, prop in request_schema(operation)["properties"].items():
+        if name == "image":
+            continue
+        if "enum" in prop:
+            chosen[name] = next(value for value in reversed(prop["enum"]) if value != prop.get("default"))
+        elif prop.get("type") == "integer":
+            chosen[name] = min(prop.get("maximum", 10**9), 1_234_567)
+        elif prop.get("type") == "number":
+            low, high = prop["minimum"], prop["maximum"]
+            chosen[name] = round(low + (high - low) * 0.37, 3)
+        else:
+            chosen[name] = FULL_NEGATIVE_PROMPT if name == "negative_prompt" else FULL_PROMPT
+    return UpscaleRequest(operation, _full_image(), chosen)
+
+
+@cache
+def _full_image() -> ImageBytes:
+    image = Image.linear_gradient("L").resize((96, 80)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    data = ImageBytes(buffer.getvalue())
+    data.description = "PNG 96x80 RGB"
+    return data
+
+
+#: The properties that try a :func:`full_request` per operation after their generated examples.
+FULL_REQUEST_PROPERTIES = frozenset({"fields_as_sent", "returns_exact_image"})
+
+
+def explicit_examples(
+    name: str, scenario: str, operations: list[str], async_ops: Collection[str], *, max_polls: int | None = None
+) -> list[Example]:
+    """The fixed examples property ``name`` (of ``scenario``) tries after its generated ones.
+
+    ``fields_as_sent`` and ``returns_exact_image``: one :func:`full_request` per operation
+    (a polled one answering 202 twice). ``polls_until_done``: per polled operation, a job
+    answering 202 dozens of times (one fewer than a declared ``max_polls``), one done by
+    time, and, for a declared limit, one that never finishes (the client must give up after
+    exactly ``max_polls`` polls). ``transient``: on the first operation, a 429 with a short
+    ``Retry-After``, then a 503.
+    """
+    ordered = sorted(operations)
+    if scenario == "transient" and ordered:
+        first, plan = ordered[0], AsyncPlan(0) if ordered[0] in async_ops else None
+        required = {"prompt": FULL_PROMPT} if "prompt" in request_schema(first).get("required", ()) else {}
+        plain = UpscaleRequest(first, _full_image(), required)
+        return [
+            Example(plain, plan, Staged(429, "start", 1, RETRY_AFTER)),
+            Example(plain, plan, Staged(503, "start", 1)),
+        ]
+    if name in FULL_REQUEST_PROPERTIES:
+        return [Example(full_request(op), AsyncPlan(pending_polls=2) if op in async_ops else None) for op in ordered]
+    if name != "polls_until_done":
+        return []
+    examples = []
+    long = LONG_PENDING_POLLS if max_polls is None else min(LONG_PENDING_POLLS, max_polls - 1)
+    for op in (op for op in ordered if op in async_ops):
+        examples.append(Example(full_request(op), AsyncPlan(pending_polls=long)))
+        examples.append(Example(full_request(op), AsyncPlan(pending_polls=0, job_seconds=TIMED_JOB_SECONDS)))
+        if max_polls is not None and max_polls <= MAX_CHECKED_POLL_LIMIT:
+            examples.append(Example(full_request(op), AsyncPlan(pending_polls=None)))
+    return examples
 
 
 def expected_output(server: LiveServer, request: UpscaleRequest) -> bytes:
@@ -105,7 +212,14 @@ def expected_output(server: LiveServer, request: UpscaleRequest) -> bytes:
     return bytes(upscaler.render(request.operation_id, bytes(request.image), order).data)
 
 
-def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key: str, min_poll_interval: float) -> Run:
+def run_example(
+    example: Example,
+    adapter: Adapter,
+    server: LiveServer,
+    api_key: str,
+    min_poll_interval: float,
+    max_polls: int | None = None,
+) -> Run:
     """Reset the server, stage the example's plan, run the client once, read the journal."""
     control = server.control
     control.reset()
@@ -114,10 +228,10 @@ def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key:
         control.add_fault(operation=request.operation_id, job=example.plan.as_job())
     staged = example.staged
     if staged is not None and staged.where == "start":
-        control.add_fault(operation=request.operation_id, status=staged.status, times=staged.times)
+        control.add_fault(operation=request.operation_id, **staged.as_fault())
     elif staged is not None:
         for operation in POLL_OPERATION_IDS:
-            control.add_fault(operation=operation, status=staged.status, times=staged.times)
+            control.add_fault(operation=operation, **staged.as_fault())
     outcome = adapter.run(request, server.url, api_key)
     return Run(
         expected=expected_output(server, request) if request.broken is None else None,
@@ -125,6 +239,9 @@ def run_example(example: Example, adapter: Adapter, server: LiveServer, api_key:
         outcome=outcome,
         records=control.requests(),
         plan=example.plan,
-        staged={"status": staged.status, "where": f"at {staged.where}"} if staged else None,
+        staged={"status": staged.status, "where": f"at {staged.where}", "retry_after": staged.retry_after}
+        if staged
+        else None,
         min_poll_interval=min_poll_interval,
+        max_polls=max_polls,
     )

@@ -178,9 +178,24 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
     type=click.Choice(["retries", "content_filtered"]),
     help="Optional property the client claims (repeatable).",
 )
+@click.option(
+    "--max-polls",
+    type=click.IntRange(1, 100_000),
+    help="Polls after which the client gives up on a job; it is held to exactly that.  [default: none, or the "
+    "Python client's max_polls attribute]",
+)
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per command run.")
 @click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report here.")
+@click.option(
+    "--html",
+    "html_report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a self-contained HTML report here (failures with their trail and images).",
+)
+@click.option(
+    "--json", "json_report", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here."
+)
 def contract(
     client: str | None,
     client_cmd: str | None,
@@ -190,9 +205,12 @@ def contract(
     seed: int,
     min_poll_interval: float,
     claims: tuple[str, ...],
+    max_polls: int | None,
     only: tuple[str, ...],
     timeout: float,
     junit_xml: Path | None,
+    html_report: Path | None,
+    json_report: Path | None,
 ) -> None:
     """Check that an upscale API client keeps the API's contract.
 
@@ -204,6 +222,7 @@ def contract(
         raise click.ClickException(CONTRACT_EXTRA_HINT)
     from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
     from contract_tests.junit import write_junit
+    from contract_tests.report import write_html, write_json
     from contract_tests.runner import ContractRunner, SuiteOptions, succeeded
 
     if bool(client) == bool(client_cmd):
@@ -222,9 +241,11 @@ def contract(
             seed=seed,
             min_poll_interval=min_poll_interval,
             claims=claims,
+            max_polls=max_polls,
             only=only,
         )
-        runner = ContractRunner(adapter, options, progress=lambda line: click.echo(line, err=True))
+        counter = _ExampleCounter(max_examples)
+        runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     offered = sorted(set(adapter.operations()) & set(chosen))
@@ -239,8 +260,35 @@ def contract(
     if junit_xml is not None:
         write_junit(results, junit_xml, client=adapter.name)
         click.echo(f"JUnit XML written to {junit_xml}", err=True)
+    if html_report is not None:
+        write_html(results, html_report, client=adapter.name)
+        click.echo(f"HTML report written to {html_report}", err=True)
+    if json_report is not None:
+        write_json(results, json_report, client=adapter.name)
+        click.echo(f"JSON report written to {json_report}", err=True)
     failed = sum(result.status == "failed" for result in results)
     passed = sum(result.status == "passed" for result in results)
     click.echo(f"{passed} passed, {failed} failed")
     if not succeeded(results):
         sys.exit(1)
+
+
+class _ExampleCounter:
+    """Progress on stderr: a line per property, and while one runs, its examples done so
+    far on one line rewritten in place (only on a terminal: a CI log gets the lines alone)."""
+
+    def __init__(self, max_examples: int) -> None:
+        self.max_examples = max_examples
+        self.live = sys.stderr.isatty()
+        self.counting = False
+
+    def line(self, text: str) -> None:
+        if self.counting:
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self.counting = False
+        click.echo(text, err=True)
+
+    def tick(self, name: str, done: int) -> None:
+        if self.live:
+            click.echo(f"\r\x1b[K  ...  {name}: {done} example(s) of {self.max_examples}+", nl=False, err=True)
+            self.counting = True

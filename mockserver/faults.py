@@ -36,6 +36,10 @@ TRANSPORT_FAULTS = ("reset", "truncate", "stall")
 #: Transport faults that replace the answer (``truncate`` cuts an answer that is sent).
 CUTTING_FAULTS = ("reset", "stall")
 ANY_OPERATION = "*"
+#: Statuses whose staged answer may carry ``Retry-After`` (RFC 9110 names 503; the live API sends it on 429).
+RETRY_AFTER_STATUSES = (429, 503)
+#: The longest ``Retry-After`` a fault may stage: an hour (the live API blocks for 60 s).
+MAX_RETRY_AFTER = 3600
 
 _PREFER_CODE = re.compile(r"(?:^|[;,\s])code=(\d{3})(?:$|[;,\s])")
 
@@ -56,6 +60,8 @@ class Fault:
     operation: str = ANY_OPERATION
     status: int | None = None
     message: str | None = None
+    #: Seconds in ``Retry-After`` (429 and 503 only); ``None``: 60 on a 429 (the live API's block), none on a 503.
+    retry_after: int | None = None
     transport: str | None = None
     stall_seconds: float = 30.0
     latency_ms: float = 0.0
@@ -80,7 +86,9 @@ class Fault:
         if self.status is None:
             return None
         error = ERROR_FOR_STATUS[self.status]([self.message] if self.message else (), staged=True)
-        if self.status == 429:
+        if self.retry_after is not None:
+            error.headers["Retry-After"] = str(self.retry_after)
+        elif self.status == 429:
             error.headers["Retry-After"] = "60"
         return error
 
@@ -123,6 +131,10 @@ class Fault:
             found.append(f"transport: must be one of {', '.join(TRANSPORT_FAULTS)}")
         if self.status is not None and self.transport is not None:
             found.append("transport: a fault answers with a status or a transport fault, not both")
+        if self.retry_after is not None:
+            if self.status not in RETRY_AFTER_STATUSES:
+                found.append("retry_after: only a 429 or 503 fault answers Retry-After")
+            found.extend(_bounded("retry_after", self.retry_after, int, MAX_RETRY_AFTER))
         if self.job is not None and (self.status is not None or self.transport is not None):
             found.append("job: a job plan cannot be combined with a status or a transport fault")
         if self.job is not None and self.job.outcome not in OUTCOMES:

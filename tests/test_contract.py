@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from contract_tests.adapters import CommandAdapter, PythonAdapter
 from contract_tests.properties import PROPERTIES
+from contract_tests.reference_client import UpscaleClient
 from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
 from mockserver.cli import main
 from tests.clients.broken import BROKEN
@@ -27,7 +28,8 @@ def results_of(adapter, **options):
 def test_the_reference_client_keeps_every_property():
     results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
-    assert all(result.examples == 8 for result in results.values())
+    # Success properties also try one full request per operation first (scenarios.full_request).
+    assert all(result.examples >= 8 for result in results.values())
 
 
 def test_the_reference_client_keeps_every_property_under_the_live_profile():
@@ -97,6 +99,15 @@ def test_a_broken_client_fails_only_what_it_breaks(monkeypatch):
     assert "rejects_invalid_input" not in failed
 
 
+@pytest.mark.parametrize("name", ["gives_up_after_4_polls", "retries_429_at_once"])
+def test_the_new_broken_clients_fail_only_their_property(name, monkeypatch):
+    client, violated = BROKEN[name]
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, operations=["creative"], min_poll_interval=0.005)
+    assert {name for name, result in results.items() if result.status != PASSED} == {violated}
+
+
 def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
     client, violated = BROKEN["ignores_output_format"]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
@@ -104,6 +115,121 @@ def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
     assert result.status == FAILED
     assert result.example.startswith("fast(<") and " 64x64 " in result.example
     assert "'output_format': 'jpeg'" in result.example or "'output_format': 'webp'" in result.example
+
+
+def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(monkeypatch):
+    """Rounding creativity and cutting negative_prompt keeps every request valid; the full
+    request every run tries first catches it on every run, however few examples are asked for."""
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["rounds_fields"][0], raising=False)
+    adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, operations=["conservative", "creative"])
+    failed = {name for name, result in results.items() if result.status == FAILED}
+    assert failed == {"fields_as_sent", "returns_exact_image"}
+    message = results["fields_as_sent"].message
+    assert "sent creativity='0.3' where the example asked for 0.311" in message
+    assert "sent negative_prompt='blurry, oversaturated, watermark, text, ' where" in message
+    assert results["fields_as_sent"].example.startswith("conservative(<PNG 96x80 RGB")
+
+
+def test_numbers_are_compared_as_numbers():
+    from contract_tests.properties import _same_value
+
+    assert _same_value(0.25, "0.250") and _same_value(7, "7.0") and _same_value("7", "7")
+    assert not _same_value(0.311, "0.3") and not _same_value("7", "7.0") and not _same_value(1, "one")
+
+
+def test_output_depends_on_every_field_the_live_api_reads():
+    from contract_tests.runner import contract_server
+    from contract_tests.scenarios import expected_output, full_request
+
+    changes = {
+        "conservative": {"seed": 7, "prompt": "other", "negative_prompt": "other", "creativity": 0.312},
+        "creative": {
+            "seed": 7, "prompt": "other", "negative_prompt": "other", "creativity": 0.249, "style_preset": "anime"
+        },
+    }  # fmt: skip
+    server = contract_server()
+    for operation, altered in changes.items():
+        full = full_request(operation)
+        baseline = expected_output(server, full)
+        for name, value in altered.items():
+            changed = type(full)(operation, full.image, {**full.fields, name: value})
+            assert expected_output(server, changed) != baseline, (operation, name)
+
+
+class _GivesUpAfterFour(UpscaleClient):
+    """A correct client with a deliberate, declared limit: 4 polls."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        super().__init__(base_url, api_key, poll_interval=0.01, max_polls=4, backoff=0.1, max_wait=2.0)
+
+
+def test_a_client_is_held_to_exactly_the_poll_limit_it_declares(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_limited")
+    assert adapter.max_polls == 4
+    only = ["polls_until_done"]
+    assert results_of(adapter, max_examples=2, only=only)["polls_until_done"].status == PASSED
+    held_to_five = results_of(adapter, max_examples=2, only=only, max_polls=5)["polls_until_done"]
+    assert held_to_five.status == FAILED
+    assert "gave up after 4 poll(s), all answered 202, though it declares max_polls=5" in held_to_five.message
+
+
+def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["gives_up_after_4_polls"][0], raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=3, only=["polls_until_done"])
+    assert result["polls_until_done"].status == FAILED
+    assert "gave up after 4 poll(s)" in result["polls_until_done"].message
+    assert "pending_polls=30" in result["polls_until_done"].example
+
+
+def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["retries_429_at_once"][0], raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=2, only=["retries_transient"])
+    verdict = result["retries_transient"]
+    assert verdict.status == FAILED
+    assert "after a 429 that said Retry-After: 1" in verdict.message
+    assert "Retry-After 1 s" in verdict.example
+
+
+def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
+    class Hammers(_GivesUpAfterFour):
+        contract_claims = frozenset({"retries"})
+
+        def _wait(self, response, attempt):
+            return float(response.headers.get("Retry-After") or 0)
+
+    monkeypatch.setattr(sys.modules[__name__], "_hammers", Hammers, raising=False)
+    result = results_of(PythonAdapter(f"{__name__}:_hammers"), max_examples=1, only=["retries_transient"])
+    verdict = result["retries_transient"]
+    assert verdict.status == FAILED
+    assert "(at least 0.1 s between calls)" in verdict.message
+
+
+def test_an_async_httpx_client_runs_unchanged_on_one_event_loop():
+    from tests.clients import async_httpx
+
+    async_httpx.LOOPS.clear()
+    adapter = PythonAdapter("tests.clients.async_httpx:AsyncUpscaleClient")
+    assert adapter.claims == set(EVERY_CLAIM)
+    results = results_of(adapter, max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
+    assert len(async_httpx.LOOPS) == 1
+
+
+def test_an_async_client_that_drops_a_field_is_caught(monkeypatch):
+    from tests.clients.async_httpx import AsyncUpscaleClient
+
+    class DropsSeed(AsyncUpscaleClient):
+        async def creative(self, image: bytes, **fields: object) -> bytes:
+            fields.pop("seed", None)
+            return await super().creative(image, **fields)
+
+    monkeypatch.setattr(sys.modules[__name__], "_drops_seed", DropsSeed, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_drops_seed")
+    result = results_of(adapter, max_examples=2, only=["fields_as_sent"], operations=["creative"])["fields_as_sent"]
+    assert result.status == FAILED
+    assert "left out seed (asked for " in result.message
 
 
 def test_operations_a_client_lacks_are_not_covered():
@@ -142,6 +268,23 @@ def test_command_clients_keep_the_contract(template, profile, monkeypatch):
     assert succeeded(list(results.values()))
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "node examples/upscale.mjs {operation} {image} {output} {fields}",
+        "perl examples/upscale.pl {operation} {image} {output} {fields}",
+    ],
+    ids=["node", "perl"],
+)
+def test_clients_in_other_languages_keep_the_contract(template, monkeypatch):
+    """The examples in Node (nothing but Node 20) and Perl (core modules), claims and all."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
+    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=2)
+    assert {name: r.status for name, r in results.items() if r.status != PASSED} == {"poll_interval": SKIPPED}
+
+
 def test_a_broken_command_client_is_caught(monkeypatch):
     monkeypatch.chdir(ROOT)
     adapter = CommandAdapter("bash tests/clients/writes_error_as_image.sh {operation} {image} {output} {fields}")
@@ -164,6 +307,15 @@ def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
     assert {case.get("name") for case in suite.iter("testcase")} == set(PROPERTIES)
 
 
+def test_cli_passes_the_reference_client_under_the_live_profile():
+    outcome = CliRunner().invoke(
+        main, ["contract", "--client", REFERENCE, "--profile", "live", "--max-examples", "2", "--claim", "retries"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "(profile: live;" in outcome.output
+    assert "PASSED       polls_until_done" in outcome.output and "PASSED       returns_exact_image" in outcome.output
+
+
 def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
     report = tmp_path / "broken.xml"
@@ -177,6 +329,23 @@ def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch
         case.get("name") for case in ElementTree.parse(report).iter("testcase") if case.find("failure") is not None
     ]
     assert "sends_auth" in failures
+
+
+def test_cli_holds_a_client_to_max_polls(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
+    arguments = [
+        "contract",
+        "--client",
+        f"{__name__}:_limited",
+        "--max-examples",
+        "2",
+        "--property",
+        "polls_until_done",
+    ]
+    assert CliRunner().invoke(main, arguments).exit_code == 0
+    held = CliRunner().invoke(main, [*arguments, "--max-polls", "6"])
+    assert held.exit_code == 1
+    assert "though it declares max_polls=6" in held.output
 
 
 @pytest.mark.parametrize(

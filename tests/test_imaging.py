@@ -128,6 +128,18 @@ def test_conservative_stays_close_to_a_plain_resize():
     assert difference < 4
 
 
+@pytest.mark.parametrize(
+    "change", [{"seed": 6}, {"prompt": "y"}, {"negative_prompt": "blur"}, {"creativity": 0.351}], ids=str
+)
+def test_conservative_output_depends_on_every_field_the_live_api_reads(change):
+    """Seed, prompt, negative prompt and creativity each change the bytes (0.35 → 0.351 too,
+    which the sharpening alone rounds away), so a client that alters one is caught."""
+    source = decode(fixture("sample.png"), RULES_BY_OPERATION["upscaleImageConservative"])
+    base = RenderOrder("upscaleImageConservative", "png", 5, prompt="x", creativity=0.35)
+    changed = RenderOrder(**{**base.__dict__, **change})
+    assert render(source, base, SETTINGS).data != render(source, changed, SETTINGS).data
+
+
 @pytest.mark.parametrize("style", ["anime", "line-art", "pixel-art", "neon-punk", "3d-model", None])
 def test_creative_styles_change_the_image_visibly(style):
     source = decode(fixture("sample.png"), RULES_BY_OPERATION["upscaleImageCreative"])

@@ -141,8 +141,11 @@ def test_creative_seed_changes_the_image_and_conservative_stays_close(client, up
     assert one.tobytes() != two.tobytes()
     same_seed_other_prompt = result(CREATIVE, seed=1, prompt="a different prompt")
     assert same_seed_other_prompt.tobytes() != one.tobytes()
+    # The live API's conservative upscale reads the seed too: other bytes, but only a faint tint apart.
     conservative_one, conservative_two = result(CONSERVATIVE, seed=1), result(CONSERVATIVE, seed=2)
-    assert conservative_one.tobytes() == conservative_two.tobytes()
+    assert conservative_one.tobytes() != conservative_two.tobytes()
+    pairs = zip(conservative_one.tobytes(), conservative_two.tobytes(), strict=True)
+    assert sum(abs(a - b) for a, b in pairs) / len(conservative_one.tobytes()) < 6
 
 
 def test_seed_zero_is_derived_and_reported(client, upload):

@@ -85,6 +85,37 @@ def test_queued_status_faults_answer_the_live_error(server, admin, status, name)
     assert fast(server).status_code == 200
 
 
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 1), (429, 0), (503, 2)])
+def test_a_staged_retry_after_is_what_the_answer_says(server, admin, status, retry_after):
+    admin.add_fault(operation="upscaleImageFast", status=status, retry_after=retry_after)
+    faulted = fast(server)
+    assert faulted.status_code == status
+    assert faulted.headers["Retry-After"] == str(retry_after)
+    assert admin.faults() == []
+
+
+def test_a_503_says_retry_after_only_when_staged(server, admin):
+    admin.add_fault(operation="upscaleImageFast", status=503)
+    assert "Retry-After" not in fast(server).headers
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"status": 500, "retry_after": 1}, "retry_after: only a 429 or 503 fault answers Retry-After"),
+        ({"retry_after": 1}, "retry_after: only a 429 or 503 fault answers Retry-After"),
+        ({"status": 429, "retry_after": 3601}, "retry_after: must be ≤ 3600"),
+        ({"status": 429, "retry_after": -1}, "retry_after: must be ≥ 0"),
+        ({"status": 429, "retry_after": 1.5}, "retry_after: must be an integer"),
+    ],
+)
+def test_a_retry_after_out_of_bounds_or_without_its_status_is_refused(admin, fault, error):
+    with pytest.raises(AdminError) as caught:
+        admin.add_fault(operation="upscaleImageFast", **fault)
+    assert caught.value.status == 400
+    assert any(line.startswith(error) for line in caught.value.body["errors"]), caught.value.body
+
+
 def test_fault_fires_times_then_stops_and_wildcards_match_any_operation(server, admin):
     admin.add_fault(operation="*", status=500, times=2, message="upstream: exploded")
     first = start(server)

@@ -9,7 +9,7 @@ from PIL import Image, ImageFilter
 
 from mockserver.imaging.decode import SourceImage
 from mockserver.imaging.encode import MEDIA_TYPES, EncodeSettings, encode
-from mockserver.imaging.styles import enhance
+from mockserver.imaging.styles import conservative_tint, enhance
 from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
 
 
@@ -66,6 +66,13 @@ def render(source: SourceImage, order: RenderOrder, settings: RenderSettings) ->
     pixels = source.image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     if order.operation_id == CONSERVATIVE:
         pixels = pixels.filter(ImageFilter.UnsharpMask(radius=2, percent=int(60 + 200 * order.creativity), threshold=3))
+        pixels = conservative_tint(
+            pixels,
+            seed=order.seed,
+            prompt=order.prompt,
+            negative_prompt=order.negative_prompt,
+            creativity=order.creativity,
+        )
     elif order.operation_id == CREATIVE:
         pixels = enhance(
             pixels,

@@ -114,6 +114,17 @@ def enhance(
     return _grain(image, rng, 0.04 + 0.2 * creativity)
 
 
+def conservative_tint(
+    image: Image.Image, *, seed: int, prompt: str, negative_prompt: str, creativity: float
+) -> Image.Image:
+    """A faint tint picked from every conservative input: the output stays close to the
+    upload, yet depends on each field the live API says changes it (seed, prompt,
+    negative prompt, creativity), so a client that alters one gets other bytes."""
+    rng = creative_rng("conservative", seed, prompt, negative_prompt, creativity)
+    tint = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    return Image.blend(image, Image.new("RGB", image.size, tint), 0.02)
+
+
 def _grain(image: Image.Image, rng: random.Random, amount: float) -> Image.Image:
     """Seeded noise, coarse enough to see: the clearest mark that the seed changed."""
     width, height = max(1, image.width // 4), max(1, image.height // 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -11,7 +12,7 @@ from contract_tests.reference_client import UpscaleClient
 
 class _Quick(UpscaleClient):
     def __init__(self, base_url: str, api_key: str) -> None:
-        super().__init__(base_url, api_key, poll_interval=0.01, backoff=0.01, max_wait=0.05)
+        super().__init__(base_url, api_key, poll_interval=0.01, backoff=0.1, max_wait=2.0, retries=2)
 
 
 class FirstAcceptedIsResult(_Quick):
@@ -96,6 +97,41 @@ class IgnoresOutputFormat(_Quick):
         return super()._send(method, path, fields=fields, **kwargs)
 
 
+class RoundsFields(_Quick):
+    """Rounds ``creativity`` to one decimal and cuts ``negative_prompt`` to 40 characters:
+    every value stays valid, so only the values' fidelity can catch it."""
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        fields = dict(kwargs.pop("fields", None) or {})
+        if "creativity" in fields:
+            fields["creativity"] = round(float(fields["creativity"]), 1)
+        if "negative_prompt" in fields:
+            fields["negative_prompt"] = str(fields["negative_prompt"])[:40]
+        return super()._send(method, path, fields=fields, **kwargs)
+
+
+class GivesUpAfterFourPolls(_Quick):
+    """Stops polling after 4 answers of 202, though it declares the default limit (360)."""
+
+    def _generate(self, operation: str, image: bytes, fields: dict[str, Any]) -> bytes:
+        started = self._send("POST", f"/v2beta/stable-image/upscale/{operation}", image=image, fields=fields)
+        for _ in range(4):
+            response = self._send("GET", f"/v2beta/results/{started.json()['id']}")
+            if response.status_code != 202:
+                return self._image_of(response)
+            time.sleep(self.poll_interval)
+        raise RuntimeError("gave up after 4 polls")
+
+
+class Retries429AtOnce(_Quick):
+    """Claims retries and backs off after a 5xx, but retries a 429 at once, ignoring ``Retry-After``."""
+
+    contract_claims = frozenset({"retries"})
+
+    def _wait(self, response: requests.Response, attempt: int) -> float:
+        return 0.0 if response.status_code == 429 else self.backoff * 2**attempt
+
+
 #: Broken client → the property the suite must name.
 BROKEN: dict[str, tuple[type[UpscaleClient], str]] = {
     "first_202_is_result": (FirstAcceptedIsResult, "polls_until_done"),
@@ -106,4 +142,7 @@ BROKEN: dict[str, tuple[type[UpscaleClient], str]] = {
     "swallows_429": (Swallows429, "errors_surface"),
     "wrong_field_name": (WrongFieldName, "fields_known"),
     "ignores_output_format": (IgnoresOutputFormat, "returns_exact_image"),
+    "rounds_fields": (RoundsFields, "fields_as_sent"),
+    "gives_up_after_4_polls": (GivesUpAfterFourPolls, "polls_until_done"),
+    "retries_429_at_once": (Retries429AtOnce, "retries_transient"),
 }

@@ -1,0 +1,72 @@
+"""The contract suite's reports: one self-contained HTML page, JSON, and progress per example."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from contract_tests.adapters import PythonAdapter
+from contract_tests.report import media_type
+from contract_tests.runner import ContractRunner, SuiteOptions
+from mockserver.cli import main
+from tests.clients.broken import BROKEN
+
+ignores_output_format = BROKEN["ignores_output_format"][0]
+
+
+def test_a_failing_run_reports_its_trail_and_images_in_html_and_json(tmp_path):
+    page, data = tmp_path / "report.html", tmp_path / "report.json"
+    outcome = CliRunner().invoke(
+        main,
+        [
+            "contract", "--client", f"{__name__}:ignores_output_format", "--operations", "fast",
+            "--max-examples", "3", "--property", "returns_exact_image", "--property", "sends_auth",
+            "--html", str(page), "--json", str(data),
+        ],
+    )  # fmt: skip
+    assert outcome.exit_code == 1, outcome.output
+
+    report = json.loads(data.read_text())
+    assert (report["passed"], report["failed"]) == (1, 1)
+    failed = next(entry for entry in report["properties"] if entry["status"] == "failed")
+    assert failed["name"] == "returns_exact_image"
+    assert failed["example"].startswith("fast(<")
+    post = failed["trail"][-1]
+    assert (post["method"], post["path"], post["status"]) == ("POST", "/v2beta/stable-image/upscale/fast", 200)
+    assert "output_format" not in post["fields"], "the client dropped it: the trail shows what was sent"
+    assert post["headers"]["authorization"].startswith("Bearer ") and "sk-contract-suite" not in data.read_text()
+    assert failed["images"]["returned"]["media_type"] == "image/png"
+    assert failed["images"]["expected"]["media_type"] in ("image/jpeg", "image/webp")
+
+    text = page.read_text()
+    assert "<link" not in text and "<script" not in text and 'src="http' not in text, "one self-contained file"
+    assert "<style>" in text
+    section = text[text.index('<section class="failed">') :]
+    section = section[: section.index("</section>")]
+    assert "returns_exact_image" in section and "Minimal example" in section
+    assert len(re.findall(r'<img src="data:image/(?:png|jpeg|webp);base64,', section)) == 3
+    for caption in ("input", "expected", "returned"):
+        assert f"<figcaption>{caption}: image/" in section
+    assert "POST /v2beta/stable-image/upscale/fast" in section and "<td class=status>200</td>" in section
+    assert "sk-contract-suite" not in text
+
+
+def test_progress_counts_examples_per_property():
+    seen: list[tuple[str, int]] = []
+    runner = ContractRunner(
+        PythonAdapter("contract_tests.reference_client:contract_factory"),
+        SuiteOptions(operations=["fast"], max_examples=3, only=["sends_auth"]),
+        on_example=lambda name, done: seen.append((name, done)),
+    )
+    [result] = runner.run()
+    assert seen == [("sends_auth", done) for done in range(1, result.examples + 1)]
+    assert result.examples >= 3
+
+
+def test_media_types_are_sniffed_not_trusted():
+    assert media_type(b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert media_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert media_type(b"RIFF\x00\x00\x00\x00WAVE") is None
+    assert media_type(b'{"name": "bad_request"}') is None
