@@ -1,0 +1,252 @@
+"""The gunicorn worker the mock serves on: gthread, with whole requests read before a thread is used.
+
+gunicorn's threaded worker gives each new or kept-alive connection to a pool
+thread, which then blocks reading the request: with ``--threads 4``, four
+clients that send half a request and go quiet stop the server. This worker
+reads requests in its event loop instead (:mod:`mockserver.framing`) and hands
+a connection to a thread only once its request is all in, so slow and idle
+clients cost a buffer, not a thread. A request not complete within
+``read_timeout`` seconds is answered 408 (idle connections are just closed).
+
+It also answers gunicorn's own refusals (a bad request line, a too-long URI,
+too-large headers) in the API's JSON error shape instead of HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import selectors
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from gunicorn import http
+from gunicorn.http.errors import InvalidHeader, UnsupportedTransferCoding
+from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
+
+from mockserver.errors import (
+    ERROR_FOR_STATUS,
+    ApiError,
+    BadRequest,
+    ExpectationFailed,
+    Forbidden,
+    HeadersTooLarge,
+    RequestTimeout,
+    UriTooLong,
+)
+from mockserver.framing import CONTINUE, RequestFraming
+
+#: gunicorn's refusals (the status it would answer) → the API error answered instead.
+ENGINE_ERRORS: dict[int, type[ApiError]] = {
+    **ERROR_FOR_STATUS,
+    400: BadRequest,
+    403: Forbidden,
+    408: RequestTimeout,
+    414: UriTooLong,
+    417: ExpectationFailed,
+    431: HeadersTooLarge,
+}
+#: Defaults when the worker runs without the mock's config (gunicorn started by hand).
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def error_bytes(error: ApiError, reason: str) -> bytes:
+    """A whole HTTP/1.1 answer, closing the connection, with ``error`` as its JSON body."""
+    body = json.dumps(error.body(uuid.uuid4().hex)).encode()
+    head = (
+        f"HTTP/1.1 {error.status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class _Captured:
+    """Stands in for the client socket while gunicorn writes its HTML error page, to learn the status it chose."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+    def send(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+
+class _Conn(TConn):  # type: ignore[misc]
+    """A connection whose socket reads and writes give up after ``read_timeout`` once a thread has it."""
+
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+    def init(self) -> None:
+        super().init()
+        if not self.cfg.is_ssl:
+            self.sock.settimeout(self.read_timeout)
+
+
+@dataclass
+class _Reading:
+    """A connection whose request is still arriving, read by the event loop."""
+
+    conn: Any
+    framing: RequestFraming
+    deadline: float
+    registered: bool = field(default=False)
+
+
+class MockWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, reading requests before it gives them a thread; engine errors as JSON."""
+
+    read_timeout = DEFAULT_READ_TIMEOUT
+    max_body_bytes = DEFAULT_MAX_BODY_BYTES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        config = getattr(self.app, "mock_config", None)
+        if config is not None:
+            self.read_timeout = config.read_timeout
+            self.max_body_bytes = config.max_body_bytes
+        #: Connections whose request is still arriving, oldest deadline first (one timeout for all).
+        self.reading: dict[int, _Reading] = {}
+
+    # -- reading requests in the event loop ------------------------------------------------------
+
+    def accept(self, listener: socket.socket) -> None:
+        if self.cfg.is_ssl:
+            # The TLS handshake happens on a pool thread; TLS connections keep gunicorn's own path.
+            super().accept(listener)
+            return
+        try:
+            client, address = listener.accept()
+        except (BlockingIOError, ConnectionAbortedError, InterruptedError):
+            return
+        self.nr_conns += 1
+        conn = _Conn(self.cfg, client, address, listener.getsockname())
+        conn.read_timeout = self.read_timeout
+        self._read(conn, b"")
+
+    def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
+        """A kept-alive connection's next request is starting: read it here, not on a thread."""
+        if self.cfg.is_ssl:
+            super().on_client_socket_readable(conn, client)
+            return
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read(conn, b"")
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        if self.cfg.is_ssl or fs.cancelled() or fs.exception() is not None or conn.parser is None:
+            super().finish_request(conn, fs)
+            return
+        result = fs.result()
+        if result and result is not _DEFER and self.alive and conn.parser.unreader.buf.getvalue():
+            # Bytes of the next request (pipelined) are already here: read the rest of it in the loop too.
+            self._read(conn, conn.parser.unreader.take_buffered())
+            return
+        super().finish_request(conn, fs)
+
+    def _read(self, conn: Any, data: bytes) -> None:
+        conn.sock.setblocking(False)
+        reading = _Reading(conn, RequestFraming(self.max_body_bytes), time.monotonic() + self.read_timeout)
+        if data:
+            reading.framing.feed(data)
+            if reading.framing.done:
+                self._hand_over(reading)
+                return
+        self.reading[id(conn)] = reading
+        reading.registered = True
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
+
+    def _on_readable(self, reading: _Reading, _sock: socket.socket) -> None:
+        try:
+            data = reading.conn.sock.recv(256 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            # The client left (or reset) before its request was complete: nothing to answer.
+            self._forget(reading)
+            self._close(reading.conn)
+            return
+        reading.framing.feed(data)
+        if reading.framing.wants_continue:
+            reading.framing.wants_continue = False
+            with contextlib.suppress(OSError):
+                reading.conn.sock.send(CONTINUE)
+        if reading.framing.done:
+            self._forget(reading)
+            self._hand_over(reading)
+
+    def _hand_over(self, reading: _Reading) -> None:
+        """Give a connection whose request is all here to a pool thread; gunicorn parses it from the buffer."""
+        conn = reading.conn
+        if conn.parser is None:
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        unreader = conn.parser.unreader
+        unreader.unread(unreader.take_buffered() + bytes(reading.framing.data))
+        conn.data_ready = True
+        self.enqueue_req(conn)
+
+    def _forget(self, reading: _Reading) -> None:
+        self.reading.pop(id(reading.conn), None)
+        if reading.registered:
+            reading.registered = False
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(reading.conn.sock)
+
+    def _close(self, conn: Any) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """gunicorn's own sweep, then requests past their deadline: a 408 if anything was sent, else just closed."""
+        super().murder_pending()
+        now = time.monotonic()
+        for reading in list(self.reading.values()):
+            idle_at_stop = not self.alive and not reading.framing.received
+            if reading.deadline > now and not idle_at_stop:
+                continue
+            self._forget(reading)
+            if reading.framing.received:
+                self.log.info("Request timeout from %s after %d bytes", reading.conn.client, reading.framing.received)
+                error = RequestTimeout([f"request: not complete within {self.read_timeout:g} s"])
+                with contextlib.suppress(OSError):
+                    reading.conn.sock.send(error_bytes(error, "Request Timeout"))
+            self._close(reading.conn)
+
+    # -- gunicorn's own refusals in the API's shape ----------------------------------------------
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn logs and chooses the status; the answer leaves in the API's shape.
+
+        gunicorn's parser answers ``Transfer-Encoding: foo`` with 501 before the app
+        sees it; RFC 9112 section 6.3 asks for 400 when chunked is not the final
+        coding, and the mock answers no 5xx it was not asked for: a body the
+        server cannot undo is the client's bad request.
+        """
+        if isinstance(exc, UnsupportedTransferCoding):
+            exc = InvalidHeader("TRANSFER-ENCODING", req=req)
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
+        _, status_text, reason = ([*status_line.split(" ", 2), "", ""])[:3]
+        status = int(status_text) if status_text.isdigit() else 500
+        kind = ENGINE_ERRORS.get(status)
+        detail = (str(exc) or type(exc).__name__)[:200]
+        error = kind([f"request: {detail}"]) if kind is not None and status < 500 else ERROR_FOR_STATUS[500]()
+        try:
+            client.setblocking(True)
+            client.settimeout(5.0)
+            client.sendall(error_bytes(error, reason or "Error"))
+        except OSError:
+            self.log.debug("Failed to send error message.")
