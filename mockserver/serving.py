@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from mockserver.access_log import RedactingLogger
 from mockserver.config import Config
 from mockserver.worker import MockWorker
 
@@ -36,6 +37,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 10,
             "loglevel": config.log_level,
             "accesslog": "-",
+            # No Basic-auth user, no raw key from an admin URL or a secret header (mockserver.access_log).
+            "logger_class": RedactingLogger,
             "errorlog": "-",
             "proc_name": "stability-mock",
             # One shared control socket per user would make two mocks collide.
