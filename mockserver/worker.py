@@ -53,6 +53,11 @@ ENGINE_ERRORS: dict[int, type[ApiError]] = {
 #: Defaults when the worker runs without the mock's config (gunicorn started by hand).
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+#: One read from a client; below glibc's mmap threshold, so each read is not an mmap and munmap.
+RECV_BYTES = 64 * 1024
+#: Request bytes a worker holds for connections still sending; past it, a connection that sends
+#: more is handed to a thread as it is (which reads the rest, each read bounded by ``read_timeout``).
+BUFFER_BUDGET_BYTES = 128 * 1024 * 1024
 
 
 def error_bytes(error: ApiError, reason: str) -> bytes:
@@ -101,6 +106,8 @@ class _Reading:
     framing: RequestFraming
     deadline: float
     registered: bool = field(default=False)
+    #: Bytes this connection holds in the worker's buffer budget.
+    counted: int = 0
 
 
 class MockWorker(ThreadWorker):  # type: ignore[misc]
@@ -117,6 +124,7 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             self.max_body_bytes = config.max_body_bytes
         #: Connections whose request is still arriving, oldest deadline first (one timeout for all).
         self.reading: dict[int, _Reading] = {}
+        self.buffered = 0
 
     # -- reading requests in the event loop ------------------------------------------------------
 
@@ -132,16 +140,16 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         self.nr_conns += 1
         conn = _Conn(self.cfg, client, address, listener.getsockname())
         conn.read_timeout = self.read_timeout
-        self._read(conn, b"")
+        # Most clients send at once: read now rather than after another turn of the loop.
+        self._read(conn, b"", read_now=True)
 
     def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
         """A kept-alive connection's next request is starting: read it here, not on a thread."""
         if self.cfg.is_ssl:
             super().on_client_socket_readable(conn, client)
             return
-        self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._read(conn, b"")
+        self._read(conn, b"", registered=True, read_now=True)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         if self.cfg.is_ssl or fs.cancelled() or fs.exception() is not None or conn.parser is None:
@@ -154,21 +162,25 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             return
         super().finish_request(conn, fs)
 
-    def _read(self, conn: Any, data: bytes) -> None:
+    def _read(self, conn: Any, data: bytes, *, registered: bool = False, read_now: bool = False) -> None:
+        """Read ``conn``'s next request in the loop (``data``: its first bytes, already received)."""
         conn.sock.setblocking(False)
         reading = _Reading(conn, RequestFraming(self.max_body_bytes), time.monotonic() + self.read_timeout)
-        if data:
-            reading.framing.feed(data)
-            if reading.framing.done:
-                self._hand_over(reading)
-                return
         self.reading[id(conn)] = reading
+        callback = partial(self._on_readable, reading)
+        if registered:
+            self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, callback)
         reading.registered = True
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
+        if data:
+            self._take(reading, data)
+        elif read_now:
+            self._on_readable(reading, conn.sock)
 
     def _on_readable(self, reading: _Reading, _sock: socket.socket) -> None:
         try:
-            data = reading.conn.sock.recv(256 * 1024)
+            data = reading.conn.sock.recv(RECV_BYTES)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -178,12 +190,16 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             self._forget(reading)
             self._close(reading.conn)
             return
+        self._take(reading, data)
+
+    def _take(self, reading: _Reading, data: bytes) -> None:
         reading.framing.feed(data)
+        self._count(reading, len(data))
         if reading.framing.wants_continue:
             reading.framing.wants_continue = False
             with contextlib.suppress(OSError):
                 reading.conn.sock.send(CONTINUE)
-        if reading.framing.done:
+        if reading.framing.done or self.buffered > BUFFER_BUDGET_BYTES:
             self._forget(reading)
             self._hand_over(reading)
 
@@ -197,8 +213,13 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         conn.data_ready = True
         self.enqueue_req(conn)
 
+    def _count(self, reading: _Reading, size: int) -> None:
+        reading.counted += size
+        self.buffered += size
+
     def _forget(self, reading: _Reading) -> None:
         self.reading.pop(id(reading.conn), None)
+        self._count(reading, -reading.counted)
         if reading.registered:
             reading.registered = False
             with contextlib.suppress(KeyError, ValueError, OSError):
@@ -215,6 +236,8 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         for reading in list(self.reading.values()):
             idle_at_stop = not self.alive and not reading.framing.received
             if reading.deadline > now and not idle_at_stop:
+                if self.alive:
+                    break  # one timeout for all: the rest are younger
                 continue
             self._forget(reading)
             if reading.framing.received:
