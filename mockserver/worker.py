@@ -18,6 +18,7 @@ import contextlib
 import json
 import selectors
 import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 
 from gunicorn import http
 from gunicorn.http.errors import InvalidHeader, UnsupportedTransferCoding
+from gunicorn.sock import ssl_context
 from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 
 from mockserver.errors import (
@@ -94,8 +96,7 @@ class _Conn(TConn):  # type: ignore[misc]
 
     def init(self) -> None:
         super().init()
-        if not self.cfg.is_ssl:
-            self.sock.settimeout(self.read_timeout)
+        self.sock.settimeout(self.read_timeout)
 
 
 @dataclass
@@ -128,9 +129,15 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
 
     # -- reading requests in the event loop ------------------------------------------------------
 
+    def init_process(self) -> None:
+        # HTTP/2 (never configured by serve) is gunicorn's to read; the loop reads HTTP/1.1 only.
+        self.front = "h2" not in self.cfg.http_protocols
+        #: One TLS context for the worker's connections, not one per connection.
+        self.tls = ssl_context(self.cfg) if self.cfg.is_ssl else None
+        super().init_process()
+
     def accept(self, listener: socket.socket) -> None:
-        if self.cfg.is_ssl:
-            # The TLS handshake happens on a pool thread; TLS connections keep gunicorn's own path.
+        if not self.front:
             super().accept(listener)
             return
         try:
@@ -140,19 +147,47 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         self.nr_conns += 1
         conn = _Conn(self.cfg, client, address, listener.getsockname())
         conn.read_timeout = self.read_timeout
+        if self.tls is not None:
+            self._shake_hands(conn, self.tls)
+            return
         # Most clients send at once: read now rather than after another turn of the loop.
         self._read(conn, b"", read_now=True)
 
+    def _shake_hands(self, conn: Any, context: ssl.SSLContext) -> None:
+        """The TLS handshake, in the loop too: a client that stops halfway holds no thread."""
+        conn.sock = context.wrap_socket(
+            conn.sock,
+            server_side=True,
+            do_handshake_on_connect=False,
+            suppress_ragged_eofs=self.cfg.suppress_ragged_eofs,
+        )
+        reading = _Reading(conn, RequestFraming(self.max_body_bytes), time.monotonic() + self.read_timeout)
+        self.reading[id(conn)] = reading
+        reading.registered = True
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_handshake, reading))
+
+    def _on_handshake(self, reading: _Reading, _sock: socket.socket) -> None:
+        try:
+            reading.conn.sock.do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return
+        except (ssl.SSLError, OSError):
+            self._forget(reading)
+            self._close(reading.conn)
+            return
+        self.poller.modify(reading.conn.sock, selectors.EVENT_READ, partial(self._on_readable, reading))
+        self._on_readable(reading, reading.conn.sock)
+
     def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
         """A kept-alive connection's next request is starting: read it here, not on a thread."""
-        if self.cfg.is_ssl:
+        if not self.front:
             super().on_client_socket_readable(conn, client)
             return
         self.keepalived_conns.remove(conn)
         self._read(conn, b"", registered=True, read_now=True)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
-        if self.cfg.is_ssl or fs.cancelled() or fs.exception() is not None or conn.parser is None:
+        if not self.front or fs.cancelled() or fs.exception() is not None or conn.parser is None:
             super().finish_request(conn, fs)
             return
         result = fs.result()
@@ -179,9 +214,13 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             self._on_readable(reading, conn.sock)
 
     def _on_readable(self, reading: _Reading, _sock: socket.socket) -> None:
+        sock = reading.conn.sock
         try:
-            data = reading.conn.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+            data = sock.recv(RECV_BYTES)
+            # TLS may hold decrypted bytes the socket no longer signals: take them too.
+            while data and isinstance(sock, ssl.SSLSocket) and sock.pending():
+                data += sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return
         except OSError:
             data = b""

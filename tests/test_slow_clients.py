@@ -161,3 +161,31 @@ def test_the_servers_own_refusals_are_in_the_api_shape(tmp_path, request_bytes, 
         assert (answer_status, error["name"]) == (status, name)
         assert set(error) == {"id", "name", "message", "errors"}
         assert len(str(error["id"])) == 32
+
+
+def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path):
+    import ssl
+
+    from mockserver.interception.ca import LocalCA
+
+    data_dir = tmp_path / "data"
+    ca = LocalCA(data_dir).ensure()
+    context = ssl.create_default_context(cafile=str(ca))
+    with running_server("--tls", "--data-dir", str(data_dir), log=tmp_path / "tls.log", tls_ca=ca) as url:
+        address = _address(url)
+        tls_half_heads = []
+        try:
+            for _ in range(SLOW_CLIENTS):
+                sock = context.wrap_socket(socket.create_connection(address, timeout=5), server_hostname="127.0.0.1")
+                sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n")
+                tls_half_heads.append(sock)
+            # Idle TCP connects (no handshake) and a handshake cut short (a few bytes of a ClientHello).
+            with _sockets(url, SLOW_CLIENTS, b""), _sockets(url, SLOW_CLIENTS, b"\x16\x03\x01\x02\x00\x01"):
+                time.sleep(0.5)
+                started = time.monotonic()
+                response = requests.get(f"{url}/_mock/health", timeout=10, verify=str(ca))
+                assert response.status_code == 200
+                assert time.monotonic() - started < 2.0
+        finally:
+            for sock in tls_half_heads:
+                sock.close()
