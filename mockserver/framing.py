@@ -95,10 +95,13 @@ class RequestFraming:
             self.done = len(self.data) - self._body_start >= (self._length or 0)
             return
         while True:
-            line_end = self.data.find(b"\r\n", self._chunk_at)
+            line_end = self.data.find(b"\n", self._chunk_at) - 1
             if line_end < 0:
                 # A chunk-size line never needs more than a few dozen bytes; extensions aside.
                 self.done = len(self.data) - self._chunk_at > 4096
+                return
+            if self.data[line_end] != 0x0D:
+                self.done = True  # a bare LF: gunicorn refuses it
                 return
             size_text = bytes(self.data[self._chunk_at : line_end]).split(b";", 1)[0].strip()
             if not _CHUNK_SIZE.fullmatch(size_text):
@@ -116,5 +119,8 @@ class RequestFraming:
                 return
             next_at = line_end + 2 + size + 2
             if len(self.data) < next_at:
+                return
+            if self.data[next_at - 2 : next_at] != b"\r\n":
+                self.done = True  # chunk data not followed by CRLF: gunicorn refuses it
                 return
             self._chunk_at = next_at

@@ -225,9 +225,13 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         except OSError:
             data = b""
         if not data:
-            # The client left (or reset) before its request was complete: nothing to answer.
             self._forget(reading)
-            self._close(reading.conn)
+            if reading.framing.received:
+                # The client stopped sending (it may still read): gunicorn and the app
+                # answer the request cut short, as they would have without the loop.
+                self._hand_over(reading)
+            else:
+                self._close(reading.conn)
             return
         self._take(reading, data)
 

@@ -68,3 +68,13 @@ def test_expect_continue_is_answered_here_and_taken_out_of_the_head():
     framing.feed(b"ok")
     assert framing.done
     assert bytes(framing.data) == HEAD + b"Content-Length: 2\r\n\r\nok"
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [b"5\n--b\n0\n\n", b"5\r\n--b\r\nXX0\r\n\r\n"],
+    ids=["bare-lf", "bad-terminator"],
+)
+def test_a_malformed_chunked_body_is_handed_over_when_seen(chunks):
+    request = HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunks
+    assert _done_after(request) is not None
