@@ -21,6 +21,7 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -70,6 +71,22 @@ def error_bytes(error: ApiError, reason: str) -> bytes:
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode("latin-1") + body
+
+
+class ReadTimedOut(Exception):
+    """A pool thread waited ``read_timeout`` seconds for more of a request (a head over the loop's bound)."""
+
+
+def _timed(chunk: Callable[..., bytes]) -> Callable[..., bytes]:
+    """An unreader's read from the socket, its timeout raised as :class:`ReadTimedOut` (answered 408)."""
+
+    def read(size_hint: int | None = None) -> bytes:
+        try:
+            return chunk(size_hint)
+        except TimeoutError as exc:
+            raise ReadTimedOut(str(exc)) from exc
+
+    return read
 
 
 class _Captured:
@@ -251,6 +268,8 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         conn = reading.conn
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+            # Without it a stalled read on the thread would be logged as a socket error with a traceback.
+            conn.parser.unreader.chunk = _timed(conn.parser.unreader.chunk)
         unreader = conn.parser.unreader
         unreader.unread(unreader.take_buffered() + bytes(reading.framing.data))
         conn.data_ready = True
@@ -285,9 +304,8 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             self._forget(reading)
             if reading.framing.received:
                 self.log.info("Request timeout from %s after %d bytes", reading.conn.client, reading.framing.received)
-                error = RequestTimeout([f"request: not complete within {self.read_timeout:g} s"])
                 with contextlib.suppress(OSError):
-                    reading.conn.sock.send(error_bytes(error, "Request Timeout"))
+                    reading.conn.sock.send(error_bytes(self._timeout_error(), "Request Timeout"))
             self._close(reading.conn)
 
     # -- gunicorn's own refusals in the API's shape ----------------------------------------------
@@ -300,6 +318,10 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         coding, and the mock answers no 5xx it was not asked for: a body the
         server cannot undo is the client's bad request.
         """
+        if isinstance(exc, ReadTimedOut):
+            self.log.info("Request timeout from %s (on a thread)", addr)
+            self._send_error(client, self._timeout_error(), "Request Timeout")
+            return
         if isinstance(exc, UnsupportedTransferCoding):
             exc = InvalidHeader("TRANSFER-ENCODING", req=req)
         captured = _Captured()
@@ -310,9 +332,15 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         kind = ENGINE_ERRORS.get(status)
         detail = (str(exc) or type(exc).__name__)[:200]
         error = kind([f"request: {detail}"]) if kind is not None and status < 500 else ERROR_FOR_STATUS[500]()
+        self._send_error(client, error, reason or "Error")
+
+    def _send_error(self, client: Any, error: ApiError, reason: str) -> None:
         try:
             client.setblocking(True)
             client.settimeout(5.0)
-            client.sendall(error_bytes(error, reason or "Error"))
+            client.sendall(error_bytes(error, reason))
         except OSError:
             self.log.debug("Failed to send error message.")
+
+    def _timeout_error(self) -> RequestTimeout:
+        return RequestTimeout([f"request: not complete within {self.read_timeout:g} s"])

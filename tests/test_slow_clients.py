@@ -119,6 +119,20 @@ def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path):
         assert _timed_fast(url)[0] == 200
 
 
+def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path):
+    # Nine 8,000-byte headers: over the 64 KiB the loop holds, within gunicorn's limits; then silence.
+    head = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(
+        b"X-Pad-%d: %s\r\n" % (number, b"a" * 8000) for number in range(9)
+    )
+    log = tmp_path / "h.log"
+    with running_server("--data-dir", str(tmp_path), "--read-timeout", "1", log=log) as url:
+        with _sockets(url, 1, head) as (sock,):
+            status, error = _status_and_json(_read_answer(sock, 10))
+        assert (status, error["name"]) == (408, "request_timeout")
+        assert _timed_fast(url)[0] == 200
+    assert "Traceback" not in log.read_text()
+
+
 def test_a_whole_request_sent_in_pieces_is_answered(tmp_path):
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "p.log") as url:
         request = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
