@@ -9,18 +9,17 @@ clients cost a buffer, not a thread. A request not complete within
 ``read_timeout`` seconds is answered 408 (idle connections are just closed).
 
 It also answers gunicorn's own refusals (a bad request line, a too-long URI,
-too-large headers) in the API's JSON error shape instead of HTML.
+too-large headers) in the API's JSON error shape instead of HTML
+(:mod:`mockserver.engine_errors`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import selectors
 import socket
 import ssl
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,28 +30,10 @@ from gunicorn.http.errors import InvalidHeader, UnsupportedTransferCoding
 from gunicorn.sock import ssl_context
 from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 
-from mockserver.errors import (
-    ERROR_FOR_STATUS,
-    ApiError,
-    BadRequest,
-    ExpectationFailed,
-    Forbidden,
-    HeadersTooLarge,
-    RequestTimeout,
-    UriTooLong,
-)
+from mockserver.engine_errors import HtmlPage, api_error_for, error_bytes
+from mockserver.errors import ApiError, RequestTimeout
 from mockserver.framing import CONTINUE, RequestFraming
 
-#: gunicorn's refusals (the status it would answer) → the API error answered instead.
-ENGINE_ERRORS: dict[int, type[ApiError]] = {
-    **ERROR_FOR_STATUS,
-    400: BadRequest,
-    403: Forbidden,
-    408: RequestTimeout,
-    414: UriTooLong,
-    417: ExpectationFailed,
-    431: HeadersTooLarge,
-}
 #: Defaults when the worker runs without the mock's config (gunicorn started by hand).
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -61,16 +42,6 @@ RECV_BYTES = 64 * 1024
 #: Request bytes a worker holds for connections still sending; past it, a connection that sends
 #: more is handed to a thread as it is (which reads the rest, each read bounded by ``read_timeout``).
 BUFFER_BUDGET_BYTES = 128 * 1024 * 1024
-
-
-def error_bytes(error: ApiError, reason: str) -> bytes:
-    """A whole HTTP/1.1 answer, closing the connection, with ``error`` as its JSON body."""
-    body = json.dumps(error.body(uuid.uuid4().hex)).encode()
-    head = (
-        f"HTTP/1.1 {error.status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
 
 
 class ReadTimedOut(Exception):
@@ -87,23 +58,6 @@ def _timed(chunk: Callable[..., bytes]) -> Callable[..., bytes]:
             raise ReadTimedOut(str(exc)) from exc
 
     return read
-
-
-class _Captured:
-    """Stands in for the client socket while gunicorn writes its HTML error page, to learn the status it chose."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    def gettimeout(self) -> float:
-        return 0.0
-
-    def sendall(self, data: bytes) -> None:
-        self.data += data
-
-    def send(self, data: bytes) -> int:
-        self.data += data
-        return len(data)
 
 
 class _Conn(TConn):  # type: ignore[misc]
@@ -324,15 +278,10 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             return
         if isinstance(exc, UnsupportedTransferCoding):
             exc = InvalidHeader("TRANSFER-ENCODING", req=req)
-        captured = _Captured()
-        super().handle_error(req, captured, addr, exc)
-        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
-        _, status_text, reason = ([*status_line.split(" ", 2), "", ""])[:3]
-        status = int(status_text) if status_text.isdigit() else 500
-        kind = ENGINE_ERRORS.get(status)
-        detail = (str(exc) or type(exc).__name__)[:200]
-        error = kind([f"request: {detail}"]) if kind is not None and status < 500 else ERROR_FOR_STATUS[500]()
-        self._send_error(client, error, reason or "Error")
+        page = HtmlPage()
+        super().handle_error(req, page, addr, exc)
+        error, reason = api_error_for(page, exc)
+        self._send_error(client, error, reason)
 
     def _send_error(self, client: Any, error: ApiError, reason: str) -> None:
         try:
