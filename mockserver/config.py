@@ -43,6 +43,12 @@ class Config(RuntimeSettings):
     port: int = setting(8080, "Port to listen on.", minimum=0, maximum=65_535)
     workers: int = setting(1, "Worker processes (they share the store).", minimum=1, maximum=64)
     threads: int = setting(4, "Threads per worker.", minimum=1, maximum=256)
+    read_timeout: float = setting(
+        30.0,
+        "Seconds a client has to send a whole request (head and body) before a 408; idle connections close then.",
+        minimum=1,
+        maximum=3600,
+    )
     store: str = setting(
         "sqlite://",
         "memory://, sqlite:// (a file in the data dir), sqlite:///path/file.sqlite3, or redis://host:6379/0.",

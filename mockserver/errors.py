@@ -57,9 +57,14 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
         ErrorKind(404, "not_found", "No such endpoint."),
         ErrorKind(405, "method_not_allowed", "This endpoint does not accept that method."),
+        # The serving engine's own refusals, before the app sees the request (mockserver.serving).
+        ErrorKind(408, "request_timeout", "The request was not received in time; send it again."),
         ErrorKind(413, "payload_too_large", "body: payloads cannot be larger than 10MiB in size"),
+        ErrorKind(414, "uri_too_long", "request: the request line is too long."),
+        ErrorKind(417, "expectation_failed", "expect: only 100-continue is supported."),
         ErrorKind(422, "invalid_language", "English is the only supported language for this service."),
         ErrorKind(429, "rate_limit_exceeded", "You have exceeded the rate limit; wait before retrying."),
+        ErrorKind(431, "request_header_fields_too_large", "headers: too many, or one too large."),
         ErrorKind(500, "internal_error", "An unexpected server error has occurred, please try again later."),
         ErrorKind(503, "service_unavailable", "The mock's state store is unavailable; try again shortly."),
     )
@@ -153,6 +158,30 @@ class PayloadTooLarge(ApiError):
     """The request body is larger than the API accepts."""
 
     kind_name = "payload_too_large"
+
+
+class RequestTimeout(ApiError):
+    """The client stopped sending before its request was complete."""
+
+    kind_name = "request_timeout"
+
+
+class UriTooLong(ApiError):
+    """The request line is longer than the server reads."""
+
+    kind_name = "uri_too_long"
+
+
+class ExpectationFailed(ApiError):
+    """An ``Expect`` header other than ``100-continue``."""
+
+    kind_name = "expectation_failed"
+
+
+class HeadersTooLarge(ApiError):
+    """Too many header fields, or one too large."""
+
+    kind_name = "request_header_fields_too_large"
 
 
 class InvalidLanguage(ApiError):

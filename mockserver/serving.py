@@ -6,25 +6,10 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
-from gunicorn.http.errors import InvalidHeader, UnsupportedTransferCoding
-from gunicorn.workers.gthread import ThreadWorker
 
+from mockserver.access_log import RedactingLogger
 from mockserver.config import Config
-
-
-class MockWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's threaded worker, answering 400 rather than 501 to an unknown transfer coding.
-
-    gunicorn's parser answers ``Transfer-Encoding: foo`` with 501 before the app
-    sees it; RFC 9112 section 6.3 asks for 400 when chunked is not the final
-    coding, and the mock answers no 5xx it was not asked for: a body the
-    server cannot undo is the client's bad request.
-    """
-
-    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        if isinstance(exc, UnsupportedTransferCoding):
-            exc = InvalidHeader("TRANSFER-ENCODING", req=req)
-        super().handle_error(req, client, addr, exc)
+from mockserver.worker import MockWorker
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -52,6 +37,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 10,
             "loglevel": config.log_level,
             "accesslog": "-",
+            # No Basic-auth user, no raw key from an admin URL or a secret header (mockserver.access_log).
+            "logger_class": RedactingLogger,
             "errorlog": "-",
             "proc_name": "stability-mock",
             # One shared control socket per user would make two mocks collide.

@@ -1,0 +1,71 @@
+"""gunicorn's access log without secrets: no Basic-auth user, no raw keys in admin URLs or headers.
+
+A key can reach a request line three ways: as the Basic-auth user (gunicorn's
+``%(u)s``), in the path of ``/_mock/credits/<key>``, and in a query such as
+``/_mock/requests?key=…``. Every field of the log line that could carry one is
+rewritten here, so whatever ``access_log_format`` says, none is printed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from gunicorn.glogging import Logger
+
+from mockserver.redaction import MASK, SECRET_PARAMETERS
+
+#: Query parameters that carry an API key or a token.
+SECRET_QUERY = SECRET_PARAMETERS | {"key", "api_key", "apikey", "admin_token"}
+#: Headers whose value is a secret, as gunicorn names its ``{header}i`` atoms.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-admin-token", "cookie", "x-api-key", "stability-client-key"}
+)
+#: The log atoms holding those headers: ``{authorization}i`` and ``{http_authorization}e``.
+_SECRET_ATOMS = frozenset(
+    [f"{{{name}}}i" for name in SECRET_HEADERS] + [f"{{http_{name.replace('-', '_')}}}e" for name in SECRET_HEADERS]
+)
+_URI_ATOMS = frozenset({"{raw_uri}e", "{path_info}e", "{request_uri}e"})
+_KEY_IN_PATH = re.compile(r"^(/_mock/credits/)[^/?#]+")
+
+
+def redacted_path(path: str) -> str:
+    """``path`` with a key in it (``/_mock/credits/<key>``) replaced by ``***``."""
+    return _KEY_IN_PATH.sub(lambda match: match[1] + MASK, path)
+
+
+def redacted_query(query: str) -> str:
+    """``query`` with the values of key and token parameters replaced by ``***``."""
+    if not query:
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_QUERY for name, _ in pairs):
+        return query
+    return urlencode([(name, MASK if name.lower() in SECRET_QUERY else value) for name, value in pairs], safe="*")
+
+
+def redacted_uri(uri: str) -> str:
+    path, mark, query = uri.partition("?")
+    return redacted_path(path) + mark + redacted_query(query)
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with every access-log atom that could hold a key redacted."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["u"] = "-"
+        method, protocol = environ.get("REQUEST_METHOD", "-"), environ.get("SERVER_PROTOCOL", "-")
+        atoms["r"] = f"{method} {redacted_uri(environ.get('RAW_URI', ''))} {protocol}"
+        atoms["U"] = redacted_path(atoms.get("U") or "")
+        atoms["q"] = redacted_query(atoms.get("q") or "")
+        atoms["f"] = redacted_uri(atoms.get("f") or "-")
+        for name in list(atoms):
+            if name in _SECRET_ATOMS:
+                atoms[name] = MASK
+            elif name in _URI_ATOMS:
+                atoms[name] = redacted_uri(str(atoms[name]))
+            elif name == "{query_string}e":
+                atoms[name] = redacted_query(str(atoms[name]))
+        return atoms
