@@ -271,7 +271,7 @@ def peak_memory(concurrency: int, size: int, *, cache_bytes: int | None = None) 
         done.set()
         sampler.join()
         high_water = {pid: server.peak_rss_of(pid) for pid in mock.pids()}
-    cache = "default render cache (256 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
+    cache = "default render cache (64 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
     return [
         Figure(
             "memory",
