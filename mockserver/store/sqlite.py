@@ -192,29 +192,35 @@ class SQLiteStore(Store):
             connection.execute("COMMIT")
 
     def add_job(self, job: Job, image: bytes, *, max_bytes: int | None = None) -> None:
+        full: StoreFull | None = None
         with self._exclusive() as connection:
-            if max_bytes is not None and self._used(connection) + len(image) > max_bytes:
+            used = self._used(connection)
+            if max_bytes is not None and used + len(image) > max_bytes:
                 self._purge(connection, job.created_at)
                 used = self._used(connection)
-                if used + len(image) > max_bytes:
-                    raise StoreFull(used, len(image), max_bytes)
-            connection.execute(
-                "INSERT INTO jobs (id, operation_id, key_fingerprint, created_at, expires_at, order_json,"
-                " plan_json, polls, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    job.id,
-                    job.operation_id,
-                    job.key_fingerprint,
-                    job.created_at,
-                    job.expires_at,
-                    order_to_json(job.order),
-                    job.plan.to_json(),
-                    job.polls,
-                    len(image),
-                ),
-            )
-            connection.execute("INSERT INTO job_blobs (job_id, kind, data) VALUES (?, 'image', ?)", (job.id, image))
-            connection.execute("UPDATE usage SET blob_bytes = blob_bytes + ?", (len(image),))
+            if max_bytes is not None and used + len(image) > max_bytes:
+                # Raised after the commit, so the purge above is kept.
+                full = StoreFull(used, len(image), max_bytes)
+            else:
+                connection.execute(
+                    "INSERT INTO jobs (id, operation_id, key_fingerprint, created_at, expires_at, order_json,"
+                    " plan_json, polls, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        job.id,
+                        job.operation_id,
+                        job.key_fingerprint,
+                        job.created_at,
+                        job.expires_at,
+                        order_to_json(job.order),
+                        job.plan.to_json(),
+                        job.polls,
+                        len(image),
+                    ),
+                )
+                connection.execute("INSERT INTO job_blobs (job_id, kind, data) VALUES (?, 'image', ?)", (job.id, image))
+                connection.execute("UPDATE usage SET blob_bytes = blob_bytes + ?", (len(image),))
+        if full is not None:
+            raise full
 
     @staticmethod
     def _used(connection: sqlite3.Connection) -> int:
