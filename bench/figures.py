@@ -272,7 +272,7 @@ def peak_memory(concurrency: int, size: int, *, cache_bytes: int | None = None) 
         done.set()
         sampler.join()
         high_water = {pid: peak_rss_kib(pid) * 1024 for pid in mock.pids()}
-    cache = "default render cache (256 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
+    cache = "default render cache (64 MiB)" if cache_bytes is None else f"render cache {cache_bytes} bytes"
     return [
         Figure(
             "memory",

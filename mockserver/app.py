@@ -27,6 +27,7 @@ from mockserver.errors import (
     RouteNotFound,
     ServiceUnavailable,
     StoreError,
+    StoreFull,
 )
 from mockserver.exchange import Exchange
 from mockserver.faults import TransportFault
@@ -198,6 +199,10 @@ def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:
 def _as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, StoreFull):
+        # The store works and is doing its job: a bound was reached, not a failure.
+        log.warning("refused a new job: store %s", exc)
+        return ServiceUnavailable([f"store: {exc}"])
     if isinstance(exc, StoreError):
         log.error("store unavailable: %s", exc)
         return ServiceUnavailable([f"store: {exc}"])

@@ -81,7 +81,7 @@ class Config(RuntimeSettings):
     jpeg_quality: int = setting(90, "JPEG output quality.", minimum=1, maximum=100, cli=False)
     webp_quality: int = setting(90, "WEBP output quality.", minimum=1, maximum=100, cli=False)
     render_cache_bytes: int = setting(
-        256 * MIB,
+        64 * MIB,
         "Rendered results kept in memory per process (LRU, bytes), plus a quarter of it for spec verdicts; 0: off.",
         minimum=0,
         maximum=64 * 1024 * MIB,

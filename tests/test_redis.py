@@ -73,6 +73,27 @@ def test_jobs_and_expiring_counters_carry_redis_ttls(store, client, redis_prefix
     assert client.pttl(f"{redis_prefix}counter:credits:k") == -1  # kept until reset
 
 
+def test_job_blobs_are_keys_of_their_own_that_expire_with_the_job(store, client, redis_prefix):
+    """A poll's HINCRBY touches a hash of small fields; the upload and result live beside it."""
+    from mockserver.imaging import RenderedImage
+
+    now = time.time()
+    store.add_job(job_expiring_at(now + 100), b"image")
+    store.save_result("a" * 64, RenderedImage(b"result", "image/png", 1, 1, 7, "SUCCESS"))
+    assert client.hkeys(f"{redis_prefix}job:{'a' * 64}").count(b"image") == 0
+    for kind in ("image", "result"):
+        assert 98_000 < client.pttl(f"{redis_prefix}{kind}:{'a' * 64}") <= 100_001
+    assert store.stored_bytes() == len(b"image") + len(b"result")
+
+
+def test_a_job_kept_by_the_previous_layout_still_answers(store, client, redis_prefix):
+    now = time.time()
+    store.add_job(job_expiring_at(now + 100), b"image")
+    client.delete(f"{redis_prefix}image:{'a' * 64}")
+    client.hset(f"{redis_prefix}job:{'a' * 64}", mapping={"image": b"old-image"})
+    assert store.job_image("a" * 64) == b"old-image"
+
+
 def test_a_job_that_redis_expired_is_pruned_from_the_listing(store, client, redis_prefix):
     expired = time.time() - 1  # PEXPIREAT in the past: Redis drops the hash at once
     store.add_job(job_expiring_at(expired), b"image")

@@ -179,7 +179,7 @@ def test_threads_rendering_the_same_request_all_get_the_same_bytes() -> None:
 
 
 def test_render_cache_bytes_is_a_config_field_and_env_variable() -> None:
-    assert Config().render_cache_bytes == 256 * MIB
+    assert Config().render_cache_bytes == 64 * MIB
     assert Config.from_env({"STABILITY_MOCK_RENDER_CACHE_BYTES": "0"}).render_cache_bytes == 0
     with pytest.raises(ConfigError):
         Config(render_cache_bytes=-1)

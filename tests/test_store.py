@@ -432,6 +432,15 @@ def test_a_full_store_drops_expired_jobs_before_refusing(store):
     assert store.stored_bytes() == 500
 
 
+def test_a_refused_job_still_leaves_the_expired_ones_dropped(store):
+    store.add_job(make_job("a" * 64, expires_at=NOW - 1), b"x" * 300)
+    store.add_job(make_job("b" * 64), b"y" * 600)
+    with pytest.raises(StoreFull):
+        store.add_job(make_job("c" * 64), b"z" * 500, max_bytes=1000)
+    assert store.job_image("a" * 64) is None
+    assert store.stored_bytes() == 600
+
+
 def test_a_result_past_the_bound_is_not_kept_and_the_job_stays(store):
     store.add_job(make_job(), b"x" * 10)
     store.save_result("a" * 64, RESULT, max_bytes=12)
