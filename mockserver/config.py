@@ -79,6 +79,13 @@ class Config(RuntimeSettings):
     )
     png_compress_level: int = setting(1, "PNG output level (1 encodes about 4x faster than 6).", minimum=0, maximum=9)
     jpeg_quality: int = setting(90, "JPEG output quality.", minimum=1, maximum=100, cli=False)
+    render_ahead_threads: int = setting(
+        1,
+        "Threads per process that render async jobs as they are created (0: at the poll that finds one ready).",
+        minimum=0,
+        maximum=16,
+        cli=False,
+    )
     webp_quality: int = setting(90, "WEBP output quality.", minimum=1, maximum=100, cli=False)
     render_cache_bytes: int = setting(
         64 * MIB,

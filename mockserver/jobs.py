@@ -156,13 +156,20 @@ def poll(store: Store, job_id: str, key_fingerprint: str, now: float) -> Job:
 
 
 def result_of(
-    store: Store, job: Job, now: float, render: Renderer, *, max_bytes: int | None = None
+    store: Store,
+    job: Job,
+    now: float,
+    render: Renderer,
+    *,
+    max_bytes: int | None = None,
+    rendered_ahead: Callable[[str], RenderedImage | None] | None = None,
 ) -> RenderedImage | None:
     """The result of a polled job when it is ready (rendered on first need), ``None`` while pending.
 
     Raises :class:`InternalError` for a job planned to fail, and
     :class:`GenerationNotFound` if the job left the store meanwhile. A result
     that would pass ``max_bytes`` is answered but not kept (rendered again next time).
+    ``rendered_ahead`` gives a render already under way in this process (waited for).
     """
     if not job.is_ready(now):
         return None
@@ -172,6 +179,9 @@ def result_of(
         result = store.job_result(job.id)
         if result is not None:
             return result
+    ahead = rendered_ahead(job.id) if rendered_ahead is not None else None
+    if ahead is not None:
+        return ahead
     image = store.job_image(job.id)
     if image is None:
         raise GenerationNotFound()

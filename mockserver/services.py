@@ -12,6 +12,7 @@ from flask import current_app
 
 from mockserver.config import Config
 from mockserver.generation import Upscaler
+from mockserver.render_ahead import RenderAhead
 from mockserver.runtime import RuntimeSettings
 from mockserver.spec import Spec
 from mockserver.store import Store
@@ -35,6 +36,11 @@ class Services:
     sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.
     _parsed: tuple[dict[str, Any], RuntimeSettings] | None = field(default=None, repr=False)
+
+    @cached_property
+    def render_ahead(self) -> RenderAhead:
+        """This process's pool that renders async jobs as they are created."""
+        return RenderAhead(self.config.render_ahead_threads)
 
     @cached_property
     def default_settings(self) -> RuntimeSettings:

@@ -27,7 +27,14 @@ def result(id: str) -> Response:
     now = mock.clock()
     job = jobs.poll(mock.store, id, call.key_fingerprint, now)
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[job.order.output_format])
-    outcome = jobs.result_of(mock.store, job, now, mock.upscaler.render, max_bytes=mock.config.max_store_bytes)
+    outcome = jobs.result_of(
+        mock.store,
+        job,
+        now,
+        mock.upscaler.render,
+        max_bytes=mock.config.max_store_bytes,
+        rendered_ahead=mock.render_ahead.wait_for,
+    )
     if outcome is None:
         return json_response({"id": id, "status": "in-progress"}, status=202)
     return image_response(outcome, exchange, as_json=as_json, with_result_key=True)

@@ -57,4 +57,5 @@ def _start_job() -> Response:
         max_bytes=mock.config.max_store_bytes,
     )
     current_exchange().generation_id = job.id
+    mock.render_ahead.submit(mock.store, job, image, mock.upscaler.render, max_bytes=mock.config.max_store_bytes)
     return json_response({"id": job.id})

@@ -1,0 +1,96 @@
+"""Async jobs rendered as they are created, so the poll that finds one ready answers at once.
+
+The live API works on a job while the client waits between polls; a mock that
+renders only when a poll finds the job ready makes that poll as slow as a
+synchronous call. A small pool per worker process (``Config.render_ahead_threads``;
+0 turns it off) renders each new job in the background and keeps the result in
+the store, where every worker's poll finds it. The 202 count and ``job_seconds``
+do not change: they decide when a poll may see the result, not when it is made.
+
+A poll that arrives before the render is done waits for it in the process that
+started it, and renders the job itself in another worker (rendering is
+deterministic, so both make the same bytes). Jobs planned to fail or never to
+finish are not rendered ahead; nor is anything past a short queue, so a burst of
+uploads cannot hold more than a few images in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from mockserver.imaging import RenderedImage
+from mockserver.jobs import FAIL, Job, Renderer
+
+if TYPE_CHECKING:
+    from mockserver.store import Store
+
+log = logging.getLogger("stability_mock")
+
+#: Jobs waiting for a render thread, per thread, before new ones are left to their poll.
+QUEUE_PER_THREAD = 4
+
+
+class RenderAhead:
+    """One process's pool of render threads and the renders it has in hand."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_hand: dict[str, Future[RenderedImage]] = {}
+
+    def submit(self, store: Store, job: Job, image: bytes, render: Renderer, *, max_bytes: int | None) -> bool:
+        """Start rendering ``job`` in the background; ``False`` when it is left to the poll."""
+        if not self.threads or job.plan.outcome == FAIL or job.plan.pending_polls is None:
+            return False
+        with self._lock:
+            pool = self._pool_of_this_process()
+            if len(self._in_hand) >= self.threads * QUEUE_PER_THREAD:
+                return False
+            future = pool.submit(_render_and_keep, store, job, image, render, max_bytes)
+            self._in_hand[job.id] = future
+        future.add_done_callback(lambda _: self._forget(job.id))
+        return True
+
+    def wait_for(self, job_id: str) -> RenderedImage | None:
+        """The result of a render this process has in hand for ``job_id``, once done; else ``None``."""
+        with self._lock:
+            future = self._in_hand.get(job_id) if self._pid == os.getpid() else None
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:  # Logged by the render thread; the poll renders the job itself.
+            return None
+
+    def _pool_of_this_process(self) -> ThreadPoolExecutor:
+        """Threads do not survive gunicorn's fork: each worker starts its own pool on first use."""
+        if self._pool is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._in_hand = {}
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="stability-mock-render")
+        return self._pool
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._in_hand.pop(job_id, None)
+
+
+def _render_and_keep(store: Store, job: Job, image: bytes, render: Renderer, max_bytes: int | None) -> RenderedImage:
+    try:
+        result = render(job.operation_id, image, job.order)
+        store.save_result(job.id, result, max_bytes=max_bytes)
+    except Exception:
+        # The job may have been reset or purged meanwhile, or the store be away: its poll
+        # (if any) renders it again and answers whatever error is due then.
+        log.warning("rendering job %s ahead of its poll failed", job.id, exc_info=True)
+        raise
+    return result
+
+
+__all__ = ["RenderAhead"]
