@@ -134,6 +134,6 @@ def _describe(response: requests.Response) -> str:
 
 
 def contract_factory(base_url: str, api_key: str) -> UpscaleClient:
-    """The reference client tuned for the contract suite: quick polls, back-off of 0.1 s (the
-    suite's bound on calls after an error), ``Retry-After`` honoured up to 2 s, 60 polls at most."""
-    return UpscaleClient(base_url, api_key, poll_interval=0.01, max_polls=60, backoff=0.1, max_wait=2.0, retries=2)
+    """The reference client tuned for the contract suite: quick polls, one retry after a back-off
+    of 0.1 s (the suite's bound on calls after an error) or ``Retry-After`` up to 2 s, 30 polls at most."""
+    return UpscaleClient(base_url, api_key, poll_interval=0.01, max_polls=30, backoff=0.1, max_wait=2.0, retries=1)

@@ -31,13 +31,14 @@ POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
 START_ERRORS = (401, 403, 413, 429, 500, 503)
 POLL_ERRORS = (401, 404, 429, 500, 503)
 TRANSIENT = (429, 500, 503)
-#: The Retry-After of a transient 429: short, so runs stay quick, yet long enough to tell
-#: a client that waits from one that does not (the live API says 60).
+#: The Retry-After of the fixed transient 429: short, so runs stay quick, yet long enough to
+#: tell a client that waits from one that does not (the live API says 60). Generated 429s
+#: say 0, so that only one wait per run is spent on it.
 RETRY_AFTER = 1
 #: Plans of ``polls_until_done``'s fixed examples: dozens of 202s, and a job that is done
-#: by time rather than by count (a client polling every 10 ms sees ~40 202s).
-LONG_PENDING_POLLS = 30
-TIMED_JOB_SECONDS = 0.4
+#: by time rather than by count (a client polling every 10 ms sees ~20 202s).
+LONG_PENDING_POLLS = 24
+TIMED_JOB_SECONDS = 0.25
 #: A declared poll limit above this is not exercised to the end (it would take too long).
 MAX_CHECKED_POLL_LIMIT = 100
 
@@ -116,9 +117,7 @@ def strategy_for(
         )
     if scenario == "transient":
         return pick.flatmap(
-            lambda op: st.builds(
-                Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, RETRY_AFTER)
-            )
+            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, 0))
         )
     if scenario == "filtered":
         filtered = AsyncPlan(pending_polls=1, outcome=CONTENT_FILTERED)

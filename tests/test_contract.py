@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
     result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=3, only=["polls_until_done"])
     assert result["polls_until_done"].status == FAILED
     assert "gave up after 4 poll(s)" in result["polls_until_done"].message
-    assert "pending_polls=30" in result["polls_until_done"].example
+    assert "pending_polls=24" in result["polls_until_done"].example
 
 
 def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
@@ -188,8 +189,9 @@ def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
     result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=2, only=["retries_transient"])
     verdict = result["retries_transient"]
     assert verdict.status == FAILED
-    assert "after a 429 that said Retry-After: 1" in verdict.message
-    assert "Retry-After 1 s" in verdict.example
+    # Caught by the fixed 429 that says Retry-After: 1, or sooner by a generated one saying 0
+    # (the client then breaks the 0.1 s bound): either way, for calling again at once.
+    assert re.search(r"called again 0\.0\d\d s after a 429", verdict.message), verdict.message
 
 
 def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
@@ -281,7 +283,7 @@ def test_clients_in_other_languages_keep_the_contract(template, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
-    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=2)
+    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=1)
     assert {name: r.status for name, r in results.items() if r.status != PASSED} == {"poll_interval": SKIPPED}
 
 
@@ -309,8 +311,12 @@ def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
 
 def test_cli_passes_the_reference_client_under_the_live_profile():
     outcome = CliRunner().invoke(
-        main, ["contract", "--client", REFERENCE, "--profile", "live", "--max-examples", "2", "--claim", "retries"]
-    )
+        main,
+        [
+            "contract", "--client", REFERENCE, "--profile", "live", "--max-examples", "2",
+            "--property", "returns_exact_image", "--property", "polls_until_done",
+        ],
+    )  # fmt: skip
     assert outcome.exit_code == 0, outcome.output
     assert "(profile: live;" in outcome.output
     assert "PASSED       polls_until_done" in outcome.output and "PASSED       returns_exact_image" in outcome.output

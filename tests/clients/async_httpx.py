@@ -15,7 +15,7 @@ LOOPS: set[int] = set()
 
 class AsyncUpscaleClient:
     contract_claims = frozenset({"retries", "content_filtered"})
-    max_polls = 60
+    max_polls = 30
 
     def __init__(self, base_url: str, api_key: str) -> None:
         self.http = httpx.AsyncClient(
