@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import importlib.metadata
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,17 +15,42 @@ from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.errors import ConfigError, MockError
 from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
-from mockserver.profiles import PROFILES
 from mockserver.redaction import redacted_url
 from mockserver.runtime import RuntimeSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: What a plain install says when asked for the contract suite (hypothesis is in an extra).
-CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'stability-upscale-mock[contract]'"
+#: Entry-point group of commands that other packages add to ``stability-mock`` (``contract``
+#: comes from contract_tests this way, so the core package never imports the toolkit).
+COMMANDS_GROUP = "stability_mock.commands"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None})
+class _WithPluginCommands(click.Group):
+    """The commands defined here, plus those registered under :data:`COMMANDS_GROUP`, loaded on use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugin_entry_points()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        entry = _plugin_entry_points().get(cmd_name)
+        if entry is None:
+            return None
+        command = entry.load()
+        if not isinstance(command, click.Command):
+            raise click.ClickException(f"{entry.value} is not a click command")
+        return command
+
+
+def _plugin_entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    return {entry.name: entry for entry in importlib.metadata.entry_points(group=COMMANDS_GROUP)}
+
+
+@click.group(
+    cls=_WithPluginCommands, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None}
+)
 @click.version_option(package_name="stability-upscale-mock")
 def main() -> None:
     """A local mock of Stability AI's Stable Image Upscale API (v2beta).
@@ -153,142 +177,3 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str((ca.bundle() if bundle else ca.ensure()).resolve()))
-
-
-@main.command()
-@click.option("--client", "client", metavar="MODULE:FACTORY", help="A Python client: factory(base_url, api_key).")
-@click.option(
-    "--client-cmd", "client_cmd", metavar="TEMPLATE", help="A command: {operation} {image} {output} {fields}."
-)
-@click.option("--operations", default="fast,conservative,creative", show_default=True, help="Operations to check.")
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    default="seed",
-    show_default=True,
-    help="The API the suite's mock plays (live: conservative answers the image at once).",
-)
-@click.option("--max-examples", type=click.IntRange(1, 10_000), default=10, show_default=True, help="Per property.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed (runs are repeatable).")
-@click.option("--min-poll-interval", type=float, default=0.0, help="Seconds between polls to require.  [default: off]")
-@click.option(
-    "--claim",
-    "claims",
-    multiple=True,
-    type=click.Choice(["retries", "content_filtered"]),
-    help="Optional property the client claims (repeatable).",
-)
-@click.option(
-    "--max-polls",
-    type=click.IntRange(1, 100_000),
-    help="Polls after which the client gives up on a job; it is held to exactly that.  [default: none, or the "
-    "Python client's max_polls attribute]",
-)
-@click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per command run.")
-@click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report here.")
-@click.option(
-    "--html",
-    "html_report",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write a self-contained HTML report here (failures with their trail and images).",
-)
-@click.option(
-    "--json", "json_report", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here."
-)
-def contract(
-    client: str | None,
-    client_cmd: str | None,
-    operations: str,
-    profile: str,
-    max_examples: int,
-    seed: int,
-    min_poll_interval: float,
-    claims: tuple[str, ...],
-    max_polls: int | None,
-    only: tuple[str, ...],
-    timeout: float,
-    junit_xml: Path | None,
-    html_report: Path | None,
-    json_report: Path | None,
-) -> None:
-    """Check that an upscale API client keeps the API's contract.
-
-    Starts its own mock, drives the client with generated requests and server
-    plans, and prints one line per property: passed, failed with a minimal
-    example, or not covered. Exits 0 only when every covered property holds.
-    """
-    if importlib.util.find_spec("hypothesis") is None:
-        raise click.ClickException(CONTRACT_EXTRA_HINT)
-    from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
-    from contract_tests.junit import write_junit
-    from contract_tests.report import write_html, write_json
-    from contract_tests.runner import ContractRunner, SuiteOptions, succeeded
-
-    if bool(client) == bool(client_cmd):
-        raise click.UsageError("give exactly one of --client and --client-cmd")
-    chosen = tuple(name.strip() for name in operations.split(",") if name.strip())
-    try:
-        adapter: Adapter = (
-            PythonAdapter(client, claims=claims)
-            if client
-            else CommandAdapter(str(client_cmd), operations=chosen, claims=claims, timeout=timeout)
-        )
-        options = SuiteOptions(
-            operations=chosen,
-            profile=profile,
-            max_examples=max_examples,
-            seed=seed,
-            min_poll_interval=min_poll_interval,
-            claims=claims,
-            max_polls=max_polls,
-            only=only,
-        )
-        counter = _ExampleCounter(max_examples)
-        runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    offered = sorted(set(adapter.operations()) & set(chosen))
-    click.echo(
-        f"stability-mock contract: {adapter.name}  (profile: {profile}; operations: {', '.join(offered) or 'none'})",
-        err=True,
-    )
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    results = runner.run()
-    for result in results:
-        click.echo(f"{result.status.upper():12} {result.name}" + (f"  {result.message}" if result.message else ""))
-    if junit_xml is not None:
-        write_junit(results, junit_xml, client=adapter.name)
-        click.echo(f"JUnit XML written to {junit_xml}", err=True)
-    if html_report is not None:
-        write_html(results, html_report, client=adapter.name)
-        click.echo(f"HTML report written to {html_report}", err=True)
-    if json_report is not None:
-        write_json(results, json_report, client=adapter.name)
-        click.echo(f"JSON report written to {json_report}", err=True)
-    failed = sum(result.status == "failed" for result in results)
-    passed = sum(result.status == "passed" for result in results)
-    click.echo(f"{passed} passed, {failed} failed")
-    if not succeeded(results):
-        sys.exit(1)
-
-
-class _ExampleCounter:
-    """Progress on stderr: a line per property, and while one runs, its examples done so
-    far on one line rewritten in place (only on a terminal: a CI log gets the lines alone)."""
-
-    def __init__(self, max_examples: int) -> None:
-        self.max_examples = max_examples
-        self.live = sys.stderr.isatty()
-        self.counting = False
-
-    def line(self, text: str) -> None:
-        if self.counting:
-            click.echo("\r\x1b[K", nl=False, err=True)
-            self.counting = False
-        click.echo(text, err=True)
-
-    def tick(self, name: str, done: int) -> None:
-        if self.live:
-            click.echo(f"\r\x1b[K  ...  {name}: {done} example(s) of {self.max_examples}+", nl=False, err=True)
-            self.counting = True
