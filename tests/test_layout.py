@@ -36,3 +36,16 @@ def test_imports_point_one_way(folder: str, forbidden: set[str]) -> None:
     """mockserver is the core; contract_tests builds on it; bench and tests build on both."""
     offenders = {module: sorted(names & forbidden) for module, names in imported_packages(folder).items()}
     assert {module: names for module, names in offenders.items() if names} == {}
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    layout = readme[readme.index("## Layout") :]
+    layout = layout[: layout.index("```", layout.index("```") + 3)]
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for package in ("mockserver", "contract_tests")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name not in ("__init__.py", "__main__.py") and path.name not in layout
+    ]
+    assert unnamed == []
