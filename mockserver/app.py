@@ -37,7 +37,7 @@ from mockserver.responses import json_response
 from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, ui, upscale
 from mockserver.runtime import RuntimeSettings
 from mockserver.scenario import load_scenario
-from mockserver.services import EXTENSION_KEY, Services, services
+from mockserver.services import EXTENSION_KEY, Services, current_services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
 from mockserver.transport import client_socket, reset_connection, truncated
@@ -97,8 +97,8 @@ def create_app(
 
 def _before() -> BaseResponse | None:
     g.request_id = uuid.uuid4().hex
-    mock = services()
-    mock.sweeper.ensure_running(mock)
+    shared = current_services()
+    shared.sweeper.ensure_running(shared)
     # Before the exchange exists: a browser opening / is a person, not an API call to journal.
     dashboard = ui.redirect_browser(request)
     if dashboard is not None:
@@ -107,9 +107,9 @@ def _before() -> BaseResponse | None:
         # The one record of this call; each stage below fills in its part of it.
         g.exchange = Exchange(request_id=g.request_id, started=time.perf_counter())
     if request.blueprint in API_BLUEPRINTS:
-        admit(request, services(), g.exchange)
+        admit(request, current_services(), g.exchange)
     elif request.blueprint == admin.bp.name:
-        admit_admin(request, services())
+        admit_admin(request, current_services())
     return None
 
 
@@ -148,10 +148,10 @@ def _settle(exchange: Exchange, status: int) -> None:
 
 
 def _refund_and_journal(exchange: Exchange, status: int) -> None:
-    mock = services()
-    settings = exchange.settings or mock.settings()
+    shared = current_services()
+    settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
-        policies.refund(mock.store, settings, exchange.key_fingerprint, exchange.charged)
+        policies.refund(shared.store, settings, exchange.key_fingerprint, exchange.charged)
     record = record_for(
         exchange,
         method=request.method,
@@ -159,10 +159,10 @@ def _refund_and_journal(exchange: Exchange, status: int) -> None:
         headers=request.headers.items(),
         path_id=(request.view_args or {}).get("id"),
         status=None if exchange.connection_dropped else status,
-        now=mock.clock(),
+        now=shared.clock(),
         duration_seconds=time.perf_counter() - exchange.started,
     )
-    mock.store.append_record(record, settings.journal_size)
+    shared.store.append_record(record, settings.journal_size)
 
 
 def _error_response(exc: Exception) -> Response:

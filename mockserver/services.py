@@ -73,7 +73,7 @@ class Services:
             self.store.purge_expired(now)
 
 
-def services() -> Services:
+def current_services() -> Services:
     """The services of the app handling the current request."""
     found: Services = current_app.extensions[EXTENSION_KEY]
     return found

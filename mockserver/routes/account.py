@@ -11,7 +11,7 @@ from flask import Blueprint, Response
 from mockserver import policies
 from mockserver.admission import current_call
 from mockserver.responses import json_response
-from mockserver.services import services
+from mockserver.services import current_services
 
 bp = Blueprint("account", __name__, url_prefix="/v1/user")
 
@@ -36,8 +36,7 @@ def account() -> Response:
 @bp.get("/balance")
 def balance() -> Response:
     """The key's credits when the mock counts them (``--credits``), else :data:`UNCOUNTED_BALANCE`."""
-    call, mock = current_call(), services()
-    found = (
-        policies.balance(mock.store, call.settings, call.key_fingerprint) if call.settings.credits is not None else None
-    )
+    call, shared = current_call(), current_services()
+    counted = call.settings.credits is not None
+    found = policies.balance(shared.store, call.settings, call.key_fingerprint) if counted else None
     return json_response({"credits": float(UNCOUNTED_BALANCE if found is None else found)})

@@ -18,13 +18,13 @@ from mockserver.errors import RouteNotFound
 from mockserver.faults import Fault
 from mockserver.journal import RECORD_LIMIT_BYTES
 from mockserver.responses import json_response
-from mockserver.services import services
+from mockserver.services import current_services
 
 bp = Blueprint("admin", __name__, url_prefix="/_mock")
 
 
 def control() -> MockControl:
-    return MockControl(services())
+    return MockControl(current_services())
 
 
 def _body() -> dict[str, Any]:

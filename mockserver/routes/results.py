@@ -9,7 +9,7 @@ from mockserver.admission import current_call, current_exchange
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
-from mockserver.services import services
+from mockserver.services import current_services
 
 bp = Blueprint("results", __name__)
 
@@ -22,18 +22,18 @@ def result(id: str) -> Response:
     The ``Accept`` decision is made on every poll, 202s included, so a client
     that cannot take the result hears it on its first poll, not after the wait.
     """
-    exchange, mock = current_exchange(), services()
+    exchange, shared = current_exchange(), current_services()
     call = current_call()
-    now = mock.clock()
-    job = jobs.poll(mock.store, id, call.key_fingerprint, now)
+    now = shared.clock()
+    job = jobs.poll(shared.store, id, call.key_fingerprint, now)
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[job.order.output_format])
     outcome = jobs.result_of(
-        mock.store,
+        shared.store,
         job,
         now,
-        mock.upscaler.render,
-        max_bytes=mock.config.max_store_bytes,
-        rendered_ahead=mock.render_ahead.wait_for,
+        shared.upscaler.render,
+        max_bytes=shared.config.max_store_bytes,
+        rendered_ahead=shared.render_ahead.wait_for,
     )
     if outcome is None:
         return json_response({"id": id, "status": "in-progress"}, status=202)

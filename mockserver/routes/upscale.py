@@ -10,7 +10,7 @@ from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
-from mockserver.services import services
+from mockserver.services import current_services
 
 bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
 
@@ -21,41 +21,43 @@ bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
 def upscale() -> Response:
     """The image at once, or a job to poll, as the profile's document says of this operation."""
     call = current_call()
-    if call.operation_id in services().spec.renders_at_once:
+    if call.operation_id in current_services().spec.renders_at_once:
         return _render_now()
     return _start_job()
 
 
 def _render_now() -> Response:
     """Synchronous: the image (or its JSON envelope) in the answer."""
-    call, mock = current_call(), services()
+    call, shared = current_call(), current_services()
     image: bytes = call.body["image"]
     order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[order.output_format])
-    source = mock.upscaler.accept(call.operation_id, image)
-    return image_response(mock.upscaler.render_source(source, order), current_exchange(), as_json=as_json)
+    source = shared.upscaler.accept(call.operation_id, image)
+    return image_response(shared.upscaler.render_source(source, order), current_exchange(), as_json=as_json)
 
 
 def _start_job() -> Response:
     """Asynchronous: check the image and the ``Accept`` header now (bad input is a 400 here,
     not at poll time), start the job, answer its generation id."""
-    call, mock = current_call(), services()
+    call, shared = current_call(), current_services()
     image: bytes = call.body["image"]
     wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
-    mock.upscaler.accept(call.operation_id, image)
-    now = mock.clock()
-    statuses = mock.spec.statuses[call.operation_id]
-    staged = faults.job_plan_for(mock.store, call.operation_id, statuses, queued=current_exchange().faults_queued)
-    mock.purge_now_and_then(now)
+    shared.upscaler.accept(call.operation_id, image)
+    now = shared.clock()
+    statuses = shared.spec.statuses[call.operation_id]
+    staged = faults.job_plan_for(shared.store, call.operation_id, statuses, queued=current_exchange().faults_queued)
+    shared.purge_now_and_then(now)
     job = jobs.start(
-        mock.store,
+        shared.store,
         call,
         image,
         staged,
         now=now,
-        retention_seconds=mock.config.retention_seconds,
-        max_bytes=mock.config.max_store_bytes,
+        retention_seconds=shared.config.retention_seconds,
+        max_bytes=shared.config.max_store_bytes,
     )
     current_exchange().generation_id = job.id
-    mock.render_ahead.submit(mock.store, job, image, mock.upscaler.render, max_bytes=mock.config.max_store_bytes)
+    shared.render_ahead.submit(
+        shared.store, job, image, shared.upscaler.render, max_bytes=shared.config.max_store_bytes
+    )
     return json_response({"id": job.id})
