@@ -141,7 +141,7 @@ def test_numbers_are_compared_as_numbers():
 
 def test_output_depends_on_every_field_the_live_api_reads():
     from contract_tests.runner import contract_server
-    from contract_tests.scenarios import expected_output, full_request
+    from contract_tests.trials import expected_output, full_request
 
     changes = {
         "conservative": {"seed": 7, "prompt": "other", "negative_prompt": "other", "creativity": 0.312},

@@ -1,4 +1,8 @@
-"""What the server is made to do for each kind of property, and how one example runs."""
+"""Trials: what the server is staged to do for each kind of property, and how one example runs.
+
+Named apart from ``mockserver/scenario.py``, which is a YAML file of trouble staged
+when the mock starts, not a test situation.
+"""
 
 from __future__ import annotations
 
