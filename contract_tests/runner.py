@@ -12,9 +12,9 @@ from hypothesis import seed as hypothesis_seed
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
-from contract_tests.trials import Example, explicit_examples, run_example, strategy_for
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
+from contract_tests.trials import Example, explicit_examples, run_example, strategy_for
 from mockserver import Config
 from mockserver.profiles import PROFILES, SEED
 
