@@ -171,9 +171,11 @@ pre {{ white-space: pre-wrap; word-break: break-all; background: #f0f0f0; paddin
 .images {{ display: flex; gap: 1em; flex-wrap: wrap; }}
 figure {{ margin: 0; }} figure img, .none {{ max-width: 240px; max-height: 240px; border: 1px solid #ccc; }}
 .none {{ width: 240px; height: 120px; overflow: hidden; font-size: 11px; color: #666; }}
-table {{ border-collapse: collapse; font-size: 12px; }}
-td, th {{ border: 1px solid #ddd; padding: .3em; vertical-align: top; }}
+table {{ border-collapse: collapse; font-size: 12px; table-layout: fixed; width: 100%; }}
+td, th {{ border: 1px solid #ddd; padding: .3em; vertical-align: top; overflow-wrap: anywhere; }}
 td.status {{ font-weight: bold; }}
+th:nth-child(1) {{ width: 11em; }} th:nth-child(3) {{ width: 4em; }} th:nth-child(4) {{ width: 12em; }}
+th:nth-child(5) {{ width: 18%; }} th:nth-child(6) {{ width: 32%; }}
 </style></head>
 <body>
 <h1>Contract report: {client}</h1>
