@@ -25,7 +25,13 @@ def noise_png(size: int = 512) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("config", [Config(store="memory://", target_pixels=SMALL_TARGET, max_store_bytes=MIB)])
+#: These tests count the store's bytes exactly, so no result is rendered ahead behind their back.
+NOT_AHEAD = {"render_ahead_threads": 0}
+
+
+@pytest.mark.parametrize(
+    "config", [Config(store="memory://", target_pixels=SMALL_TARGET, max_store_bytes=MIB, **NOT_AHEAD)]
+)
 def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire(client, upload, app, clock):
     image = noise_png()
     assert MIB // 2 < len(image) < MIB
@@ -45,7 +51,8 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
 
 
 @pytest.mark.parametrize(
-    "config", [Config(store="memory://", target_pixels=SMALL_TARGET, retention_seconds=5, sweep_seconds=0.05)]
+    "config",
+    [Config(store="memory://", target_pixels=SMALL_TARGET, retention_seconds=5, sweep_seconds=0.05, **NOT_AHEAD)],
 )
 def test_the_sweep_drops_expired_jobs_without_any_new_traffic(client, upload, app, clock):
     store = app.extensions[EXTENSION_KEY].store
