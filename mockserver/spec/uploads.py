@@ -122,6 +122,8 @@ class UploadShortcut:
             or not headers_plainly_valid(request.environ, check.key_headers, check.headers)
         ):
             return None
+        if not form.fields:
+            return None  # an empty form: openapi-core decides what a missing body means
         body = dict(check.defaults)
         for name, values in form.fields.lists():
             field = check.fields.get(name)
@@ -176,8 +178,12 @@ class UploadShortcut:
         )
 
     def _plain(self, node: Any) -> dict[str, Any] | None:
-        """``node`` with its ``$ref`` followed, when the reference has no sibling keywords to merge."""
-        if isinstance(node, dict) and "$ref" in node and set(node) - {"$ref"} - _ANNOTATIONS:
+        """``node`` with its ``$ref`` followed, when the reference stands alone.
+
+        A ``$ref`` with siblings (even a ``description``) is left to openapi-core:
+        how its schema path merges them (a sibling ``default``, say) is its own.
+        """
+        if isinstance(node, dict) and "$ref" in node and set(node) != {"$ref"}:
             return None
         resolved = resolve_local_ref(self._document, node)
         return {key: value for key, value in resolved.items() if key not in _ANNOTATIONS} if resolved else None
