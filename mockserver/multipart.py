@@ -85,18 +85,25 @@ class MultipartForm:
             fields=fields,
         )
 
+    def outcome(self, body: bytes, boundary: str) -> ParsedForm | ValueError:
+        """:meth:`parse`, with the error as a value: what :meth:`parsed` lends."""
+        try:
+            return self.parse(body, boundary)
+        except ValueError as exc:
+            return exc
+
     @contextlib.contextmanager
-    def parsed(self, body: bytes, boundary: str) -> Iterator[ParsedForm | None]:
-        """Parse ``body`` now and lend the outcome to the deserializer for the duration of one validation.
+    def parsed(
+        self, body: bytes, boundary: str, outcome: ParsedForm | ValueError | None = None
+    ) -> Iterator[ParsedForm | None]:
+        """Parse ``body`` now (unless ``outcome`` is its parse already) and lend the outcome
+        to the deserializer for the duration of one validation.
 
         Yields the form, or ``None`` when the body is no form (openapi-core then
         gets the same parse error from the deserializer and words it).
         """
-        outcome: ParsedForm | ValueError
-        try:
-            outcome = self.parse(body, boundary)
-        except ValueError as exc:
-            outcome = exc
+        if outcome is None:
+            outcome = self.outcome(body, boundary)
         token = _LENT.set((body, outcome))
         try:
             yield outcome if isinstance(outcome, ParsedForm) else None

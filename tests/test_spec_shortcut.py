@@ -162,17 +162,18 @@ VOLATILE = ("time", "timestamp", "request_id", "duration_ms", "delivered")
 
 
 @pytest.mark.parametrize(
-    ("fields", "status"),
-    [({"output_format": "gif", "seed": "1.5"}, 400), ({"output_format": "webp"}, 200)],
+    ("fields", "status", "memo_hits"),
+    # A plainly valid upload is answered by the upload shortcut before the memo is asked.
+    [({"output_format": "gif", "seed": "1.5"}, 400, 1), ({"output_format": "webp"}, 200, 0)],
 )
 def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
-    client: Any, fields: dict[str, str], status: int
+    client: Any, fields: dict[str, str], status: int, memo_hits: int
 ) -> None:
     body, content_type = fixed_upload(png(64, 64), **fields)
     memo = services_of(client.application).spec.verdicts
     hits = memo.entries.hits
     answers = [client.post(FAST, data=body, content_type=content_type, headers=AUTH) for _ in range(2)]
-    assert memo.entries.hits == hits + 1
+    assert memo.entries.hits == hits + memo_hits
     assert [answer.status_code for answer in answers] == [status, status]
     assert answers[0].get_json() is None or answers[0].get_json()["errors"] == answers[1].get_json()["errors"]
     assert answers[0].data == answers[1].data or status == 400
@@ -266,3 +267,163 @@ def test_trimmed_openapi_core_gives_the_stock_verdict(spec_app: Flask, stock_ope
             openapi_verdict(stock_openapi, request, spec.form),
         )
         assert mine == stock, made
+
+
+# The upload shortcut: plainly valid multipart uploads get openapi-core's ValidRequest without it.
+
+#: Text that the strict number casting refuses or reads otherwise than a person might.
+ODD_NUMBERS = ["1e3", " 5", "5 ", "0x10", "NaN", "inf", "-inf", "", "+5", "4_2", "٣", "1.", ".5", "-0", "007", "1e999"]
+UNKNOWN_FIELDS = ["Prompt", "extra", "image[]", "seed ", "ünknown"]
+
+
+@pytest.fixture(scope="module", params=["seed", "live"])
+def profile_app(request: pytest.FixtureRequest) -> Flask:
+    return create_app(Config(store="memory://", profile=request.param))
+
+
+def value_near(draw: st.DrawFn, prop: dict[str, Any]) -> str:
+    """Text for a form property: mostly valid, else at its bounds, just past them, or odd."""
+    if draw(st.integers(0, 3)):
+        return value_within(draw, prop)
+    if "enum" in prop:
+        wrong = ["", "PNG", "png ", "gif", "ánime"]
+        return str(draw(st.sampled_from([*prop["enum"], *wrong])))
+    if prop.get("type") == "integer":
+        low, high = prop.get("minimum", -(2**40)), prop.get("maximum", 2**40)
+        number = draw(st.one_of(st.integers(low - 2, low + 2), st.integers(high - 2, high + 2), st.integers()))
+        return draw(st.sampled_from([str(number), *ODD_NUMBERS]))
+    if prop.get("type") == "number":
+        low, high = prop.get("minimum", -1e9), prop.get("maximum", 1e9)
+        number = draw(st.one_of(st.sampled_from([low, high, low - 1e-9, high + 1e-9]), st.floats(low - 1, high + 1)))
+        text = draw(st.sampled_from([repr(number), f"{number:.3f}", str(int(number))]))
+        return draw(st.sampled_from([text, text, *ODD_NUMBERS]))
+    lengths = [n for n in (prop.get("minLength"), prop.get("maxLength")) if n is not None]
+    sized = [n + delta for n in lengths for delta in (-1, 0, 1) if n + delta >= 0]
+    return draw(
+        st.one_of(
+            st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=12),
+            st.sampled_from(sized or [0]).map(lambda n: "é" * n),
+        )
+    )
+
+
+def value_within(draw: st.DrawFn, prop: dict[str, Any]) -> str:
+    """Text for a form property that its schema accepts."""
+    if "enum" in prop:
+        return str(draw(st.sampled_from(prop["enum"])))
+    if prop.get("type") == "integer":
+        return str(draw(st.integers(prop.get("minimum"), prop.get("maximum"))))
+    if prop.get("type") == "number":
+        return repr(draw(st.floats(prop.get("minimum"), prop.get("maximum"))))
+    text = st.text(
+        st.characters(codec="utf-8", exclude_characters="\r"), min_size=prop.get("minLength", 0), max_size=20
+    )
+    return draw(text)
+
+
+@st.composite
+def near_valid_uploads(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
+    """Uploads of every operation, mostly valid, with one or two things that may be off."""
+    operation = draw(st.sampled_from(["fast", "conservative", "creative"]))
+    schema = spec.request_schema(spec._operation_by_route[("POST", f"/v2beta/stable-image/upscale/{operation}")])
+    assert schema is not None
+    parts: list[tuple[str, str | bytes]] = []
+    image = draw(st.sampled_from([png(8, 8), b"", b"not an image"]))
+    for name, prop in schema["properties"].items():
+        if name == "image":
+            sent = draw(st.sampled_from(["file"] * 6 + ["none", "text", "twice"]))
+            parts += {"file": [(name, image)], "none": [], "text": [(name, "abc")], "twice": [(name, image)] * 2}[sent]
+            continue
+        required = name in schema.get("required", [])
+        if draw(st.sampled_from([True, True, True, False] if required else [True, False])):
+            parts.append((name, value_near(draw, prop)))
+            if draw(st.integers(0, 15)) == 0:
+                parts.append((name, draw(st.sampled_from([value_near(draw, prop), b"as a file"]))))
+    if draw(st.integers(0, 7)) == 0:
+        parts.append((draw(st.sampled_from(UNKNOWN_FIELDS)), draw(st.sampled_from(["x", b"x"]))))
+    headers = {"Authorization": draw(st.sampled_from(["Bearer sk", "sk", ""]))} if draw(st.integers(0, 5)) else {}
+    if draw(st.booleans()):
+        headers[draw(st.sampled_from(CLIENT_HEADERS))] = draw(st.sampled_from(["app", "", "a" * 256, "a" * 257]))
+    body, content_type = multipart_body(draw(st.permutations(parts)))
+    return {
+        "path": f"/v2beta/stable-image/upscale/{operation}",
+        "method": "POST",
+        "headers": headers,
+        "data": body,
+        "content_type": content_type,
+        "query_string": draw(st.sampled_from(["", "seed=5"])),
+    }
+
+
+def multipart_body(parts: list[tuple[str, str | bytes]]) -> tuple[bytes, str]:
+    """A multipart body with these parts in order: bytes as file parts, text as text parts."""
+    boundary = "generated-boundary-42"
+    chunks = []
+    for name, value in parts:
+        if isinstance(value, bytes):
+            head = f'Content-Disposition: form-data; name="{name}"; filename="in.png"\r\nContent-Type: image/png'
+            chunks.append(f"--{boundary}\r\n{head}\r\n\r\n".encode() + value + b"\r\n")
+        else:
+            head = f'Content-Disposition: form-data; name="{name}"'
+            chunks.append(f"--{boundary}\r\n{head}\r\n\r\n{value}\r\n".encode())
+    return b"".join([*chunks, f"--{boundary}--\r\n".encode()]), f"multipart/form-data; boundary={boundary}"
+
+
+def upload_shortcut_verdict(app: Flask, spec: Spec, made: dict[str, Any]) -> ValidRequest | None:
+    """The shortcut's verdict on ``made``, checked against openapi-core's whenever it gives one."""
+    with app.test_request_context(**made):
+        form = spec.form.parse(request.get_data(), request.mimetype_params["boundary"])
+        taken = spec.uploads.valid(request, spec._template(request), form)
+        if taken is not None:
+            assert verdict(spec.validate_with_openapi_core, request) == ("valid", taken), made
+        assert verdict(spec.validate_request, request) == verdict(spec.validate_with_openapi_core, request), made
+        return taken
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_uploads_the_shortcut_takes_get_openapi_cores_verdict(profile_app: Flask, data: st.DataObject) -> None:
+    spec = services_of(profile_app).spec
+    upload_shortcut_verdict(profile_app, spec, data.draw(near_valid_uploads(spec)))
+
+
+TYPICAL_UPLOADS = [
+    ("fast", [("output_format", "webp")]),
+    ("fast", []),
+    ("conservative", [("prompt", "a cat"), ("seed", "42"), ("creativity", "0.35"), ("negative_prompt", "")]),
+    ("conservative", [("prompt", "é" * 10000), ("seed", "4294967294"), ("creativity", "0.2")]),
+    ("creative", [("prompt", "a cat"), ("style_preset", "3d-model"), ("creativity", "0.5"), ("output_format", "jpeg")]),
+    ("creative", [("prompt", "x"), ("seed", "0"), ("creativity", "0.1")]),
+]
+
+
+@pytest.mark.parametrize(("operation", "fields"), TYPICAL_UPLOADS)
+def test_typical_valid_uploads_take_the_shortcut(
+    profile_app: Flask, operation: str, fields: list[tuple[str, str | bytes]]
+) -> None:
+    made = {
+        "path": f"/v2beta/stable-image/upscale/{operation}",
+        "method": "POST",
+        "headers": {"Authorization": "Bearer sk", "stability-client-id": "app"},
+    }
+    made["data"], made["content_type"] = multipart_body([("image", png(8, 8)), *fields])
+    taken = upload_shortcut_verdict(profile_app, services_of(profile_app).spec, made)
+    assert taken is not None and taken.body["image"] == png(8, 8)
+
+
+@pytest.mark.parametrize(
+    ("fields", "headers"),
+    [
+        ([("output_format", "gif")], {"Authorization": "sk"}),
+        ([("output_format", "png")], {}),
+        ([("output_format", "png"), ("output_format", "png")], {"Authorization": "sk"}),
+        ([("output_format", "png"), ("extra", "1")], {"Authorization": "sk"}),
+        ([("output_format", "png")], {"Authorization": "sk", "stability-client-id": "a" * 257}),
+    ],
+)
+def test_doubtful_uploads_go_to_openapi_core(
+    spec_app: Flask, fields: list[tuple[str, str | bytes]], headers: dict[str, str]
+) -> None:
+    body, content_type = multipart_body([("image", png(8, 8)), *fields])
+    made = {"path": FAST, "method": "POST", "headers": headers, "data": body, "content_type": content_type}
+    assert upload_shortcut_verdict(spec_app, services_of(spec_app).spec, made) is None

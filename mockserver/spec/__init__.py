@@ -2,19 +2,21 @@
 
 ``document`` (the :class:`Spec`: queries and validation), ``verdict`` (what
 validation answers), ``repairs`` (openapi-core, repaired for these documents),
-``shortcuts`` (verdicts without openapi-core, proven equal), ``files`` (reading
+``shortcuts`` and ``uploads`` (verdicts without openapi-core, proven equal), ``files`` (reading
 ``spec/`` from a checkout or a wheel).
 """
 
 from mockserver.spec.document import Spec, error_body_problems
 from mockserver.spec.files import bundled_text, resolve_local_ref
 from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
+from mockserver.spec.uploads import UploadShortcut
 from mockserver.spec.verdict import RequestInvalid, ValidRequest
 
 __all__ = [
     "BodylessShortcut",
     "RequestInvalid",
     "Spec",
+    "UploadShortcut",
     "ValidRequest",
     "VerdictMemo",
     "bundled_text",

@@ -55,11 +55,6 @@ class BodylessShortcut:
     requests.
     """
 
-    _PARAMETER_KEYS = frozenset({"name", "in", "required", "schema", "description", "example", "examples"})
-    _SCHEMA_KEYS = frozenset({"type", "maxLength", "description", "example", "examples"})
-    #: Header parameters the OpenAPI rules treat specially are left to openapi-core.
-    _RESERVED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._document = document
         self.checks: dict[str, _BodylessCheck] = {}
@@ -73,13 +68,8 @@ class BodylessShortcut:
         check = self.checks.get(template) if template is not None and request.method == "GET" else None
         if check is None or request.root_path:
             return None
-        environ = request.environ
-        if check.key_headers is not None and not any(key in environ for key in check.key_headers):
+        if not headers_plainly_valid(request.environ, check.key_headers, check.headers):
             return None
-        for key, max_length in check.headers:
-            value = environ.get(key)
-            if value is not None and max_length is not None and len(value) > max_length:
-                return None
         arguments = request.view_args or {}
         if not all(isinstance(arguments.get(name), str) for name in check.path):
             return None
@@ -90,53 +80,90 @@ class BodylessShortcut:
         operation = item.get("get")
         if not isinstance(operation, dict) or "operationId" not in operation or "requestBody" in operation:
             return None
-        seen: dict[tuple[str, str], Mapping[str, Any]] = {}
-        # Operation parameters override path-item ones of the same name and place.
-        for raw in [*operation.get("parameters", []), *item.get("parameters", [])]:
-            parameter = self._resolve(raw)
-            seen.setdefault((str(parameter.get("name")), str(parameter.get("in"))), parameter)
-        path, headers = [], []
-        for (name, place), parameter in seen.items():
-            schema = parameter.get("schema")
-            if not (
-                set(parameter) <= self._PARAMETER_KEYS
-                and isinstance(schema, dict)
-                and set(schema) <= self._SCHEMA_KEYS
-                and schema.get("type") == "string"
-            ):
-                return None
-            max_length = schema.get("maxLength")
-            if place == "path" and parameter.get("required") is True and max_length is None:
-                path.append(name)
-                continue
-            if place != "header" or parameter.get("required") or name.lower() in self._RESERVED_HEADERS:
-                return None
-            if max_length is not None and not isinstance(max_length, int):
-                return None
-            headers.append((_environ_key(name), max_length))
-        key_headers = self._key_headers(operation.get("security", self._document.get("security")))
+        parameters = plain_parameters(self._document, item, operation)
+        if parameters is None:
+            return None
+        path, headers = parameters
+        key_headers = key_headers_for(self._document, operation)
         if key_headers == ():
             return None
         return _BodylessCheck(str(operation["operationId"]), tuple(path), tuple(headers), key_headers)
 
-    def _key_headers(self, security: Any) -> tuple[str, ...] | None:
-        """Headers any one of which satisfies ``security``; ``None`` when nothing is required."""
-        if not security:
-            return None
-        schemes = self._document.get("components", {}).get("securitySchemes", {})
-        found = []
-        for requirement in security:
-            if not requirement:
-                return None
-            if len(requirement) != 1:
-                continue
-            scheme = schemes.get(next(iter(requirement)), {})
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
-                found.append(_environ_key(str(scheme["name"])))
-        return tuple(found)
 
-    def _resolve(self, value: Any) -> Mapping[str, Any]:
-        return resolve_local_ref(self._document, value)
+_PARAMETER_KEYS = frozenset({"name", "in", "required", "schema", "description", "example", "examples"})
+_PARAMETER_SCHEMA_KEYS = frozenset({"type", "maxLength", "description", "example", "examples"})
+#: Header parameters the OpenAPI rules treat specially are left to openapi-core.
+_RESERVED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def plain_parameters(
+    document: Mapping[str, Any], item: Mapping[str, Any], operation: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[tuple[str, int | None], ...]] | None:
+    """An operation's parameters when all are plain: (required path strings, optional string headers).
+
+    Headers come as (environ key, ``maxLength`` or ``None``); ``None`` when any
+    parameter has another shape (a query, a required header, a pattern, ...).
+    """
+    seen: dict[tuple[str, str], Mapping[str, Any]] = {}
+    # Operation parameters override path-item ones of the same name and place.
+    for raw in [*operation.get("parameters", []), *item.get("parameters", [])]:
+        resolved = resolve_local_ref(document, raw)
+        seen.setdefault((str(resolved.get("name")), str(resolved.get("in"))), resolved)
+    path, headers = [], []
+    for (name, place), parameter in seen.items():
+        schema = parameter.get("schema")
+        if not (
+            set(parameter) <= _PARAMETER_KEYS
+            and isinstance(schema, dict)
+            and set(schema) <= _PARAMETER_SCHEMA_KEYS
+            and schema.get("type") == "string"
+        ):
+            return None
+        max_length = schema.get("maxLength")
+        if place == "path" and parameter.get("required") is True and max_length is None:
+            path.append(name)
+            continue
+        if place != "header" or parameter.get("required") or name.lower() in _RESERVED_HEADERS:
+            return None
+        if max_length is not None and not isinstance(max_length, int):
+            return None
+        headers.append((_environ_key(name), max_length))
+    return tuple(path), tuple(headers)
+
+
+def key_headers_for(document: Mapping[str, Any], operation: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """Headers (environ keys) any one of which satisfies the operation's security; ``None`` when none is required.
+
+    Only API-key header schemes count: openapi-core passes one when its header is
+    there, whatever it holds. An empty tuple means no such scheme can satisfy it.
+    """
+    security = operation.get("security", document.get("security"))
+    if not security:
+        return None
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    found = []
+    for requirement in security:
+        if not requirement:
+            return None
+        if len(requirement) != 1:
+            continue
+        scheme = schemes.get(next(iter(requirement)), {})
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
+            found.append(_environ_key(str(scheme["name"])))
+    return tuple(found)
+
+
+def headers_plainly_valid(
+    environ: Mapping[str, Any], key_headers: tuple[str, ...] | None, headers: tuple[tuple[str, int | None], ...]
+) -> bool:
+    """The security key header is there and no optional header is longer than its ``maxLength``."""
+    if key_headers is not None and not any(key in environ for key in key_headers):
+        return False
+    for key, max_length in headers:
+        value = environ.get(key)
+        if value is not None and max_length is not None and len(value) > max_length:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -214,4 +241,4 @@ class VerdictMemo:
         )
 
 
-__all__ = ["BodylessShortcut", "VerdictMemo"]
+__all__ = ["BodylessShortcut", "VerdictMemo", "headers_plainly_valid", "key_headers_for", "plain_parameters"]
