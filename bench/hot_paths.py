@@ -9,7 +9,8 @@ poll, as before the shortcut existed).
 
 ``python -m bench.hot_paths --profile`` prints pyinstrument's call tree for each.
 ``python -m bench.hot_paths --uploads`` measures the validation of valid uploads
-alone, with the upload shortcut and with openapi-core, alternating in one run.
+alone, then whole upload calls in new bytes each time, with the upload shortcut
+and with openapi-core, alternating in one run.
 """
 
 from __future__ import annotations
@@ -209,6 +210,41 @@ def upload_validation(rounds: int = 7, count: int = 100) -> Iterator[tuple[str, 
         yield name, statistics.median(timings[False]), statistics.median(timings[True])
 
 
+def upload_calls(rounds: int = 5, count: int = 40) -> Iterator[tuple[str, float, float]]:
+    """(call, median CPU ms per whole call with openapi-core validating, with the upload shortcut).
+
+    Uploads in new bytes each time (so neither the verdict memo nor the render cache
+    answers), through the whole WSGI app with a SQLite store, the two ways alternating.
+    A refused upload is here to show what the shortcut leaves to openapi-core.
+    """
+    with tempfile.TemporaryDirectory(prefix="stability-bench-uploads-") as folder:
+        app = build_app(Path(folder))
+        spec: Spec = app.extensions[EXTENSION_KEY].spec
+        plain, shortcut = UploadShortcut({}), spec.uploads
+        base, number = photo_png(256), 0
+        kinds = {
+            "conservative 256², new body each time (200, job id)": (
+                CONSERVATIVE,
+                {"prompt": "a sunny landscape", "seed": "42"},
+                "200",
+            ),
+            "fast 256², new body each time, output_format=gif (400)": (FAST, {"output_format": "gif"}, "400"),
+        }
+        for name, (path, fields, expected) in kinds.items():
+            timings: dict[bool, list[float]] = {False: [], True: []}
+            for _ in range(rounds):
+                for taken in (False, True):
+                    spec.uploads = shortcut if taken else plain
+                    batch = []
+                    for _ in range(count):
+                        number += 1
+                        batch.append(upload_environ(path, variant(base, number), **fields))
+                    cpu_ms, _ = cost(app, iter(batch), count, expected)
+                    timings[taken].append(cpu_ms)
+            spec.uploads = shortcut
+            yield name, statistics.median(timings[False]), statistics.median(timings[True])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.hot_paths", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", action="store_true", help="print pyinstrument's call tree for each path")
@@ -217,8 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uploads", action="store_true", help="validation of valid uploads only, before and after")
     options = parser.parse_args(argv)
     if options.uploads:
-        for name, before, after in upload_validation():
-            print(f"{name:45} openapi-core {before:7.3f} ms  shortcut {after:7.3f} ms CPU  {before / after:5.1f}x")
+        for name, before, after in [*upload_validation(), *upload_calls()]:
+            print(f"{name:55} openapi-core {before:7.3f} ms  shortcut {after:7.3f} ms CPU  {before / after:5.2f}x")
         return
     if options.profile:
         for name, text in profile(options.polls, options.fasts):

@@ -127,22 +127,26 @@ class Spec:
         Body-less GETs that plainly conform (every poll of a result) are answered by
         :class:`BodylessShortcut`, and uploads that plainly conform by
         :class:`UploadShortcut`, both many times cheaper than openapi-core and with
-        the same verdict; everything else goes through openapi-core, unless the very
-        same request was validated before (:class:`VerdictMemo`, when enabled).
+        the same verdict; everything else goes through openapi-core. An upload sent
+        again byte for byte is answered first by :class:`VerdictMemo` (when enabled),
+        which spares even the parse of its form.
         """
         template = self._template(request)
         shortcut = self.shortcut.valid(request, template)
         if shortcut is not None:
             return shortcut
         if request.mimetype == "multipart/form-data" and template in self.uploads.checks:
-            outcome = self.form.outcome(request.get_data(), request.mimetype_params.get("boundary", ""))
-            if isinstance(outcome, ParsedForm):
-                shortcut = self.uploads.valid(request, template, outcome)
-                if shortcut is not None:
-                    return shortcut
-            # openapi-core gets the form already parsed (unless the memo answers).
-            return self.verdicts.validate(request, partial(self.validate_with_openapi_core, parsed=outcome))
+            return self.verdicts.validate(request, partial(self._validate_upload, template=template))
         return self.verdicts.validate(request, self.validate_with_openapi_core)
+
+    def _validate_upload(self, request: Request, *, template: str) -> ValidRequest:
+        """The upload shortcut's verdict, else openapi-core's on the form the shortcut parsed."""
+        outcome = self.form.outcome(request.get_data(), request.mimetype_params.get("boundary", ""))
+        if isinstance(outcome, ParsedForm):
+            valid = self.uploads.valid(request, template, outcome)
+            if valid is not None:
+                return valid
+        return self.validate_with_openapi_core(request, parsed=outcome)
 
     def validate_with_openapi_core(
         self, request: Request, *, parsed: ParsedForm | ValueError | None = None
