@@ -38,55 +38,12 @@ def command(engine: str, port: int, workers: int) -> list[str]:
         return [python, "-m", "mockserver", "serve", "--port", str(port), "--workers", str(workers)]
     if engine == "mockworker":
         # This branch's worker with the same command line as gthread-stock: only the worker differs.
-        return [
-            python,
-            "-m",
-            "gunicorn",
-            "-k",
-            "mockserver.worker.MockWorker",
-            "--threads",
-            "4",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "-",
-            f"{FACTORY}()",
-        ]
+        return _gunicorn("mockserver.worker.MockWorker", port, workers, "--threads", "4")
     if engine == "gthread-stock":
         # gunicorn's own gthread worker, as serve ran before the request-reading worker (4 threads, no preload).
-        return [
-            python,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "-",
-            f"{FACTORY}()",
-        ]
+        return _gunicorn("gthread", port, workers, "--threads", "4")
     if engine == "gevent":
-        return [
-            python,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gevent",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "-",
-            f"{FACTORY}()",
-        ]
+        return _gunicorn("gevent", port, workers)
     if engine == "granian":
         return [
             python,
@@ -105,6 +62,14 @@ def command(engine: str, port: int, workers: int) -> list[str]:
             FACTORY,
         ]
     raise ValueError(engine)
+
+
+def _gunicorn(worker_class: str, port: int, workers: int, *options: str) -> list[str]:
+    """gunicorn run directly on the app factory, with only its worker class (and options) chosen."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "-k", worker_class, *options, "-w", str(workers)),
+        *("-b", f"127.0.0.1:{port}", "--access-logfile", "-", f"{FACTORY}()"),
+    ]
 
 
 @contextlib.contextmanager
