@@ -1,9 +1,13 @@
-"""What every API request goes through before its handler.
+"""What every API request goes through before its handler, one stage after the other.
 
-Order follows the live API: an oversized body is refused before anything reads
-it, a missing key is a 401 whatever the body says; the rate limit counts every
-keyed call; then the spec's verdict (kept for the journal even when another
-error wins), staged faults and ``Prefer: code=``, content rules, and credits.
+Each stage is its own module and is asked once, in the live API's order: an
+oversized body is refused before anything reads it; the router names the
+operation (404, 405); a missing key is a 401 whatever the body says; the body
+is read; one store round trip gives the settings in force; the spec gives its
+verdict (kept for the journal even when another error wins); the rate limit
+counts every keyed call, valid or not; then an invalid call is a 400; staged
+faults and ``Prefer: code=`` fire; content rules judge the prompt; credits are
+taken. What each stage learns goes on the call's :class:`Exchange`.
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ from flask import Request, g
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
-from mockserver import faults, policies
+from mockserver import content_rules, credits, faults, rate_limit
 from mockserver.auth import authenticate, fingerprint
-from mockserver.errors import BadRequest, MethodNotAllowed, PayloadTooLarge, RouteNotFound
+from mockserver.errors import BadRequest, PayloadTooLarge
 from mockserver.exchange import ApiCall, Exchange
 from mockserver.faults import Fault
 from mockserver.runtime import RuntimeSettings
 from mockserver.services import Services
-from mockserver.spec import RequestInvalid, ValidRequest
+from mockserver.spec import RequestInvalid, Route, ValidRequest
 
 #: An oversized body is read and thrown away up to this size, so the client sees
 #: the 413 instead of a reset connection; beyond it the connection is closed.
@@ -30,62 +34,59 @@ _CHUNK = 64 * 1024
 
 
 def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
-    """Run every check, recording what each learns on ``exchange``; the admitted call,
+    """Run every stage, recording what each learns on ``exchange``; the admitted call,
     or an :class:`ApiError` (or transport fault)."""
     limit = services.config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         _drain(request)
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
-    exchange.operation_id = services.spec.operation_for(request)
-    if exchange.operation_id is None:
-        allowed = services.spec.methods_at(request)
-        if not allowed:
-            # A route of another profile's document (the live account endpoints under seed).
-            raise RouteNotFound([f"path: no endpoint at {request.path}"])
-        # Flask answers HEAD and OPTIONS on every route; the API does not.
-        raise MethodNotAllowed(
-            [f"method: {request.method} is not allowed here; use {', '.join(allowed)}"],
-            headers={"Allow": ", ".join(allowed)},
-        )
-    key = fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
-    exchange.key_fingerprint = key
+    route = services.spec.router.route(request)
+    exchange.operation_id = route.operation_id
+    key = exchange.key_fingerprint = fingerprint(
+        authenticate(request.headers.get("Authorization"), services.config.api_keys)
+    )
     read_body(request, limit)
     settings, exchange.faults_queued = services.state()
     exchange.settings = settings
-    valid: ValidRequest | None = None
-    try:
-        valid = services.spec.validate_request(request)
-        exchange.errors, exchange.form = [], valid.form
-    except RequestInvalid as exc:
-        exchange.errors, exchange.form = exc.errors, exc.form
-    policies.enforce_rate_limit(services.store, settings, key, services.clock())
+    valid = _verdict(request, services, route, exchange)
+    rate_limit.enforce(services.store, settings, key, services.clock())
     if valid is None:
-        raise BadRequest(exchange.errors)
-    operation_id = valid.operation_id
-    fault = _stage_fault(request, services, settings, operation_id, exchange)
-    content_filtered = policies.content_verdict(settings, valid.body) if operation_id in policies.COSTS else False
-    exchange.charged = policies.charge(services.store, settings, key, operation_id)
+        raise BadRequest(exchange.errors or [])
+    fault = _stage_fault(request, services, settings, route, exchange)
+    filtered = content_rules.verdict(settings, valid.body) if route.operation_id in credits.COSTS else False
+    exchange.charged = credits.charge(services.store, settings, key, route.operation_id)
     call = exchange.call = ApiCall(
-        operation_id=operation_id,
+        route=route,
         key_fingerprint=key,
         body=dict(valid.body),
         path=dict(valid.path),
         settings=settings,
         fault=fault,
-        content_filtered=content_filtered,
+        content_filtered=filtered,
     )
     return call
 
 
+def _verdict(request: Request, services: Services, route: Route, exchange: Exchange) -> ValidRequest | None:
+    """The spec's verdict, noted on the exchange; ``None`` for an invalid request (its 400 waits for the rate limit)."""
+    try:
+        valid = services.spec.validate_request(request, route)
+    except RequestInvalid as exc:
+        exchange.errors, exchange.form = exc.errors, exc.form
+        return None
+    exchange.errors, exchange.form = [], valid.form
+    return valid
+
+
 def _stage_fault(
-    request: Request, services: Services, settings: RuntimeSettings, operation_id: str, exchange: Exchange
+    request: Request, services: Services, settings: RuntimeSettings, route: Route, exchange: Exchange
 ) -> Fault | None:
     """Carry out what staging decided for this call: note the fault, wait, answer instead if told to."""
     staged = faults.for_call(
         services.store,
         settings,
-        operation_id,
-        services.spec.statuses[operation_id],
+        route.operation_id,
+        route.statuses,
         prefer=request.headers.get("Prefer"),
         request_text=request.method + request.path,
         body=request.get_data(),

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
 
-from mockserver import policies
+from mockserver import credits
 from mockserver.admin_guard import admit_admin
 from mockserver.admission import admit
 from mockserver.config import Config
@@ -151,7 +151,7 @@ def _refund_and_journal(exchange: Exchange, status: int) -> None:
     shared = current_services()
     settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
-        policies.refund(shared.store, settings, exchange.key_fingerprint, exchange.charged)
+        credits.refund(shared.store, settings, exchange.key_fingerprint, exchange.charged)
     record = record_for(
         exchange,
         method=request.method,

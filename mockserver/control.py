@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from mockserver import policies
 from mockserver.auth import fingerprint
+from mockserver.credits import balance as credit_balance
 from mockserver.errors import BadRequest, GenerationNotFound
 from mockserver.faults import ANY_OPERATION, Fault
 from mockserver.imaging import RenderOrder
@@ -209,7 +209,7 @@ class MockControl:
     def credits(self, key: str) -> Credits:
         fingerprinted = key_id(key)
         settings = self.services.settings()
-        return Credits(key=fingerprinted, balance=policies.balance(self.store, settings, fingerprinted))
+        return Credits(key=fingerprinted, balance=credit_balance(self.store, settings, fingerprinted))
 
     def set_credits(self, key: str, balance: int) -> Credits:
         if not 0 <= balance <= MAX_BALANCE:

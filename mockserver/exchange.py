@@ -2,9 +2,10 @@
 
 pytest-httpserver keeps ``(request, response)`` per call and respx a typed
 ``Call``; here the request path fills one :class:`Exchange` in order (edge →
-admission → validation → policies → operation → response) and the journal is
-built from it in one place (:func:`mockserver.journal.record_for`), instead of
-from facts several modules left behind under string keys.
+router → key → verdict → rate limit → faults → content rules → credits →
+operation → response) and the journal is built from it in one place
+(:func:`mockserver.journal.record_for`), instead of from facts several modules
+left behind under string keys.
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ if TYPE_CHECKING:
     from mockserver.faults import Fault
     from mockserver.imaging import RenderedImage
     from mockserver.runtime import RuntimeSettings
+    from mockserver.spec.router import Route
 
 
 @dataclass(frozen=True)
 class ApiCall:
     """An admitted API request: who sent it, what it asks for, and what was staged for it."""
 
-    operation_id: str
+    route: Route
     key_fingerprint: str
     body: dict[str, Any]
     path: dict[str, Any]
     settings: RuntimeSettings
     fault: Fault | None = None
     content_filtered: bool = False
+
+    @property
+    def operation_id(self) -> str:
+        return self.route.operation_id
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ queued through one worker fires on another. One fault may combine added
 latency with one outcome: an API error status, a transport fault, or a plan for
 the asynchronous job the call creates. ``Prefer: code=`` (Prism's convention)
 and the configured latency are faults of one call. This module decides what a
-call gets (:func:`for_call`, :func:`job_plan_for`); the HTTP edge carries it out
-(sleeps, raises, cuts the connection in :mod:`mockserver.transport`).
+call gets (:func:`for_call`); the HTTP edge carries it out (sleeps, raises, cuts
+the connection in :mod:`mockserver.transport`). A job fault is taken by the job
+it plans, when :func:`mockserver.jobs.create` creates it.
 """
 
 from __future__ import annotations
@@ -212,21 +213,6 @@ def for_call(
         else:
             replacement = fault.error()
     return CallOutcome(fault=fault, delay_seconds=delay, replacement=replacement)
-
-
-def job_plan_for(
-    store: Store, operation_id: str, statuses: Collection[int], *, queued: bool = True
-) -> AsyncPlan | None:
-    """The plan a queued job fault stages for the job this call creates (used up here), if any.
-
-    Only a call that goes on to create its job takes one, so a call refused
-    before that leaves the plan for the next. ``queued=False``: the call saw no
-    fault queued, so none is taken (and no write transaction spent looking).
-    """
-    if not queued:
-        return None
-    planned = store.take_fault(operation_id, statuses, "job")
-    return planned.job if planned is not None else None
 
 
 def delay_seconds(settings: RuntimeSettings, fault: Fault | None, request_text: str, body: bytes) -> float:

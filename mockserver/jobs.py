@@ -107,23 +107,28 @@ def order_from_json(text: str) -> RenderOrder:
 Renderer = Callable[[str, bytes, RenderOrder], RenderedImage]
 
 
-def start(
+def create(
     store: Store,
     call: ApiCall,
     image: bytes,
-    staged: AsyncPlan | None,
     *,
     now: float,
     retention_seconds: float,
     max_bytes: int | None = None,
+    faults_queued: bool = True,
 ) -> Job:
     """Create and keep the job of an admitted async call; the image is rendered when a poll finds it ready.
 
-    Its plan is the one a fault staged for it, else the settings' (``pending_polls``,
-    ``job_seconds``); either is fixed now, so a later settings change does not move it.
-    Past ``max_bytes`` of kept uploads and results the store raises
-    :class:`~mockserver.errors.StoreFull` (a 503) and keeps nothing.
+    Its plan is the one a queued job fault stages for it, else the settings'
+    (``pending_polls``, ``job_seconds``); either is fixed now, so a later settings
+    change does not move it. The job fault is taken here, when the job is
+    created, so a call refused before that (its image, its ``Accept``) leaves the
+    plan for the next; ``faults_queued=False`` (the call saw no fault queued)
+    spares the lookup. Past ``max_bytes`` of kept uploads and results the store
+    raises :class:`~mockserver.errors.StoreFull` (a 503) and keeps nothing.
     """
+    planned = store.take_fault(call.operation_id, call.route.statuses, "job") if faults_queued else None
+    staged = planned.job if planned is not None else None
     plan = (
         staged.at(now)
         if staged is not None

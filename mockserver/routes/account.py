@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mockserver import policies
+from mockserver import credits
 from mockserver.admission import current_call
 from mockserver.responses import json_response
 from mockserver.services import current_services
@@ -38,5 +38,5 @@ def balance() -> Response:
     """The key's credits when the mock counts them (``--credits``), else :data:`UNCOUNTED_BALANCE`."""
     call, shared = current_call(), current_services()
     counted = call.settings.credits is not None
-    found = policies.balance(shared.store, call.settings, call.key_fingerprint) if counted else None
+    found = credits.balance(shared.store, call.settings, call.key_fingerprint) if counted else None
     return json_response({"credits": float(UNCOUNTED_BALANCE if found is None else found)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from mockserver import faults, jobs
+from mockserver import jobs
 from mockserver.admission import current_call, current_exchange
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
@@ -21,7 +21,7 @@ bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
 def upscale() -> Response:
     """The image at once, or a job to poll, as the profile's document says of this operation."""
     call = current_call()
-    if call.operation_id in current_services().spec.renders_at_once:
+    if call.route.renders_at_once:
         return _render_now()
     return _start_job()
 
@@ -38,25 +38,23 @@ def _render_now() -> Response:
 
 def _start_job() -> Response:
     """Asynchronous: check the image and the ``Accept`` header now (bad input is a 400 here,
-    not at poll time), start the job, answer its generation id."""
-    call, shared = current_call(), current_services()
+    not at poll time), create the job, start rendering it, answer its generation id."""
+    call, shared, exchange = current_call(), current_services(), current_exchange()
     image: bytes = call.body["image"]
     wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
     shared.upscaler.accept(call.operation_id, image)
     now = shared.clock()
-    statuses = shared.spec.statuses[call.operation_id]
-    staged = faults.job_plan_for(shared.store, call.operation_id, statuses, queued=current_exchange().faults_queued)
     shared.purge_now_and_then(now)
-    job = jobs.start(
+    job = jobs.create(
         shared.store,
         call,
         image,
-        staged,
         now=now,
         retention_seconds=shared.config.retention_seconds,
         max_bytes=shared.config.max_store_bytes,
+        faults_queued=exchange.faults_queued,
     )
-    current_exchange().generation_id = job.id
+    exchange.generation_id = job.id
     shared.render_ahead.submit(
         shared.store, job, image, shared.upscaler.render, max_bytes=shared.config.max_store_bytes
     )

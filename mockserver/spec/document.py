@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property, partial
 from typing import Any
@@ -21,6 +20,7 @@ from mockserver.multipart import MultipartForm, ParsedForm
 from mockserver.profiles import profile_document
 from mockserver.spec.files import bundled_text, resolve_local_ref
 from mockserver.spec.repairs import OpenAPIRequest, RequestUnmarshaller, ResponseUnmarshaller
+from mockserver.spec.router import Route, Router
 from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
 from mockserver.spec.uploads import UploadShortcut
 from mockserver.spec.verdict import RequestInvalid, ValidRequest
@@ -50,7 +50,6 @@ class Spec:
         self.shortcut = BodylessShortcut(self.document)
         self.uploads = UploadShortcut(self.document)
         self.verdicts = VerdictMemo(verdict_cache_bytes)
-        self._templates: dict[str, str] = {}
 
     @classmethod
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
@@ -76,6 +75,11 @@ class Spec:
             if "requestBody" in operation and any(media.startswith("image/") for media in ok.get("content", {})):
                 found.add(operation_id)
         return frozenset(found)
+
+    @cached_property
+    def router(self) -> Router:
+        """The first stage of every call: which operation of this document a request names."""
+        return Router(self.operations, self.statuses, self.renders_at_once)
 
     @cached_property
     def operations(self) -> dict[str, tuple[str, str]]:
@@ -121,8 +125,10 @@ class Spec:
                 if prop.get("type") in ("integer", "number"):
                     yield name, prop["type"]
 
-    def validate_request(self, request: Request) -> ValidRequest:
+    def validate_request(self, request: Request, route: Route | None = None) -> ValidRequest:
         """Unmarshal ``request`` or raise :class:`RequestInvalid` with field messages.
+
+        ``route`` is what the router answered for it, when the caller routed it already.
 
         Body-less GETs that plainly conform (every poll of a result) are answered by
         :class:`BodylessShortcut`, and uploads that plainly conform by
@@ -131,7 +137,7 @@ class Spec:
         again byte for byte is answered first by :class:`VerdictMemo` (when enabled),
         which spares even the parse of its form.
         """
-        template = self._template(request)
+        template = route.template if route is not None else self.router.template(request)
         shortcut = self.shortcut.valid(request, template)
         if shortcut is not None:
             return shortcut
@@ -169,43 +175,19 @@ class Spec:
         lines.update(line for error in result.errors for line in describe_openapi_error(error))
         if lines:
             raise RequestInvalid(sorted(lines), form)
-        operation_id = self.operation_for(request)
-        if operation_id is None:
+        route = self.router.find(request)
+        if route is None:
             raise RequestInvalid([f"request: no operation for {request.method} {request.path}"], form)
         body = dict(result.body) if isinstance(result.body, Mapping) else {}
         if "image" in body and not isinstance(body["image"], bytes):
             raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"], form)
         return ValidRequest(
-            operation_id=operation_id,
+            operation_id=route.operation_id,
             body=body,
             path=dict(result.parameters.path or {}),
             query=dict(result.parameters.query or {}),
             form=form,
         )
-
-    def methods_at(self, request: Request) -> list[str]:
-        """The methods the spec defines at the path ``request`` matched (for ``Allow``)."""
-        template = self._template(request)
-        return sorted(method for method, path in self._operation_by_route if path == template)
-
-    def operation_for(self, request: Request) -> str | None:
-        """The operationId of the route ``request`` matched, if the spec has one."""
-        template = self._template(request)
-        return None if template is None else self._operation_by_route.get((request.method, template))
-
-    def _template(self, request: Request) -> str | None:
-        """The matched Flask rule as an OpenAPI path template (``<id>`` → ``{id}``), memoized."""
-        if request.url_rule is None:
-            return None
-        rule = request.url_rule.rule
-        template = self._templates.get(rule)
-        if template is None:
-            template = self._templates[rule] = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
-        return template
-
-    @cached_property
-    def _operation_by_route(self) -> dict[tuple[str, str], str]:
-        return {route: operation_id for operation_id, route in self.operations.items()}
 
     def response_errors(self, request: Request, response: Response) -> list[str]:
         """Why ``response`` breaks the spec for ``request`` (empty when it conforms)."""
