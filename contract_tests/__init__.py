@@ -21,6 +21,7 @@ if typing.TYPE_CHECKING:
     from contract_tests.server import LiveServer
     from contract_tests.strategies import (
         AsyncPlan,
+        JobPlan,
         UpscaleRequest,
         async_plans,
         conservative_requests,
@@ -38,6 +39,7 @@ __all__ = [
     "CommandAdapter",
     "ContractProperty",
     "ContractRunner",
+    "JobPlan",
     "LiveServer",
     "PropertyResult",
     "PythonAdapter",
@@ -61,6 +63,7 @@ __getattr__, __dir__ = lazy.exports(
     {
         "PROPERTIES": "contract_tests.properties",
         "AsyncPlan": "contract_tests.strategies",
+        "JobPlan": "contract_tests.strategies",
         "ClientOutcome": "contract_tests.adapters",
         "CommandAdapter": "contract_tests.adapters",
         "ContractProperty": "contract_tests.properties",

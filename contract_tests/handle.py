@@ -86,12 +86,12 @@ class StabilityMock:
     def fail_job(self, job_id: str) -> JobView:
         return self.control.fail_job(job_id)
 
-    def config(self) -> RuntimeSettings:
-        return self.control.config()
+    def settings(self) -> RuntimeSettings:
+        return self.control.settings()
 
-    def update_config(self, **changes: Any) -> RuntimeSettings:
+    def update_settings(self, **changes: Any) -> RuntimeSettings:
         """Change runtime settings (pending_polls, job_seconds, latency_ms, rate_limit, credits…)."""
-        return self.control.update_config(**changes)
+        return self.control.update_settings(**changes)
 
     def credits(self, key: str | None = None) -> Credits:
         """A key's balance; by default the key this handle's :attr:`headers` send."""

@@ -87,7 +87,7 @@ def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
     handle = StabilityMock(server)
     handle.reset()
     if runtime:
-        handle.update_config(**runtime)
+        handle.update_settings(**runtime)
     return handle
 
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from contract_tests.adapters import ClientOutcome
-from contract_tests.strategies import AsyncPlan, UpscaleRequest, request_schema
+from contract_tests.strategies import JobPlan, UpscaleRequest, request_schema
 
 POLL_OPERATIONS = frozenset({"getUpscaleResult", "getUpscaleCreativeResult"})
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -34,7 +34,7 @@ class Run:
     request: UpscaleRequest
     outcome: ClientOutcome
     records: list[dict[str, Any]]
-    plan: AsyncPlan | None = None
+    plan: JobPlan | None = None
     staged: dict[str, Any] | None = None
     min_poll_interval: float = 0.0
     #: The number of polls after which the client says it gives up (``None``: it never does).

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
-from mockserver.jobs import OUTCOMES, SUCCESS, AsyncPlan
+from mockserver.jobs import OUTCOMES, SUCCESS, JobPlan
 from mockserver.operations import OPERATION_IDS
 from mockserver.profiles import SEED
 from mockserver.spec import Spec
@@ -199,14 +199,18 @@ def invalid_requests(draw: st.DrawFn, /, operation: str) -> UpscaleRequest:
 
 
 @st.composite
-def async_plans(draw: st.DrawFn, *, max_pending: int = 3, max_seconds: float = 0.0, errors: bool = False) -> AsyncPlan:
+def async_plans(draw: st.DrawFn, *, max_pending: int = 3, max_seconds: float = 0.0, errors: bool = False) -> JobPlan:
     """How many 202s before the result, how long the job takes, and (with ``errors``)
     whether the job fails (500 on poll) or is content-filtered instead."""
     if max_pending < 0 or max_seconds < 0:
         raise ValueError("max_pending and max_seconds must be >= 0")
     outcomes = list(OUTCOMES) if errors else [SUCCESS]
     seconds = draw(st.floats(0, max_seconds)) if max_seconds else 0.0
-    return AsyncPlan(draw(st.integers(0, max_pending)), round(seconds, 2), draw(st.sampled_from(outcomes)))
+    return JobPlan(draw(st.integers(0, max_pending)), round(seconds, 2), draw(st.sampled_from(outcomes)))
+
+
+#: The name this toolkit first exported for :class:`~mockserver.jobs.JobPlan` (the same class).
+AsyncPlan = JobPlan
 
 
 __all__ = [
@@ -216,6 +220,7 @@ __all__ = [
     "OPERATION_IDS",
     "AsyncPlan",
     "ImageBytes",
+    "JobPlan",
     "UpscaleRequest",
     "async_operations",
     "async_plans",

@@ -19,8 +19,8 @@ from contract_tests.adapters import Adapter
 from contract_tests.properties import Run
 from contract_tests.server import LiveServer
 from contract_tests.strategies import (
-    AsyncPlan,
     ImageBytes,
+    JobPlan,
     UpscaleRequest,
     async_plans,
     invalid_requests,
@@ -75,7 +75,7 @@ class Example:
     """One generated case: the request, the async plan, the staged error."""
 
     request: UpscaleRequest
-    plan: AsyncPlan | None = None
+    plan: JobPlan | None = None
     staged: Staged | None = None
 
     def __repr__(self) -> str:
@@ -93,7 +93,7 @@ def strategy_for(
     """The examples of one scenario over the client's operations; ``async_ops`` are polled ones."""
     pick = st.sampled_from(sorted(operations))
 
-    def plan(op: str, **options: Any) -> st.SearchStrategy[AsyncPlan | None]:
+    def plan(op: str, **options: Any) -> st.SearchStrategy[JobPlan | None]:
         return async_plans(**options) if op in async_ops else st.none()
 
     def staged(
@@ -124,7 +124,7 @@ def strategy_for(
             lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, 0))
         )
     if scenario == "filtered":
-        filtered = AsyncPlan(pending_polls=1, outcome=CONTENT_FILTERED)
+        filtered = JobPlan(pending_polls=1, outcome=CONTENT_FILTERED)
         return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
     raise ValueError(f"unknown scenario {scenario!r}")
 
@@ -183,7 +183,7 @@ def explicit_examples(
     """
     ordered = sorted(operations)
     if scenario == "transient" and ordered:
-        first, plan = ordered[0], AsyncPlan(0) if ordered[0] in async_ops else None
+        first, plan = ordered[0], JobPlan(0) if ordered[0] in async_ops else None
         required = {"prompt": FULL_PROMPT} if "prompt" in request_schema(first).get("required", ()) else {}
         plain = UpscaleRequest(first, _full_image(), required)
         return [
@@ -191,16 +191,16 @@ def explicit_examples(
             Example(plain, plan, Staged(503, "start", 1)),
         ]
     if name in FULL_REQUEST_PROPERTIES:
-        return [Example(full_request(op), AsyncPlan(pending_polls=2) if op in async_ops else None) for op in ordered]
+        return [Example(full_request(op), JobPlan(pending_polls=2) if op in async_ops else None) for op in ordered]
     if name != "polls_until_done":
         return []
     examples = []
     long = LONG_PENDING_POLLS if max_polls is None else min(LONG_PENDING_POLLS, max_polls - 1)
     for op in (op for op in ordered if op in async_ops):
-        examples.append(Example(full_request(op), AsyncPlan(pending_polls=long)))
-        examples.append(Example(full_request(op), AsyncPlan(pending_polls=0, job_seconds=TIMED_JOB_SECONDS)))
+        examples.append(Example(full_request(op), JobPlan(pending_polls=long)))
+        examples.append(Example(full_request(op), JobPlan(pending_polls=0, job_seconds=TIMED_JOB_SECONDS)))
         if max_polls is not None and max_polls <= MAX_CHECKED_POLL_LIMIT:
-            examples.append(Example(full_request(op), AsyncPlan(pending_polls=None)))
+            examples.append(Example(full_request(op), JobPlan(pending_polls=None)))
     return examples
 
 

@@ -78,11 +78,11 @@ class MockAdmin:
     def fail_job(self, job_id: str) -> JobView:
         return JobView.from_dict(self._call("POST", f"/jobs/{job_id}/fail"))
 
-    def config(self) -> RuntimeSettings:
-        return RuntimeSettings().updated(self._call("GET", "/config"))
+    def settings(self) -> RuntimeSettings:
+        return RuntimeSettings().updated(self._call("GET", "/settings"))
 
-    def update_config(self, **changes: Any) -> RuntimeSettings:
-        return RuntimeSettings().updated(self._call("PATCH", "/config", json=changes))
+    def update_settings(self, **changes: Any) -> RuntimeSettings:
+        return RuntimeSettings().updated(self._call("PATCH", "/settings", json=changes))
 
     def credits(self, key: str) -> Credits:
         return Credits(**self._call("GET", f"/credits/{key}"))

@@ -41,6 +41,8 @@ class JobView:
     polls: int
     created_at: float
     expires_at: float
+    #: Epoch seconds from which it may be ready (its ``created_at`` plus the plan's ``job_seconds``).
+    ready_at: float
     plan: JobPlan
     request: RenderOrder
 
@@ -60,6 +62,7 @@ class JobView:
             polls=job.polls,
             created_at=job.created_at,
             expires_at=job.expires_at,
+            ready_at=job.ready_at,
             plan=job.plan,
             request=job.order,
         )
@@ -107,9 +110,9 @@ class Controls(Protocol):
 
     def fail_job(self, job_id: str) -> JobView: ...
 
-    def config(self) -> RuntimeSettings: ...
+    def settings(self) -> RuntimeSettings: ...
 
-    def update_config(self, **changes: Any) -> RuntimeSettings: ...
+    def update_settings(self, **changes: Any) -> RuntimeSettings: ...
 
     def credits(self, key: str) -> Credits: ...
 
@@ -187,7 +190,13 @@ class MockControl:
         job = self.store.get_job(job_id, now)
         if job is None:
             raise GenerationNotFound()
-        plan = dataclasses.replace(job.plan, pending_polls=0, ready_at=now, outcome=FAIL if fail else job.plan.outcome)
+        plan = dataclasses.replace(
+            job.plan,
+            pending_polls=0,
+            # Ready by now: the seconds already passed (exactly, so a poll at this same instant finds it ready).
+            job_seconds=min(job.plan.job_seconds, now - job.created_at),
+            outcome=FAIL if fail else job.plan.outcome,
+        )
         updated = self.store.set_job_plan(job_id, plan, now)
         if updated is None:
             raise GenerationNotFound()
@@ -195,10 +204,10 @@ class MockControl:
 
     # Runtime settings -------------------------------------------------------
 
-    def config(self) -> RuntimeSettings:
+    def settings(self) -> RuntimeSettings:
         return self.services.settings()
 
-    def update_config(self, **changes: Any) -> RuntimeSettings:
+    def update_settings(self, **changes: Any) -> RuntimeSettings:
         """Change runtime settings for every worker; unknown or bad values are a 400."""
         updated = self.services.settings().updated(changes)
         self.store.save_settings(updated.changes_from(self.services.default_settings))
@@ -228,8 +237,10 @@ class MockControl:
         """Replace faults and settings with a scenario's (see :mod:`mockserver.scenario`)."""
         self.store.delete_faults()
         self.store.save_settings({})
-        if scenario.get("config"):
-            self.update_config(**scenario["config"])
+        # ``config`` is the key's first name, still read: the runtime settings either way.
+        changes = scenario.get("settings") or scenario.get("config")
+        if changes:
+            self.update_settings(**changes)
         for fault in scenario.get("faults") or ():
             self.add_fault(**fault)
         for key, balance in (scenario.get("credits") or {}).items():

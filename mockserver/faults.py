@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import ERROR_FOR_STATUS, ApiError, BadRequest, MockError
-from mockserver.jobs import OUTCOMES, AsyncPlan
+from mockserver.jobs import OUTCOMES, JobPlan
 from mockserver.knobs import Knob, value_problems
 from mockserver.runtime import DAY, MAX_DELAY_MS, MAX_PENDING_POLLS
 
@@ -68,7 +68,7 @@ class Fault:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     seed: int = 0
-    job: AsyncPlan | None = None
+    job: JobPlan | None = None
     times: int | None = 1
     fired: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -116,9 +116,9 @@ class Fault:
         unknown = sorted(set(values) - known)
         if unknown:
             raise BadRequest([f"{name}: is not a fault field" for name in unknown])
-        if isinstance(job, AsyncPlan):
+        if isinstance(job, JobPlan):
             job = job.as_job()
-        fault = cls(job=AsyncPlan(**job) if isinstance(job, dict) else None, **values)
+        fault = cls(job=JobPlan(**job) if isinstance(job, dict) else None, **values)
         problems = fault.problems()
         if problems:
             raise BadRequest(problems)

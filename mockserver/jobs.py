@@ -30,41 +30,36 @@ OUTCOMES = (SUCCESS, FAIL, CONTENT_FILTERED)
 
 
 @dataclass(frozen=True)
-class AsyncPlan:
-    """How a test wants the next job to go: ``pending_polls`` 202s (``None``: forever), then ``outcome``.
+class JobPlan:
+    """How a job goes: ``pending_polls`` 202s (``None``: forever) and ``job_seconds``, then ``outcome``.
 
-    What a fault's ``job`` stages (admin API, scenario file, pytest handle) and what
-    the contract suite draws; :meth:`at` fixes it in time as the stored :class:`JobPlan`.
+    One type for every place a plan appears: what a fault's ``job`` stages (admin
+    API, scenario file, pytest handle), what the contract suite draws, and what a
+    job keeps, fixed at its creation (:attr:`Job.created_at` anchors the seconds),
+    so a later settings change does not move it.
     """
 
+    #: Polls answered 202 before the result; ``None`` means the job never finishes.
     pending_polls: int | None = 1
+    #: Seconds after the job's creation before which it stays pending, whatever the polls.
     job_seconds: float = 0.0
     outcome: str = SUCCESS
-
-    def at(self, now: float) -> JobPlan:
-        return JobPlan(pending_polls=self.pending_polls, ready_at=now + self.job_seconds, outcome=self.outcome)
 
     def as_job(self) -> dict[str, Any]:
         """The plan as the admin API's ``job`` object."""
         return dataclasses.asdict(self)
 
-
-@dataclass(frozen=True)
-class JobPlan:
-    """When and how a job finishes; fixed at creation so config changes don't move it."""
-
-    #: Polls answered 202 before the result; ``None`` means the job never finishes.
-    pending_polls: int | None = 1
-    #: Epoch seconds before which the job stays pending.
-    ready_at: float = 0.0
-    outcome: str = SUCCESS
-
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> JobPlan:
-        return cls(**json.loads(text))
+    def from_json(cls, text: str, created_at: float) -> JobPlan:
+        """A stored plan; one kept by an older version holds ``ready_at`` (epoch seconds) instead of seconds."""
+        values: dict[str, Any] = json.loads(text)
+        ready_at = values.pop("ready_at", None)
+        if ready_at is not None:
+            values["job_seconds"] = max(0.0, float(ready_at) - created_at)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,12 @@ class Job:
 
     def is_ready(self, now: float) -> bool:
         pending = self.plan.pending_polls
-        return pending is not None and self.polls > pending and now >= self.plan.ready_at
+        return pending is not None and self.polls > pending and now - self.created_at >= self.plan.job_seconds
+
+    @property
+    def ready_at(self) -> float:
+        """Epoch seconds from which the job may be ready (once its pending polls are answered too)."""
+        return self.created_at + self.plan.job_seconds
 
     @property
     def status(self) -> str:
@@ -128,11 +128,10 @@ def create(
     raises :class:`~mockserver.errors.StoreFull` (a 503) and keeps nothing.
     """
     planned = store.take_fault(call.operation_id, call.route.statuses, "job") if faults_queued else None
-    staged = planned.job if planned is not None else None
     plan = (
-        staged.at(now)
-        if staged is not None
-        else AsyncPlan(pending_polls=call.settings.pending_polls, job_seconds=call.settings.job_seconds).at(now)
+        planned.job
+        if planned is not None and planned.job is not None
+        else JobPlan(pending_polls=call.settings.pending_polls, job_seconds=call.settings.job_seconds)
     )
     filtered = call.content_filtered or plan.outcome == CONTENT_FILTERED
     job = Job(

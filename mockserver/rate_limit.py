@@ -1,6 +1,6 @@
 """The live API's rate limit: every keyed call counts, valid or not, and past the limit the key waits.
 
-Off by default; once set (``serve`` options, ``PATCH /_mock/config``, a
+Off by default; once set (``serve`` options, ``PATCH /_mock/settings``, a
 scenario) it applies to every call. The counts live in the shared store, so a
 limit counted by one worker applies on every other.
 """

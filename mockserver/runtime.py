@@ -1,4 +1,4 @@
-"""Settings that can change while the mock runs (``PATCH /_mock/config``), declared once.
+"""Settings that can change while the mock runs (``PATCH /_mock/settings``), declared once.
 
 :class:`~mockserver.config.Config` (start-up) extends :class:`RuntimeSettings`, so
 each of these is declared here only: its default, help, bounds and ``serve``

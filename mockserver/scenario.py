@@ -2,7 +2,7 @@
 
 Example::
 
-    config:
+    settings:
       pending_polls: 3
       rate_limit: 150/10s
       credits: 500
@@ -14,7 +14,8 @@ Example::
       sk-low-balance: 10
 
 The file is checked against the ``Scenario`` schema of spec/admin.yml, so it
-accepts exactly what the admin API accepts. It is parsed safely and bounded:
+accepts exactly what the admin API accepts (``config:``, the first name of
+``settings:``, is still read). It is parsed safely and bounded:
 a scenario is a page of settings, so a file of megabytes, or a few lines whose
 aliases expand into billions of values, is refused before anything reads it.
 """

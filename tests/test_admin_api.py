@@ -26,16 +26,25 @@ def test_with_a_token_every_caller_needs_it(client):
     assert client.get("/_mock/faults").status_code == 403
     assert client.get("/_mock/faults", headers={"X-Admin-Token": "wrong"}).status_code == 403
     assert client.get("/_mock/faults", headers={"X-Admin-Token": "s3cret"}, environ_base=ELSEWHERE).status_code == 200
-    assert client.get("/_mock/config", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/_mock/settings", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
 def test_admin_calls_are_not_rate_limited(client):
-    client.patch("/_mock/config", json={"rate_limit": "1/10s"})
+    client.patch("/_mock/settings", json={"rate_limit": "1/10s"})
     assert all(client.get("/_mock/faults").status_code == 200 for _ in range(5))
 
 
+def test_settings_answer_at_their_first_name_too(client):
+    """``/_mock/config`` was the first name of ``/_mock/settings``; scripts that use it keep working."""
+    assert client.patch("/_mock/config", json={"pending_polls": 4}).get_json()["pending_polls"] == 4
+    assert client.get("/_mock/settings").get_json()["pending_polls"] == 4
+    assert client.patch("/_mock/settings", json={"pending_polls": 5}).status_code == 200
+    assert client.get("/_mock/config").get_json()["pending_polls"] == 5
+    assert client.patch("/_mock/config", json={"pending_polls": -1}).status_code == 400
+
+
 def test_bad_admin_bodies_get_field_errors(client):
-    response = client.patch("/_mock/config", json={"pending_polls": "three", "colour": "red"})
+    response = client.patch("/_mock/settings", json={"pending_polls": "three", "colour": "red"})
     assert response.status_code == 400
     assert response.get_json()["errors"] == [
         "colour: is not a known field",

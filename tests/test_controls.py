@@ -50,7 +50,7 @@ def test_the_three_doors_give_the_same_answers_for_the_same_state() -> None:
             [job] = admin.jobs()
             assert job.id == started.json()["id"] and job.status == "never-finishing"
             assert control.jobs() == handle.jobs() == [job]
-            assert admin.update_config(credits=7) == control.config() == handle.config()
+            assert admin.update_settings(credits=7) == control.settings() == handle.settings()
             assert admin.set_credits(handle.api_key, 3) == handle.credits() == control.credits(handle.api_key)
             assert handle.complete_job(job.id) == admin.jobs()[0]
             assert isinstance(admin, Controls) and isinstance(handle, Controls) and isinstance(control, Controls)

@@ -51,7 +51,7 @@ def test_state_does_not_leak(stability_mock):
 
 @pytest.mark.stability_mock(pending_polls=3)
 def test_runtime_options_by_marker(stability_mock):
-    assert stability_mock.config().pending_polls == 3
+    assert stability_mock.settings().pending_polls == 3
 
 
 @pytest.mark.stability_mock(api_keys=("sk-only",))
@@ -122,12 +122,12 @@ def test_fixture_stages_the_main_behaviours(stability_mock):
     assert requests.get(poll, headers=stability_mock.headers, timeout=30).status_code == 202
     stability_mock.complete_job(generation_id)
     assert requests.get(poll, headers=stability_mock.headers, timeout=30).status_code == 200
-    stability_mock.update_config(credits=2)
+    stability_mock.update_settings(credits=2)
     assert _fast(stability_mock, image).status_code == 200
     assert stability_mock.credits().balance == 0
     assert _fast(stability_mock, image).status_code == 402
     stability_mock.set_credits(None, 10)
-    stability_mock.update_config(rate_limit="1/60s")
+    stability_mock.update_settings(rate_limit="1/60s")
     assert [_fast(stability_mock, image).status_code for _ in range(2)] == [200, 429]
     statuses = [record["status"] for record in stability_mock.requests(operation="upscaleImageFast")]
     assert statuses == [500, 200, 402, 200, 429]

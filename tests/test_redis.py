@@ -229,7 +229,7 @@ def test_two_servers_on_one_redis_share_jobs_faults_settings_and_rate_limits(red
         assert [fast(first).status_code, fast(first).status_code] == [503, 200]
         assert [record["status"] for record in second_admin.requests(operation="upscaleImageFast")] == [503, 200]
 
-        first_admin.update_config(rate_limit="3/10s")
+        first_admin.update_settings(rate_limit="3/10s")
         wait_for_a_fresh_window(10)
         statuses = [fast(url, "sk-limited").status_code for url in (first, second, first, second)]
         assert statuses == [200, 200, 200, 429]

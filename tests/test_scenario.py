@@ -10,7 +10,7 @@ from tests.conftest import AUTH, FAST, SpecCheckedClient
 from tests.images import png
 
 SCENARIO = """
-config:
+settings:
   pending_polls: 2
   rate_limit: 150/10s
   credits: 100
@@ -30,7 +30,7 @@ def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
     app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
     app.test_client_class = SpecCheckedClient
     client = app.test_client()
-    settings = client.get("/_mock/config").get_json()
+    settings = client.get("/_mock/settings").get_json()
     assert (settings["pending_polls"], settings["rate_limit"], settings["credits"]) == (2, "150/10s", 100)
     assert settings["moderation_words"] == ["forbidden"]
     assert [fault["status"] for fault in client.get("/_mock/faults").get_json()["faults"]] == [429, None]
@@ -39,6 +39,13 @@ def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
     assert statuses == [429, 429, 200]
     low = client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": "sk-low-balance"})
     assert low.status_code == 402
+
+
+def test_a_scenario_may_name_its_settings_config_as_files_first_did(tmp_path):
+    path = tmp_path / "old.yml"
+    path.write_text("config:\n  pending_polls: 7\n")
+    app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
+    assert app.test_client().get("/_mock/settings").get_json()["pending_polls"] == 7
 
 
 BILLION_LAUGHS = "\n".join(
@@ -54,6 +61,7 @@ BILLION_LAUGHS = "\n".join(
             "faults:\n  - {status: 418}\n",
             "faults.0.status: must be one of: 400, 401, 402, 403, 404, 413, 422, 429, 500, 503",
         ),
+        ("settings: {pending_polls: -1}\n", "settings.pending_polls: must be ≥ 0"),
         ("config: {pending_polls: -1}\n", "config.pending_polls: must be ≥ 0"),
         ("colour: red\n", "colour: is not a known field"),
         ("credits: {sk-x: lots}\n", "credits.sk-x: must be an integer, got 'lots'"),

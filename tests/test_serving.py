@@ -94,7 +94,7 @@ def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: _fast(url), range(20)))
         assert sorted(statuses).count(429) == 5 and statuses.count(200) == 15
-        admin.update_config(credits=30)
+        admin.update_settings(credits=30)
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: _fast(url, "sk-credits"), range(24)))
         assert statuses.count(200) == 15 and statuses.count(402) == 9

@@ -145,7 +145,7 @@ def test_a_whole_request_sent_in_pieces_is_answered(tmp_path):
         with _sockets(url, 1, b"") as (sock,):
             body = b'{"latency_ms": 0}'
             sock.sendall(
-                b"PATCH /_mock/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"PATCH /_mock/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
             )
             sock.settimeout(5)

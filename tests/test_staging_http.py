@@ -173,7 +173,7 @@ def test_added_latency_delays_the_answer(server, admin):
 
 
 def test_configured_latency_and_jitter_apply_to_every_call(server, admin):
-    admin.update_config(latency_ms=150, jitter_ms=50)
+    admin.update_settings(latency_ms=150, jitter_ms=50)
     for _ in range(2):
         started = time.monotonic()
         fast(server)
@@ -281,7 +281,7 @@ def test_content_filtered_job_is_blurred_and_says_so(server, admin):
 
 
 def test_rate_limit_blocks_a_key_with_retry_after(server, admin):
-    admin.update_config(rate_limit="3/10s", rate_limit_block_seconds=60)
+    admin.update_settings(rate_limit="3/10s", rate_limit_block_seconds=60)
     statuses = [fast(server).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     blocked = fast(server)
@@ -290,11 +290,11 @@ def test_rate_limit_blocks_a_key_with_retry_after(server, admin):
     other_key = fast(server, headers={"Authorization": "Bearer sk-another"})
     assert other_key.status_code == 200
     assert requests.get(server.url_for("/_mock/health"), timeout=5).status_code == 200
-    assert admin.config().rate_limit == "3/10s"
+    assert admin.settings().rate_limit == "3/10s"
 
 
 def test_credits_are_charged_per_operation_and_402_when_short(server, admin):
-    admin.update_config(credits=64)
+    admin.update_settings(credits=64)
     assert fast(server).status_code == 200
     assert admin.credits(KEY).balance == 62
     assert start(server).status_code == 200
@@ -307,7 +307,7 @@ def test_credits_are_charged_per_operation_and_402_when_short(server, admin):
 
 
 def test_failed_and_moderated_calls_are_not_charged(server, admin):
-    admin.update_config(credits=100, moderation_words=["forbidden"])
+    admin.update_settings(credits=100, moderation_words=["forbidden"])
     assert start(server, prompt="a forbidden castle").status_code == 403
     admin.add_fault(operation="upscaleImageFast", status=500)
     assert fast(server).status_code == 500
@@ -330,7 +330,7 @@ def test_balance_can_be_read_and_set_by_key_or_fingerprint(admin):
 
 
 def test_content_rules(server, admin):
-    admin.update_config(moderation_words=["Gore"], filter_words=["blurme"], language_words=["bonjour"])
+    admin.update_settings(moderation_words=["Gore"], filter_words=["blurme"], language_words=["bonjour"])
     moderated = start(server, prompt="lots of gore")
     assert (moderated.status_code, moderated.json()["name"]) == (403, "content_moderation")
     foreign = start(server, prompt="bonjour le monde")
@@ -352,19 +352,19 @@ def test_prefer_header_picks_the_status_for_one_call(server):
 
 
 def test_runtime_config_pending_polls_and_bad_values(server, admin):
-    assert admin.update_config(pending_polls=2).pending_polls == 2
+    assert admin.update_settings(pending_polls=2).pending_polls == 2
     generation_id = start(server).json()["id"]
     assert [poll(server, generation_id).status_code for _ in range(3)] == [202, 202, 200]
     with pytest.raises(AdminError) as caught:
-        admin.update_config(pending_polls=-1, rate_limit="lots")
+        admin.update_settings(pending_polls=-1, rate_limit="lots")
     assert caught.value.status == 400
-    assert admin.config().pending_polls == 2
+    assert admin.settings().pending_polls == 2
 
 
 def test_reset_forgets_everything(server, admin):
-    admin.update_config(credits=5)
+    admin.update_settings(credits=5)
     admin.add_fault(status=500)
     start(server)
     admin.reset()
     assert admin.faults() == [] and admin.jobs() == [] and admin.requests() == []
-    assert admin.config().credits is None
+    assert admin.settings().credits is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import sqlite3
 import threading
 from collections import Counter
@@ -17,7 +18,7 @@ from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError,
 from mockserver.errors import StoreFull
 from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.jobs import AsyncPlan, Job, JobPlan
+from mockserver.jobs import Job, JobPlan
 from mockserver.store import RedisStore
 from mockserver.store.base import RecordQuery
 
@@ -48,7 +49,7 @@ def make_job(job_id: str = "a" * 64, key: str = "key_1", expires_at: float = NOW
         created_at=NOW,
         expires_at=expires_at,
         order=RenderOrder("upscaleImageCreative", "webp", 42, prompt="p", creativity=0.3, style_preset="anime"),
-        plan=JobPlan(pending_polls=2, ready_at=NOW + 5),
+        plan=JobPlan(pending_polls=2, job_seconds=5),
     )
 
 
@@ -177,7 +178,7 @@ def test_faults_fire_oldest_first_and_count_down(store):
 def test_a_fault_fires_only_where_it_fits(store):
     for_creative = Fault(operation="upscaleImageCreative", status=429)
     unanswerable = Fault(operation="*", status=413)
-    job_plan = Fault(operation="*", job=AsyncPlan(pending_polls=None, job_seconds=1.5, outcome="fail"))
+    job_plan = Fault(operation="*", job=JobPlan(pending_polls=None, job_seconds=1.5, outcome="fail"))
     for fault in (for_creative, unanswerable, job_plan):
         store.add_fault(fault)
     # Another operation's, a status fast cannot answer, and a job plan: none fits a fast call.
@@ -305,11 +306,18 @@ def test_jobs_are_listed_oldest_first(store):
 
 def test_a_job_plan_is_replaced_only_while_the_job_lives(store):
     store.add_job(make_job(expires_at=NOW + 10), b"x")
-    plan = JobPlan(pending_polls=0, ready_at=0.0, outcome="fail")
+    plan = JobPlan(pending_polls=0, job_seconds=0.0, outcome="fail")
     assert store.set_job_plan("a" * 64, plan, NOW).plan == plan
     assert store.get_job("a" * 64, NOW).plan == plan
     assert store.set_job_plan("a" * 64, JobPlan(), NOW + 10) is None
     assert store.set_job_plan("nope", plan, NOW) is None
+
+
+def test_a_plan_kept_by_an_older_version_reads_as_seconds_after_creation():
+    """Stores written before plans kept seconds held the epoch second the job was due."""
+    old = json.dumps({"pending_polls": 2, "ready_at": NOW + 5, "outcome": "fail"})
+    assert JobPlan.from_json(old, NOW) == JobPlan(pending_polls=2, job_seconds=5.0, outcome="fail")
+    assert JobPlan.from_json(JobPlan(None, 1.5).to_json(), NOW) == JobPlan(None, 1.5)
 
 
 def test_a_result_is_not_saved_for_an_unknown_job(store):

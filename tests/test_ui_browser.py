@@ -164,7 +164,7 @@ def test_an_image_dropped_on_the_page_is_the_one_sent(page: Page) -> None:
 
 
 def test_a_creative_job_ticks_its_202s_until_the_200(page: Page, server: LiveServer, shots: Path) -> None:
-    server.control.update_config(pending_polls=2)
+    server.control.update_settings(pending_polls=2)
     choose(page, "creative", FIXTURES / "sample.jpg", prompt="a yellow sun", seed="42", output_format="jpeg")
     send(page)
     expect(page.locator("#play-result")).to_be_visible()
@@ -282,14 +282,14 @@ def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: 
     page.click("[data-tab=stage]")
     form = page.locator("#settings-form")
     form.locator("input[name=pending_polls]").fill("3")
-    expect(form.locator("[data-pytest]")).to_have_text("stability_mock.update_config(pending_polls=3)")
+    expect(form.locator("[data-pytest]")).to_have_text("stability_mock.update_settings(pending_polls=3)")
     form.locator("button[type=submit]").click()
     expect(form.locator("[data-curl]")).to_contain_text("-d '{}'")  # applied: nothing left to change
-    assert server.control.config().pending_polls == 3
+    assert server.control.settings().pending_polls == 3
     form.locator("input[name=rate_limit]").fill("lots")
     form.locator("button[type=submit]").click()
     expect(form.locator("[data-errors]")).to_contain_text("rate_limit")
-    assert server.control.config().rate_limit is None
+    assert server.control.settings().rate_limit is None
 
     faults = page.locator("#fault-form")
     faults.locator("input[name=job_seconds]").fill("100000")

@@ -387,6 +387,7 @@ def line_requests(draw: st.DrawFn) -> RawRequest:
 ADMIN_BODIES = (b"", b"{", b'{"operation": ', b"[]", b'"text"', b"42", b"null", b"\xff\xfe{}", b"{}}", b"{" * 2000)
 ADMIN_CALLS = (
     ("POST", b"/_mock/faults"),
+    ("PATCH", b"/_mock/settings"),
     ("PATCH", b"/_mock/config"),
     ("PUT", b"/_mock/credits/sk-fuzz"),
     ("POST", b"/_mock/jobs/%00/complete"),

@@ -108,14 +108,17 @@ def fail_job(id: str) -> Response:
     return json_response(control().fail_job(id).to_dict())
 
 
+# ``/config`` is the first name of ``/settings``, still answered (deprecated in admin.yml).
+@bp.get("/settings")
 @bp.get("/config")
-def get_config() -> Response:
-    return json_response(control().config().to_dict())
+def get_settings() -> Response:
+    return json_response(control().settings().to_dict())
 
 
+@bp.patch("/settings")
 @bp.patch("/config")
-def update_config() -> Response:
-    return json_response(control().update_config(**_body()).to_dict())
+def update_settings() -> Response:
+    return json_response(control().update_settings(**_body()).to_dict())
 
 
 @bp.get("/credits/<key>")

@@ -387,7 +387,7 @@ def _job(job_id: str, row: Sequence[Any] | None) -> Job | None:
         created_at=float(values["created"]),
         expires_at=float(values["expires"]),
         order=order_from_json(_text(values["order"])),
-        plan=JobPlan.from_json(_text(values["plan"])),
+        plan=JobPlan.from_json(_text(values["plan"]), float(values["created"])),
         polls=int(values["polls"]),
         has_result=values["result_meta"] is not None,
     )

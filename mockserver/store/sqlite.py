@@ -501,7 +501,7 @@ def _job(row: tuple[object, ...]) -> Job:
         created_at=float(created_at),  # type: ignore[arg-type]
         expires_at=float(expires_at),  # type: ignore[arg-type]
         order=order_from_json(str(order_json)),
-        plan=JobPlan.from_json(str(plan_json)),
+        plan=JobPlan.from_json(str(plan_json), float(created_at)),  # type: ignore[arg-type]
         polls=int(polls),  # type: ignore[call-overload]
         has_result=bool(has_result),
     )

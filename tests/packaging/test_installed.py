@@ -111,7 +111,7 @@ def test_my_client_against_the_mock(stability_mock):
     )
     assert answer.status_code == 200
     assert [record["status"] for record in stability_mock.requests()] == [200]
-    assert stability_mock.config().pending_polls == 0
+    assert stability_mock.settings().pending_polls == 0
 """
 
 NEVER_USES_THE_MOCK = f"""

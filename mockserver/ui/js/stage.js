@@ -131,14 +131,14 @@ function setUpSettingsForm() {
   form.addEventListener("input", () => renderSettings());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const answer = await submit(form, () => admin("/_mock/config", { method: "PATCH", body: settingsChanges() }));
+    const answer = await submit(form, () => admin("/_mock/settings", { method: "PATCH", body: settingsChanges() }));
     if (answer) fillSettings(answer);
   });
 }
 
 async function loadSettings() {
   const form = $("settings-form");
-  const answer = await submit(form, () => admin("/_mock/config"));
+  const answer = await submit(form, () => admin("/_mock/settings"));
   if (answer) fillSettings(answer);
 }
 
@@ -173,8 +173,8 @@ function settingsChanges() {
 
 function renderSettings() {
   const changes = settingsChanges();
-  const pytest = `stability_mock.update_config(${pyKeywords(changes)})`;
-  lines($("settings-form"), adminCurl("PATCH", "/_mock/config", changes), Object.keys(changes).length ? pytest : `${pytest}  # change a value above`);
+  const pytest = `stability_mock.update_settings(${pyKeywords(changes)})`;
+  lines($("settings-form"), adminCurl("PATCH", "/_mock/settings", changes), Object.keys(changes).length ? pytest : `${pytest}  # change a value above`);
 }
 
 // Credits -------------------------------------------------------------------
