@@ -186,7 +186,7 @@ def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:
     The call is journaled before the cut: a client that reads the journal as
     soon as its connection fails must find the call there.
     """
-    if fault.kind == "stall":
+    if fault.transport == "stall":
         time.sleep(fault.stall_seconds)
     if client_socket(request.environ) is not None:
         if exchange is not None:

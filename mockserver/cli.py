@@ -60,11 +60,11 @@ def main() -> None:
     """
 
 
-def _within_bounds(kind: type, knob: Knob) -> Callable[[click.Context, click.Parameter, Any], Any]:
+def _within_bounds(python_type: type, knob: Knob) -> Callable[[click.Context, click.Parameter, Any], Any]:
     """A callback holding a number option to its declared bounds: a bad value is a one-line usage error."""
 
     def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        problems = [] if value is None else value_problems(value, kind, knob)
+        problems = [] if value is None else value_problems(value, python_type, knob)
         if problems:
             raise click.BadParameter(f"{value!r}: {problems[0]}", ctx=ctx, param=param)
         return value
@@ -72,16 +72,16 @@ def _within_bounds(kind: type, knob: Knob) -> Callable[[click.Context, click.Par
     return check
 
 
-def _click_option(item: dataclasses.Field[Any], knob: Knob, kind: Any) -> Callable[[F], F]:
+def _click_option(item: dataclasses.Field[Any], knob: Knob, python_type: Any) -> Callable[[F], F]:
     """The ``serve`` option of one declared setting."""
     extra: dict[str, Any] = {}
-    if kind is bool:
+    if python_type is bool:
         extra.update(is_flag=True, default=None)
     elif knob.choices is not None:
         extra["type"] = click.Choice(knob.choices)
-    elif kind in (int, float):
-        extra.update(type=click.INT if kind is int else click.FLOAT, callback=_within_bounds(kind, knob))
-    elif kind is Path:
+    elif python_type in (int, float):
+        extra.update(type=click.INT if python_type is int else click.FLOAT, callback=_within_bounds(python_type, knob))
+    elif python_type is Path:
         extra["type"] = click.Path(path_type=Path, exists=knob.existing_file, dir_okay=not knob.existing_file)
     elif knob.repeatable:
         extra["multiple"] = True
@@ -96,8 +96,8 @@ def config_options(command: F) -> F:
     declared = [entry for entry in knobs(Config) if entry[1].cli]
     ordered = [entry for entry in declared if entry[0].name not in runtime]
     ordered += [entry for entry in declared if entry[0].name in runtime]
-    for item, knob, kind in reversed(ordered):
-        command = _click_option(item, knob, kind)(command)
+    for item, knob, python_type in reversed(ordered):
+        command = _click_option(item, knob, python_type)(command)
     return command
 
 

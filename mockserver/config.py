@@ -121,13 +121,13 @@ class Config(RuntimeSettings):
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         hints = typing.get_type_hints(cls)
-        declared = {item.name: (knob, kind) for item, knob, kind in knobs(cls)}
+        declared = {item.name: (knob, python_type) for item, knob, python_type in knobs(cls)}
         for item in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + item.name.upper())
             if raw is not None:
                 values[item.name] = _coerce(item.name, raw, hints[item.name])
-                knob, kind = declared[item.name]
-                bad = value_problems(values[item.name], kind, knob)
+                knob, python_type = declared[item.name]
+                bad = value_problems(values[item.name], python_type, knob)
                 if bad:
                     raise ConfigError(f"{ENV_PREFIX}{item.name.upper()}: {raw!r}: {bad[0]}")
         for name, value in overrides.items():

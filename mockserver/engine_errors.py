@@ -65,8 +65,8 @@ def api_error_for(page: HtmlPage, exc: BaseException) -> tuple[ApiError, str]:
     status_line = page.data.split(b"\r\n", 1)[0].decode("latin-1")
     _, status_text, reason = [*status_line.split(" ", 2), "", ""][:3]
     status = int(status_text) if status_text.isdigit() else 500
-    kind = ENGINE_ERRORS.get(status)
+    error = ENGINE_ERRORS.get(status)
     detail = (str(exc) or type(exc).__name__)[:200]
-    if kind is None or status >= 500:
+    if error is None or status >= 500:
         return ERROR_FOR_STATUS[500](), "Internal Server Error"
-    return kind([f"request: {detail}"]), reason or "Error"
+    return error([f"request: {detail}"]), reason or "Error"

@@ -48,9 +48,10 @@ _PREFER_CODE = re.compile(r"(?:^|[;,\s])code=(\d{3})(?:$|[;,\s])")
 class TransportFault(MockError):
     """A staged transport fault; the edge performs it instead of answering."""
 
-    def __init__(self, kind: str, stall_seconds: float = 30.0) -> None:
-        super().__init__(f"staged transport fault: {kind}")
-        self.kind = kind
+    def __init__(self, transport: str, stall_seconds: float = 30.0) -> None:
+        super().__init__(f"staged transport fault: {transport}")
+        #: ``reset`` or ``stall`` (``truncate`` cuts an answer that is sent, so it raises nothing).
+        self.transport = transport
         self.stall_seconds = stall_seconds
 
 
@@ -74,7 +75,7 @@ class Fault:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
-    def kind(self) -> str:
+    def scope(self) -> str:
         """``job`` faults plan the job a call creates; ``call`` faults act on the call itself.
 
         A call takes at most one of each, so a staged error and a job plan never
@@ -153,16 +154,17 @@ class Fault:
         return found
 
 
-def _bounded(name: str, value: float, kind: type, maximum: float) -> list[str]:
+def _bounded(name: str, value: float, python_type: type, maximum: float) -> list[str]:
     """A staged number's problems, checked as the settings are (finite, 0..``maximum``, as admin.yml states)."""
     return [
-        f"{name}: {problem}" for problem in value_problems(value, kind, Knob(help=name, minimum=0, maximum=maximum))
+        f"{name}: {problem}"
+        for problem in value_problems(value, python_type, Knob(help=name, minimum=0, maximum=maximum))
     ]
 
 
-def fits(fault: Fault, operation_id: str, statuses: Collection[int], kind: str) -> bool:
+def fits(fault: Fault, operation_id: str, statuses: Collection[int], scope: str) -> bool:
     """Whether ``fault`` may fire on a call of ``operation_id`` (see ``Store.take_fault``)."""
-    if fault.kind != kind or fault.operation not in (ANY_OPERATION, operation_id):
+    if fault.scope != scope or fault.operation not in (ANY_OPERATION, operation_id):
         return False
     return fault.status is None or fault.status in statuses
 

@@ -83,25 +83,25 @@ def default_text(item: dataclasses.Field[Any], knob: Knob) -> str:
 def problems(instance: Any) -> list[str]:
     """``name: must …`` for every declared value of ``instance`` outside its type, bounds or choices."""
     found: list[str] = []
-    for item, knob, kind in knobs(type(instance)):
+    for item, knob, python_type in knobs(type(instance)):
         value = getattr(instance, item.name)
         if value is None:
             continue
-        found.extend(f"{item.name}: {problem}" for problem in _value_problems(value, kind, knob))
+        found.extend(f"{item.name}: {problem}" for problem in _value_problems(value, python_type, knob))
     return found
 
 
-def value_problems(value: Any, kind: Any, knob: Knob) -> list[str]:
-    """What is wrong with one value of a setting of type ``kind`` (empty: nothing)."""
-    return list(_value_problems(value, kind, knob))
+def value_problems(value: Any, python_type: Any, knob: Knob) -> list[str]:
+    """What is wrong with one value of a setting of type ``python_type`` (empty: nothing)."""
+    return list(_value_problems(value, python_type, knob))
 
 
-def _value_problems(value: Any, kind: Any, knob: Knob) -> Iterator[str]:
-    if kind in (int, float):
+def _value_problems(value: Any, python_type: Any, knob: Knob) -> Iterator[str]:
+    if python_type in (int, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            yield f"must be {'an integer' if kind is int else 'a number'}, got {value!r}"
+            yield f"must be {'an integer' if python_type is int else 'a number'}, got {value!r}"
             return
-        if kind is int and not isinstance(value, int):
+        if python_type is int and not isinstance(value, int):
             yield f"must be an integer, got {value!r}"
             return
         if not math.isfinite(value):
@@ -111,12 +111,12 @@ def _value_problems(value: Any, kind: Any, knob: Knob) -> Iterator[str]:
             yield f"must be ≥ {_number(knob.minimum)}"
         if knob.maximum is not None and value > knob.maximum:
             yield f"must be ≤ {_number(knob.maximum)}"
-    elif kind is str:
+    elif python_type is str:
         if not isinstance(value, str):
             yield f"must be text, got {value!r}"
         elif knob.choices is not None and value not in knob.choices:
             yield f"must be one of: {', '.join(knob.choices)} (got {value!r})"
-    elif kind is bool and not isinstance(value, bool):
+    elif python_type is bool and not isinstance(value, bool):
         yield f"must be true or false, got {value!r}"
 
 

@@ -94,7 +94,7 @@ def compare(app: Flask, spec: Spec, made: dict[str, Any]) -> Iterator[bool]:
     with app.test_request_context(**made):
         if request.url_rule is None:
             return
-        yield spec.shortcut.valid(request, spec._template(request)) is not None
+        yield spec.shortcut.valid(request, spec.router.template(request)) is not None
         assert verdict(spec.validate_request, request) == verdict(spec.validate_with_openapi_core, request), made
 
 
@@ -325,7 +325,8 @@ def value_within(draw: st.DrawFn, prop: dict[str, Any]) -> str:
 def near_valid_uploads(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
     """Uploads of every operation, mostly valid, with one or two things that may be off."""
     operation = draw(st.sampled_from(["fast", "conservative", "creative"]))
-    schema = spec.request_schema(spec._operation_by_route[("POST", f"/v2beta/stable-image/upscale/{operation}")])
+    path = f"/v2beta/stable-image/upscale/{operation}"
+    schema = spec.request_schema(next(op for op, route in spec.operations.items() if route == ("POST", path)))
     assert schema is not None
     parts: list[tuple[str, str | bytes]] = []
     image = draw(st.sampled_from([png(8, 8), b"", b"not an image"]))
@@ -373,7 +374,7 @@ def upload_shortcut_verdict(app: Flask, spec: Spec, made: dict[str, Any]) -> Val
     """The shortcut's verdict on ``made``, checked against openapi-core's whenever it gives one."""
     with app.test_request_context(**made):
         form = spec.form.parse(request.get_data(), request.mimetype_params["boundary"])
-        taken = spec.uploads.valid(request, spec._template(request), form)
+        taken = spec.uploads.valid(request, spec.router.template(request), form)
         if taken is not None:
             assert verdict(spec.validate_with_openapi_core, request) == ("valid", taken), made
         assert verdict(spec.validate_request, request) == verdict(spec.validate_with_openapi_core, request), made

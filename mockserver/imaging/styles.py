@@ -50,12 +50,12 @@ def _chain(*styles: Style) -> Style:
 Enhancer = Callable[[Image.Image], ImageEnhance._Enhance]
 
 
-def _enhanced(kind: Enhancer, factor: float) -> Style:
-    return lambda image, strength: kind(image).enhance(1 + (factor - 1) * (0.5 + strength))
+def _enhanced(enhancer: Enhancer, factor: float) -> Style:
+    return lambda image, strength: enhancer(image).enhance(1 + (factor - 1) * (0.5 + strength))
 
 
-def _filtered(kind: ImageFilter.Filter | type[ImageFilter.Filter]) -> Style:
-    return lambda image, strength: image.filter(kind)
+def _filtered(image_filter: ImageFilter.Filter | type[ImageFilter.Filter]) -> Style:
+    return lambda image, strength: image.filter(image_filter)
 
 
 def _blended(step: Style, amount: float) -> Style:

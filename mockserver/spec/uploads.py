@@ -26,7 +26,7 @@ from mockserver.spec.verdict import ValidRequest
 
 #: Keywords that only annotate: they change neither the verdict nor the value.
 _ANNOTATIONS = frozenset({"description", "title", "example", "examples"})
-#: What a property may say, by kind; a property with any other keyword is left to openapi-core.
+#: What a property may say, by schema type; a property with any other keyword is left to openapi-core.
 _KEYWORDS = {
     "binary": frozenset({"type", "format"}),
     "string": frozenset({"type", "minLength", "maxLength", "enum", "default"}),
@@ -40,7 +40,8 @@ _OBJECT_KEYWORDS = frozenset({"type", "required", "properties", "additionalPrope
 class _Field:
     """One form property openapi-core would check with these few keywords alone."""
 
-    kind: str
+    #: The schema's ``type`` (``binary`` for a ``string`` of ``format: binary``).
+    schema_type: str
     min_length: int | None = None
     max_length: int | None = None
     enum: frozenset[str] | None = None
@@ -51,11 +52,11 @@ class _Field:
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` (as the form parser cast it) is plainly valid here."""
-        kind = type(value)
-        if self.kind == "binary":
-            return kind is bytes
-        if self.kind == "string":
-            if kind is not str:
+        python_type = type(value)
+        if self.schema_type == "binary":
+            return python_type is bytes
+        if self.schema_type == "string":
+            if python_type is not str:
                 return False
             if self.enum is not None and value not in self.enum:
                 return False
@@ -63,7 +64,7 @@ class _Field:
                 self.max_length is None or len(value) <= self.max_length
             )
         # bool is an int to Python, not to JSON Schema; the parser never makes one anyway.
-        if not (kind is int or (kind is float and self.kind == "number" and math.isfinite(value))):
+        if not (python_type is int or (python_type is float and self.schema_type == "number" and math.isfinite(value))):
             return False
         return (
             (self.minimum is None or value >= self.minimum)
@@ -190,26 +191,26 @@ class UploadShortcut:
 
     @staticmethod
     def _field(prop: Mapping[str, Any]) -> _Field | None:
-        kind = prop.get("type")
-        if kind == "string" and "format" in prop:
-            kind = "binary" if prop["format"] == "binary" else None
-        if not isinstance(kind, str) or kind not in _KEYWORDS or set(prop) - _KEYWORDS[kind]:
+        schema_type = prop.get("type")
+        if schema_type == "string" and "format" in prop:
+            schema_type = "binary" if prop["format"] == "binary" else None
+        if not isinstance(schema_type, str) or schema_type not in _KEYWORDS or set(prop) - _KEYWORDS[schema_type]:
             return None
-        if kind == "string":
+        if schema_type == "string":
             lengths = [prop.get("minLength"), prop.get("maxLength")]
             enum = prop.get("enum")
             if not all(value is None or type(value) is int for value in lengths):
                 return None
             if enum is not None and not (isinstance(enum, list) and all(type(value) is str for value in enum)):
                 return None
-            return _Field(kind, lengths[0], lengths[1], frozenset(enum) if enum is not None else None)
-        if kind in ("integer", "number"):
+            return _Field(schema_type, lengths[0], lengths[1], frozenset(enum) if enum is not None else None)
+        if schema_type in ("integer", "number"):
             names = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
             bounds = [prop.get(name) for name in names]
             if not all(value is None or type(value) in (int, float) for value in bounds):
                 return None
-            return _Field(kind, None, None, None, *bounds)
-        return _Field(kind)
+            return _Field(schema_type, None, None, None, *bounds)
+        return _Field(schema_type)
 
     @staticmethod
     def _plain_encoding(encoding: Any, fields: Mapping[str, _Field]) -> bool:
@@ -222,10 +223,15 @@ class UploadShortcut:
             return False
         for name, entry in encoding.items():
             field = fields.get(name)
-            if field is None or field.kind != "binary" or not isinstance(entry, dict) or set(entry) - {"contentType"}:
+            if (
+                field is None
+                or field.schema_type != "binary"
+                or not isinstance(entry, dict)
+                or set(entry) - {"contentType"}
+            ):
                 return False
-            kinds = [part.strip() for part in str(entry.get("contentType", "application/octet-stream")).split(",")]
-            if not all(kind.startswith("image/") or kind == "application/octet-stream" for kind in kinds):
+            media = [part.strip() for part in str(entry.get("contentType", "application/octet-stream")).split(",")]
+            if not all(item.startswith("image/") or item == "application/octet-stream" for item in media):
                 return False
         return True
 

@@ -107,11 +107,11 @@ class Store(abc.ABC):
         """Queue a fault behind those already queued."""
 
     @abc.abstractmethod
-    def take_fault(self, operation_id: str, statuses: Collection[int], kind: str) -> Fault | None:
-        """Consume one use of the oldest fault of ``kind`` that fits this call, atomically.
+    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
+        """Consume one use of the oldest fault of ``scope`` that fits this call, atomically.
 
-        A fault fits when it is of ``kind`` (``call`` or ``job``, see
-        :attr:`Fault.kind`), names this operation (or ``*``), and its status (if
+        A fault fits when it is of ``scope`` (``call`` or ``job``, see
+        :attr:`Fault.scope`), names this operation (or ``*``), and its status (if
         any) is one the operation can answer. It is returned as it was when it fired.
         """
 

@@ -126,10 +126,10 @@ class MemoryStore(Store):
         with self._lock:
             self._faults.append(fault)
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], kind: str) -> Fault | None:
+    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
         with self._lock:
             for index, fault in enumerate(self._faults):
-                if fits(fault, operation_id, statuses, kind):
+                if fits(fault, operation_id, statuses, scope):
                     remaining = after_firing(fault)
                     if remaining is None:
                         del self._faults[index]

@@ -228,7 +228,7 @@ class RedisStore(Store):
         args = [
             fault.id,
             fault.to_json(),
-            fault.kind,
+            fault.scope,
             fault.operation,
             "" if fault.status is None else str(fault.status),
             "" if fault.times is None else str(fault.times),
@@ -237,8 +237,8 @@ class RedisStore(Store):
         with self._errors():
             self._add_fault(keys=keys, args=args)
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], kind: str) -> Fault | None:
-        args = [self._key("fault", ""), operation_id, kind, ANY_OPERATION, *(str(status) for status in statuses)]
+    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
+        args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, *(str(status) for status in statuses)]
         with self._errors():
             found = self._take_fault(keys=[self._key("faults")], args=args)
         return None if not found else _fault(found)

@@ -126,7 +126,7 @@ return out
 """
 
 #: KEYS: fault queue (ids scored by sequence), fault sequence, fault hash.
-#: ARGV: id, fault JSON, kind, operation, status ('' for none), times ('' for
+#: ARGV: id, fault JSON, scope (kept as 'kind'), operation, status ('' for none), times ('' for
 #: unlimited), fired. ``kind``, ``operation`` and ``status`` are kept apart from
 #: the JSON so TAKE_FAULT can test them without a JSON round trip in Lua.
 ADD_FAULT = """
@@ -138,10 +138,10 @@ redis.call('ZADD', KEYS[1], seq, ARGV[1])
 return seq
 """
 
-#: KEYS: fault queue. ARGV: fault key prefix, operation, kind, the "any operation"
+#: KEYS: fault queue. ARGV: fault key prefix, operation, scope, the "any operation"
 #: wildcard, then every status the operation can answer.
 #: ``mockserver.faults.fits`` and ``after_firing``, in Lua: the oldest fault of
-#: this kind, for this operation (or the wildcard), whose status (if any) the
+#: this scope, for this operation (or the wildcard), whose status (if any) the
 #: operation can answer, loses one use (deleted at its last) and comes back as
 #: it was when it fired: {json, times, fired}.
 TAKE_FAULT = """

@@ -318,11 +318,11 @@ class SQLiteStore(Store):
         with self._transaction() as connection:
             connection.execute("INSERT INTO faults (id, fault_json) VALUES (?, ?)", (fault.id, fault.to_json()))
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], kind: str) -> Fault | None:
+    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
         with self._exclusive() as connection:
             for seq, text in connection.execute("SELECT seq, fault_json FROM faults ORDER BY seq").fetchall():
                 fault = Fault.from_json(text)
-                if not fits(fault, operation_id, statuses, kind):
+                if not fits(fault, operation_id, statuses, scope):
                     continue
                 remaining = after_firing(fault)
                 if remaining is None:
