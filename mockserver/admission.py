@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Request, g
+from flask import Request
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
@@ -98,20 +98,6 @@ def _stage_fault(
     if staged.replacement is not None:
         raise staged.replacement
     return staged.fault
-
-
-def current_exchange() -> Exchange:
-    """The record of the API call being handled (the HTTP edge keeps it, one per request)."""
-    exchange: Exchange = g.exchange
-    return exchange
-
-
-def current_call() -> ApiCall:
-    """The call admitted for the current request."""
-    call = current_exchange().call
-    if call is None:
-        raise RuntimeError("no API call was admitted for this request")
-    return call
 
 
 #: The answer to a body whose framing the server cannot undo.

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import GenerationNotFound, InternalError
-from mockserver.generation import order_for
 from mockserver.imaging import RenderedImage, RenderOrder
 
 if TYPE_CHECKING:
@@ -110,6 +109,7 @@ Renderer = Callable[[str, bytes, RenderOrder], RenderedImage]
 def create(
     store: Store,
     call: ApiCall,
+    order: RenderOrder,
     image: bytes,
     *,
     now: float,
@@ -117,7 +117,7 @@ def create(
     max_bytes: int | None = None,
     faults_queued: bool = True,
 ) -> Job:
-    """Create and keep the job of an admitted async call; the image is rendered when a poll finds it ready.
+    """Create and keep the job of an admitted async call; ``order`` is rendered when a poll finds it ready.
 
     Its plan is the one a queued job fault stages for it, else the settings'
     (``pending_polls``, ``job_seconds``); either is fixed now, so a later settings
@@ -133,14 +133,15 @@ def create(
         if planned is not None and planned.job is not None
         else JobPlan(pending_polls=call.settings.pending_polls, job_seconds=call.settings.job_seconds)
     )
-    filtered = call.content_filtered or plan.outcome == CONTENT_FILTERED
+    if plan.outcome == CONTENT_FILTERED:
+        order = dataclasses.replace(order, content_filtered=True)
     job = Job(
         id=new_job_id(),
         operation_id=call.operation_id,
         key_fingerprint=call.key_fingerprint,
         created_at=now,
         expires_at=now + retention_seconds,
-        order=order_for(call.operation_id, call.body, image, content_filtered=filtered),
+        order=order,
         plan=plan,
     )
     store.add_job(job, image, max_bytes=max_bytes)

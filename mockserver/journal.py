@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +44,9 @@ def record_for(
     """
     form = exchange.form
     headers = list(headers)
+    authorization = _authorization(headers)
+    # The key was fingerprinted when the call was admitted: the record reuses it rather than asking auth again.
+    known = {authorization: exchange.key_fingerprint} if authorization and exchange.key_fingerprint else {}
     return bounded(
         {
             "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
@@ -55,11 +58,11 @@ def record_for(
             "status": status,
             "valid": exchange.valid,
             "errors": list(exchange.errors or ()),
-            "headers": redacted_headers(headers),
+            "headers": redacted_headers(headers, known),
             "fields": dict(form.text) if form is not None else {},
             "image": image_summary(form.files.get("image") if form is not None else None),
             "generation_id": exchange.generation_id or path_id,
-            "key": exchange.key_fingerprint or _key_or_none_from(_authorization(headers)),
+            "key": exchange.key_fingerprint or _key_or_none_from(authorization),
             "fault": exchange.fault.id if exchange.fault else None,
             "delivered": exchange.delivered_json(),
             "duration_ms": round(duration_seconds * 1000, 3),
@@ -156,18 +159,22 @@ SECRET_HEADERS = frozenset({"x-admin-token", "cookie", "proxy-authorization", "x
 REDACTED = "<redacted>"
 
 
-def redacted_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+def redacted_headers(
+    headers: Iterable[tuple[str, str]], fingerprints: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Request headers, lower-cased, with the API key replaced by its fingerprint and other secrets masked.
 
     The journal is read by whoever reaches the admin API, and shown in CI
     artifacts: an admin token, a cookie or proxy credentials must not be in it.
+    ``fingerprints`` maps ``Authorization`` values whose key is fingerprinted already.
     """
     redacted = {}
     for name, value in headers:
         lower = name.lower()
         if lower == "authorization":
             scheme = "Bearer " if value.strip().lower().startswith("bearer") else ""
-            redacted[lower] = scheme + (_key_or_none_from(value) or "<empty>")
+            found = fingerprints.get(value) if fingerprints else None
+            redacted[lower] = scheme + (found or _key_or_none_from(value) or "<empty>")
         elif lower in SECRET_HEADERS:
             redacted[lower] = REDACTED
         else:

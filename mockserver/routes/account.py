@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from mockserver import credits
-from mockserver.admission import current_call
 from mockserver.responses import json_response
+from mockserver.routes.current import current_call
 from mockserver.services import current_services
 
 bp = Blueprint("account", __name__, url_prefix="/v1/user")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from mockserver import jobs
-from mockserver.admission import current_call, current_exchange
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
+from mockserver.routes.current import current_call, current_exchange
 from mockserver.services import current_services
 
 bp = Blueprint("results", __name__)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from mockserver import jobs
-from mockserver.admission import current_call, current_exchange
+from mockserver.exchange import ApiCall
 from mockserver.generation import order_for
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.negotiation import wants_json
 from mockserver.responses import image_response, json_response
+from mockserver.routes.current import current_call, current_exchange
 from mockserver.services import current_services
 
 bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
@@ -30,8 +31,8 @@ def _render_now() -> Response:
     """Synchronous: the image (or its JSON envelope) in the answer."""
     call, shared = current_call(), current_services()
     image: bytes = call.body["image"]
+    as_json = _wants_json(call)
     order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
-    as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[order.output_format])
     source = shared.upscaler.accept(call.operation_id, image)
     return image_response(shared.upscaler.render_source(source, order), current_exchange(), as_json=as_json)
 
@@ -41,13 +42,15 @@ def _start_job() -> Response:
     not at poll time), create the job, start rendering it, answer its generation id."""
     call, shared, exchange = current_call(), current_services(), current_exchange()
     image: bytes = call.body["image"]
-    wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])
+    _wants_json(call)
+    order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
     shared.upscaler.accept(call.operation_id, image)
     now = shared.clock()
     shared.purge_now_and_then(now)
     job = jobs.create(
         shared.store,
         call,
+        order,
         image,
         now=now,
         retention_seconds=shared.config.retention_seconds,
@@ -59,3 +62,8 @@ def _start_job() -> Response:
         shared.store, job, image, shared.upscaler.render, max_bytes=shared.config.max_store_bytes
     )
     return json_response({"id": job.id})
+
+
+def _wants_json(call: ApiCall) -> bool:
+    """Whether ``Accept`` asks for the JSON envelope of the output format (406/400 when it accepts neither)."""
+    return wants_json(request.headers.get("Accept"), MEDIA_TYPES[str(call.body.get("output_format", "png"))])

@@ -50,6 +50,8 @@ class Spec:
         self.shortcut = BodylessShortcut(self.document)
         self.uploads = UploadShortcut(self.document)
         self.verdicts = VerdictMemo(verdict_cache_bytes)
+        #: The first stage of every call: which operation of this document a request names.
+        self.router = Router(self.operations, self.statuses, self.renders_at_once)
 
     @classmethod
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
@@ -75,11 +77,6 @@ class Spec:
             if "requestBody" in operation and any(media.startswith("image/") for media in ok.get("content", {})):
                 found.add(operation_id)
         return frozenset(found)
-
-    @cached_property
-    def router(self) -> Router:
-        """The first stage of every call: which operation of this document a request names."""
-        return Router(self.operations, self.statuses, self.renders_at_once)
 
     @cached_property
     def operations(self) -> dict[str, tuple[str, str]]:
@@ -137,29 +134,35 @@ class Spec:
         again byte for byte is answered first by :class:`VerdictMemo` (when enabled),
         which spares even the parse of its form.
         """
+        route = route or self.router.find(request)
         template = route.template if route is not None else self.router.template(request)
         shortcut = self.shortcut.valid(request, template)
         if shortcut is not None:
             return shortcut
         if request.mimetype == "multipart/form-data" and template in self.uploads.checks:
-            return self.verdicts.validate(request, partial(self._validate_upload, template=template))
-        return self.verdicts.validate(request, self.validate_with_openapi_core)
+            return self.verdicts.validate(request, partial(self._validate_upload, template=template, route=route))
+        return self.verdicts.validate(request, partial(self.validate_with_openapi_core, route=route))
 
-    def _validate_upload(self, request: Request, *, template: str) -> ValidRequest:
+    def _validate_upload(self, request: Request, *, template: str, route: Route | None) -> ValidRequest:
         """The upload shortcut's verdict, else openapi-core's on the form the shortcut parsed."""
         outcome = self.form.outcome(request.get_data(), request.mimetype_params.get("boundary", ""))
         if isinstance(outcome, ParsedForm):
             valid = self.uploads.valid(request, template, outcome)
             if valid is not None:
                 return valid
-        return self.validate_with_openapi_core(request, parsed=outcome)
+        return self.validate_with_openapi_core(request, parsed=outcome, route=route)
 
     def validate_with_openapi_core(
-        self, request: Request, *, parsed: ParsedForm | ValueError | None = None
+        self,
+        request: Request,
+        *,
+        parsed: ParsedForm | ValueError | None = None,
+        route: Route | None = None,
     ) -> ValidRequest:
         """:meth:`validate_request` without the shortcuts: openapi-core's verdict itself.
 
-        ``parsed`` is the outcome of parsing the request's multipart body, when the caller has it.
+        ``parsed`` is the outcome of parsing the request's multipart body, when the caller
+        has it; ``route`` what the router answered for it (asked here otherwise).
         """
         form: ParsedForm | None = None
         if request.mimetype == "multipart/form-data":
@@ -175,7 +178,7 @@ class Spec:
         lines.update(line for error in result.errors for line in describe_openapi_error(error))
         if lines:
             raise RequestInvalid(sorted(lines), form)
-        route = self.router.find(request)
+        route = route or self.router.find(request)
         if route is None:
             raise RequestInvalid([f"request: no operation for {request.method} {request.path}"], form)
         body = dict(result.body) if isinstance(result.body, Mapping) else {}
