@@ -25,6 +25,13 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
 @click.option(
     "--client-cmd", "client_cmd", metavar="TEMPLATE", help="A command: {operation} {image} {output} {fields}."
 )
+@click.option(
+    "--app-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="Folder put first on sys.path to import --client from (as uvicorn's --app-dir).",
+)
 @click.option("--operations", default="fast,conservative,creative", show_default=True, help="Operations to check.")
 @click.option(
     "--profile",
@@ -64,6 +71,7 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
 def contract(
     client: str | None,
     client_cmd: str | None,
+    app_dir: Path,
     operations: str,
     profile: str,
     max_examples: int,
@@ -93,6 +101,12 @@ def contract(
     if bool(client) == bool(client_cmd):
         raise click.UsageError("give exactly one of --client and --client-cmd")
     chosen = tuple(name.strip() for name in operations.split(",") if name.strip())
+    if client:
+        # An installed console script does not put the working folder on sys.path, so a
+        # client module next to the user (the usual case) would not import without this.
+        folder = str(app_dir.resolve())
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     try:
         adapter: Adapter = (
             PythonAdapter(client, claims=claims)

@@ -354,6 +354,29 @@ def test_cli_holds_a_client_to_max_polls(monkeypatch):
     assert "though it declares max_polls=6" in held.output
 
 
+def test_cli_imports_a_client_from_the_working_folder(tmp_path, monkeypatch):
+    """An installed console script has no working folder on sys.path; ``--app-dir`` (default ``.``) adds it."""
+    (tmp_path / "client_beside_me.py").write_text("from contract_tests.reference_client import contract_factory\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry not in ("", ".", str(tmp_path))])
+    arguments = ["contract", "--client", "client_beside_me:contract_factory", "--operations", "fast"]
+    outcome = CliRunner().invoke(main, [*arguments, "--max-examples", "1", "--property", "requests_valid"])
+    assert outcome.exit_code == 0, outcome.output
+    assert str(tmp_path) in sys.path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delitem(sys.modules, "client_beside_me")
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry != str(tmp_path)])
+    missing = CliRunner().invoke(main, arguments)
+    assert missing.exit_code == 2
+    assert "cannot import 'client_beside_me'" in missing.output
+    found = CliRunner().invoke(
+        main, [*arguments, "--app-dir", str(tmp_path), "--max-examples", "1", "--property", "requests_valid"]
+    )
+    assert found.exit_code == 0, found.output
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
