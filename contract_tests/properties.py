@@ -1,6 +1,6 @@
 """The contract: named properties every correct upscale client satisfies.
 
-Each property belongs to a scenario (what the server is made to do) and checks
+Each property belongs to a trial (what the server is made to do) and checks
 one thing about a :class:`Run`: what the client returned and what the mock's
 journal says it sent. Properties register themselves with :func:`contract_property`.
 """
@@ -57,10 +57,10 @@ class Run:
 
 @dataclass(frozen=True)
 class ContractProperty:
-    """A named check over runs of one scenario."""
+    """A named check over runs of one trial."""
 
     name: str
-    scenario: str
+    trial: str
     check: Callable[[Run], None]
     doc: str
     claim: str | None = None
@@ -71,7 +71,7 @@ PROPERTIES: dict[str, ContractProperty] = {}
 
 
 def contract_property(
-    name: str, *, scenario: str, claim: str | None = None, async_only: bool = False
+    name: str, *, trial: str, claim: str | None = None, async_only: bool = False
 ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
     """Register ``check`` as property ``name``; its docstring is the property's description."""
 
@@ -79,7 +79,7 @@ def contract_property(
         if name in PROPERTIES:
             raise ValueError(f"property {name!r} is registered twice")
         doc = " ".join((check.__doc__ or "").split())
-        PROPERTIES[name] = ContractProperty(name, scenario, check, doc, claim, async_only)
+        PROPERTIES[name] = ContractProperty(name, trial, check, doc, claim, async_only)
         return check
 
     return register
@@ -96,7 +96,7 @@ def _records(run: Run) -> list[dict[str, Any]]:
     return run.records
 
 
-@contract_property("requests_valid", scenario="success")
+@contract_property("requests_valid", trial="success")
 def requests_valid(run: Run) -> None:
     """Every request the client sends is valid against the API's spec."""
     for record in _records(run):
@@ -104,7 +104,7 @@ def requests_valid(run: Run) -> None:
             _fail(f"{record['method']} {record['path']} was invalid: {'; '.join(record['errors'])}")
 
 
-@contract_property("fields_known", scenario="success")
+@contract_property("fields_known", trial="success")
 def fields_known(run: Run) -> None:
     """Every form field the client sends is one the operation defines (a misspelt field
     is silently ignored by the API, so the client's intent is lost)."""
@@ -116,7 +116,7 @@ def fields_known(run: Run) -> None:
                 _fail(f"sent unknown field(s) {', '.join(unknown)}; the operation defines {', '.join(sorted(known))}")
 
 
-@contract_property("fields_as_sent", scenario="success")
+@contract_property("fields_as_sent", trial="success")
 def fields_as_sent(run: Run) -> None:
     """Every field the example asks for reaches the API with the value asked for (numbers
     compared as numbers); leaving a field out is fine only where the value asked for is
@@ -153,7 +153,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:60]}...' ({len(str(value)):,} chars)"
 
 
-@contract_property("sends_auth", scenario="success")
+@contract_property("sends_auth", trial="success")
 def sends_auth(run: Run) -> None:
     """Every request carries the API key in ``Authorization``."""
     for record in _records(run):
@@ -161,7 +161,7 @@ def sends_auth(run: Run) -> None:
             _fail(f"{record['method']} {record['path']} had no usable Authorization header")
 
 
-@contract_property("accept_matches_parsing", scenario="success")
+@contract_property("accept_matches_parsing", trial="success")
 def accept_matches_parsing(run: Run) -> None:
     """The ``Accept`` header asks for a form the API serves, and the client parses
     what it asked for (it returns image bytes, not the JSON envelope)."""
@@ -177,7 +177,7 @@ def accept_matches_parsing(run: Run) -> None:
         _fail("returned a JSON document as the image: the envelope was not decoded")
 
 
-@contract_property("returns_exact_image", scenario="success")
+@contract_property("returns_exact_image", trial="success")
 def returns_exact_image(run: Run) -> None:
     """The client returns exactly the image bytes the server produced (the mock is
     deterministic, so the suite knows the answer)."""
@@ -200,7 +200,7 @@ def returns_exact_image(run: Run) -> None:
         _fail(f"returned {len(output):,} bytes that are not the {expected} the server delivered")
 
 
-@contract_property("polls_until_done", scenario="success", async_only=True)
+@contract_property("polls_until_done", trial="success", async_only=True)
 def polls_until_done(run: Run) -> None:
     """Async: the client keeps polling through every 202 (dozens of them, or a job that takes
     its time) and stops at the result; a client with a poll limit declares it (``max_polls``)
@@ -224,7 +224,7 @@ def polls_until_done(run: Run) -> None:
         _fail(f"gave up after {limit} polls answered 202, yet reported success")
 
 
-@contract_property("polls_real_path", scenario="success", async_only=True)
+@contract_property("polls_real_path", trial="success", async_only=True)
 def polls_real_path(run: Run) -> None:
     """Async: polls go to a real results path (``/v2beta/results/{id}`` or the legacy one)
     with the generation id the server answered."""
@@ -236,7 +236,7 @@ def polls_real_path(run: Run) -> None:
             _fail(f"polled id {record['generation_id']!r}, not the generation id {started[-1]!r}")
 
 
-@contract_property("poll_interval", scenario="success", async_only=True)
+@contract_property("poll_interval", trial="success", async_only=True)
 def poll_interval(run: Run) -> None:
     """Async: the client does not poll faster than the minimum interval
     (``--min-poll-interval``; the live API asks for 10 s)."""
@@ -246,14 +246,14 @@ def poll_interval(run: Run) -> None:
             _fail(f"polled {later - earlier:.3f} s after the previous poll (minimum {run.min_poll_interval:g} s)")
 
 
-@contract_property("rejects_invalid_input", scenario="invalid")
+@contract_property("rejects_invalid_input", trial="invalid")
 def rejects_invalid_input(run: Run) -> None:
     """Given input the API refuses (400, 413), the client reports a failure and hands back
     no image, whether it checks locally or the server refuses."""
     _no_success(run, f"the request was invalid ({run.request.broken})")
 
 
-@contract_property("errors_surface", scenario="errors")
+@contract_property("errors_surface", trial="errors")
 def errors_surface(run: Run) -> None:
     """API errors (401, 404, 413, 429, 500…) surface as failures: an exception or a
     non-zero exit, and no image or partial output file."""
@@ -265,7 +265,7 @@ def errors_surface(run: Run) -> None:
 MIN_RETRY_GAP = 0.1
 
 
-@contract_property("retries_transient", scenario="transient", claim="retries")
+@contract_property("retries_transient", trial="transient", claim="retries")
 def retries_transient(run: Run) -> None:
     """Claimed: one 429 or 5xx is retried and the client still returns the image, waiting
     as long as ``Retry-After`` says (the suite's 429 says 1 s) and never hammering: after
@@ -285,7 +285,7 @@ def retries_transient(run: Run) -> None:
             _fail(f"called again {gap:.3f} s after a {answered['status']} (at least {MIN_RETRY_GAP:g} s between calls)")
 
 
-@contract_property("honours_content_filtered", scenario="filtered", claim="content_filtered", async_only=True)
+@contract_property("honours_content_filtered", trial="filtered", claim="content_filtered", async_only=True)
 def honours_content_filtered(run: Run) -> None:
     """Claimed: a result with ``finish-reason: CONTENT_FILTERED`` is reported as such
     (a failure), not handed back as a good image."""

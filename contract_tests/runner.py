@@ -132,7 +132,7 @@ class ContractRunner:
         started = time.monotonic()
         failures: list[tuple[Example, str, Run]] = []
         async_ops = async_operations(self.options.profile)
-        strategy = strategy_for(prop.scenario, operations, self.options.max_pending_polls, async_ops)
+        strategy = strategy_for(prop.trial, operations, self.options.max_pending_polls, async_ops)
 
         def attempt(example: Example) -> None:
             result.examples += 1
@@ -158,7 +158,7 @@ class ContractRunner:
             generated()
             # Generated examples find bugs and shrink them; the fixed ones then make sure that a
             # bug in a field's value, a long wait or a Retry-After is found on every run.
-            for known in explicit_examples(prop.name, prop.scenario, operations, async_ops, max_polls=self.max_polls):
+            for known in explicit_examples(prop.name, prop.trial, operations, async_ops, max_polls=self.max_polls):
                 attempt(known)
         except Violation:
             example, message, run = failures[-1]

@@ -88,9 +88,9 @@ class Example:
 
 
 def strategy_for(
-    scenario: str, operations: list[str], max_pending: int, async_ops: Collection[str]
+    trial: str, operations: list[str], max_pending: int, async_ops: Collection[str]
 ) -> st.SearchStrategy[Example]:
-    """The examples of one scenario over the client's operations; ``async_ops`` are polled ones."""
+    """The examples of one trial over the client's operations; ``async_ops`` are polled ones."""
     pick = st.sampled_from(sorted(operations))
 
     def plan(op: str, **options: Any) -> st.SearchStrategy[JobPlan | None]:
@@ -107,26 +107,26 @@ def strategy_for(
             return starts
         return starts | st.sampled_from(poll_statuses).map(at("poll"))
 
-    if scenario == "success":
+    if trial == "success":
         return pick.flatmap(
             lambda op: st.builds(Example, upscale_requests(op), plan(op, max_pending=max_pending), st.none())
         )
-    if scenario == "invalid":
+    if trial == "invalid":
         return pick.flatmap(lambda op: st.builds(Example, invalid_requests(op), st.none(), st.none()))
-    if scenario == "errors":
+    if trial == "errors":
         return pick.flatmap(
             lambda op: st.builds(
                 Example, upscale_requests(op), plan(op), staged(op, START_ERRORS, POLL_ERRORS, None, 0)
             )
         )
-    if scenario == "transient":
+    if trial == "transient":
         return pick.flatmap(
             lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, 0))
         )
-    if scenario == "filtered":
+    if trial == "filtered":
         filtered = JobPlan(pending_polls=1, outcome=CONTENT_FILTERED)
         return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
-    raise ValueError(f"unknown scenario {scenario!r}")
+    raise ValueError(f"unknown trial {trial!r}")
 
 
 #: Text no client has a reason to shorten: long enough that a truncating client is caught.
@@ -170,9 +170,9 @@ FULL_REQUEST_PROPERTIES = frozenset({"fields_as_sent", "returns_exact_image"})
 
 
 def explicit_examples(
-    name: str, scenario: str, operations: list[str], async_ops: Collection[str], *, max_polls: int | None = None
+    name: str, trial: str, operations: list[str], async_ops: Collection[str], *, max_polls: int | None = None
 ) -> list[Example]:
-    """The fixed examples property ``name`` (of ``scenario``) tries after its generated ones.
+    """The fixed examples property ``name`` (of ``trial``) tries after its generated ones.
 
     ``fields_as_sent`` and ``returns_exact_image``: one :func:`full_request` per operation
     (a polled one answering 202 twice). ``polls_until_done``: per polled operation, a job
@@ -182,7 +182,7 @@ def explicit_examples(
     ``Retry-After``, then a 503.
     """
     ordered = sorted(operations)
-    if scenario == "transient" and ordered:
+    if trial == "transient" and ordered:
         first, plan = ordered[0], JobPlan(0) if ordered[0] in async_ops else None
         required = {"prompt": FULL_PROMPT} if "prompt" in request_schema(first).get("required", ()) else {}
         plain = UpscaleRequest(first, _full_image(), required)

@@ -29,7 +29,7 @@ def results_of(adapter, **options):
 def test_the_reference_client_keeps_every_property():
     results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
-    # Success properties also try one full request per operation first (scenarios.full_request).
+    # Success properties also try one full request per operation first (trials.full_request).
     assert all(result.examples >= 8 for result in results.values())
 
 
