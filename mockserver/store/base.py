@@ -170,11 +170,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def clear_records(self) -> int:
-        """Forget every record; how many there were."""
+        """Forget every record, and the thumbnails of their images; how many records there were."""
+
+    # Thumbnails of the journal's images -----------------------------------------
+
+    @abc.abstractmethod
+    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
+        """Keep the thumbnail of a record's ``input`` or ``output`` image, dropping the oldest beyond ``keep``.
+
+        Saving the same ``request_id`` and ``kind`` again replaces the bytes.
+        """
+
+    @abc.abstractmethod
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        """A kept thumbnail, or ``None`` (never made, dropped, or reset)."""
 
     @abc.abstractmethod
     def reset(self) -> None:
-        """Forget everything: jobs, faults, counters, settings and records."""
+        """Forget everything: jobs, faults, counters, settings, records and thumbnails."""
 
     def check(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Raise :class:`mockserver.errors.StoreError` when the store is unusable."""

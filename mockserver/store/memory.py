@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Collection
 from typing import Any
 
@@ -32,6 +32,7 @@ class MemoryStore(Store):
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._settings: dict[str, Any] = {}
         self._records: deque[dict[str, Any]] = deque()
+        self._thumbnails: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     # Jobs -----------------------------------------------------------------------
 
@@ -208,7 +209,19 @@ class MemoryStore(Store):
         with self._lock:
             count = len(self._records)
             self._records.clear()
+            self._thumbnails.clear()
             return count
+
+    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
+        with self._lock:
+            self._thumbnails.pop((request_id, kind), None)
+            self._thumbnails[(request_id, kind)] = data
+            while len(self._thumbnails) > keep:
+                self._thumbnails.popitem(last=False)
+
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        with self._lock:
+            return self._thumbnails.get((request_id, kind))
 
     def reset(self) -> None:
         with self._lock:

@@ -95,6 +95,8 @@ class RedisStore(Store):
         self._increment = register(lua.INCREMENT)
         self._debit = register(lua.DEBIT)
         self._reset = register(lua.RESET)
+        self._save_thumbnail = register(lua.SAVE_THUMBNAIL)
+        self._clear_thumbnails = register(lua.CLEAR_THUMBNAILS)
 
     # Keys -------------------------------------------------------------------------
 
@@ -330,7 +332,18 @@ class RedisStore(Store):
             multi.llen(self._key("journal"))
             multi.delete(self._key("journal"))
             count, _ = multi.execute()
+            self._clear_thumbnails(keys=[self._key("thumbnails")])
         return int(count)
+
+    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
+        keys = [self._key("thumbnail", request_id, kind), self._key("thumbnails")]
+        with self._errors():
+            self._save_thumbnail(keys=keys, args=[data, keep])
+
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        with self._errors():
+            data = self._client.get(self._key("thumbnail", request_id, kind))
+        return None if data is None else _bytes(data)
 
     def reset(self) -> None:
         with self._errors():
