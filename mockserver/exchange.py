@@ -76,6 +76,8 @@ class Exchange:
     charged: int = 0
     generation_id: str | None = None
     delivered: Delivered | None = None
+    #: The bytes ``delivered`` describes, for the thumbnail made after the answer (never journaled).
+    delivered_bytes: bytes | None = None
     #: The answer never reached the client: a staged reset or stall cut the connection.
     connection_dropped: bool = False
     #: Refunded and journaled already (a dropped connection is journaled before the cut).
