@@ -47,6 +47,10 @@ class StabilityMock:
     def clear_requests(self) -> int:
         return self.control.clear_requests()
 
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        """A record's ``input`` or ``output`` thumbnail (WebP), once the background thread made it."""
+        return self.control.thumbnail(request_id, kind)
+
     # Staging ----------------------------------------------------------------
 
     def add_fault(self, **fields: Any) -> Fault:

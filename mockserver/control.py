@@ -24,6 +24,7 @@ from mockserver.jobs import FAIL, Job, JobPlan
 from mockserver.runtime import MAX_BALANCE, RuntimeSettings
 from mockserver.services import Services
 from mockserver.store.base import RecordQuery, Store
+from mockserver.thumbnails import KINDS
 
 _FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
 
@@ -95,6 +96,10 @@ class Controls(Protocol):
 
     def clear_requests(self) -> int: ...
 
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        """A journal record's ``input`` or ``output`` thumbnail (WebP), or ``None`` when there is none."""
+        ...
+
     def add_fault(self, **fields: Any) -> Fault: ...
 
     def faults(self) -> list[Fault]: ...
@@ -147,6 +152,12 @@ class MockControl:
 
     def clear_requests(self) -> int:
         return int(self.store.clear_records())
+
+    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+        """Made in the background after the call, so a record can be read before its thumbnails exist."""
+        if kind not in KINDS:
+            raise BadRequest([f"kind: must be one of: {', '.join(KINDS)}"])
+        return self.store.thumbnail(request_id, kind)
 
     # Faults -----------------------------------------------------------------
 

@@ -20,6 +20,9 @@ from mockserver.journal import RECORD_LIMIT_BYTES
 from mockserver.responses import json_response
 from mockserver.services import current_services
 
+#: What every thumbnail is (see :mod:`mockserver.imaging.thumbnail`).
+THUMBNAIL_TYPE = "image/webp"
+
 bp = Blueprint("admin", __name__, url_prefix="/_mock")
 
 
@@ -63,6 +66,14 @@ def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[
             break
         start -= 1
     return records[start:]
+
+
+@bp.get("/requests/<request_id>/thumbnails/<kind>")
+def thumbnail(request_id: str, kind: str) -> Response:
+    data = control().thumbnail(request_id, kind)
+    if data is None:
+        raise RouteNotFound([f"request_id: no {kind} thumbnail kept for request {request_id!r}"])
+    return Response(data, mimetype=THUMBNAIL_TYPE)
 
 
 @bp.delete("/requests")
