@@ -43,6 +43,8 @@ class Delivered:
     media_type: str
     finish_reason: str
     as_json: bool
+    width: int
+    height: int
 
     @classmethod
     def of(cls, result: RenderedImage, *, as_json: bool) -> Delivered:
@@ -50,6 +52,8 @@ class Delivered:
             sha256=hashlib.sha256(result.data).hexdigest(),
             bytes=len(result.data),
             media_type=result.media_type,
+            width=result.width,
+            height=result.height,
             finish_reason=result.finish_reason,
             as_json=as_json,
         )
