@@ -47,9 +47,9 @@ class StabilityMock:
     def clear_requests(self) -> int:
         return self.control.clear_requests()
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
-        """A record's ``input`` or ``output`` thumbnail (WebP), once the background thread made it."""
-        return self.control.thumbnail(request_id, kind)
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The thumbnail (WebP) of a record's ``image`` or ``delivered`` sha256, once the background made it."""
+        return self.control.thumbnail(sha256)
 
     # Staging ----------------------------------------------------------------
 

@@ -59,11 +59,9 @@ class MockAdmin:
     def clear_requests(self) -> int:
         return int(self._call("DELETE", "/requests")["deleted"])
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP bytes, or ``None`` on the admin API's 404 (none kept, or not made yet)."""
-        response = self.session.get(
-            f"{self.base_url}/_mock/requests/{request_id}/thumbnails/{kind}", timeout=self.timeout
-        )
+        response = self.session.get(f"{self.base_url}/_mock/thumbnails/{sha256}", timeout=self.timeout)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

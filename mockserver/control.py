@@ -24,7 +24,6 @@ from mockserver.jobs import FAIL, Job, JobPlan
 from mockserver.runtime import MAX_BALANCE, RuntimeSettings
 from mockserver.services import Services
 from mockserver.store.base import RecordQuery, Store
-from mockserver.thumbnails import KINDS
 
 _FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
 
@@ -96,8 +95,8 @@ class Controls(Protocol):
 
     def clear_requests(self) -> int: ...
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
-        """A journal record's ``input`` or ``output`` thumbnail (WebP), or ``None`` when there is none."""
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The WebP thumbnail of a journaled image (a record's ``image`` or ``delivered`` sha256), or ``None``."""
         ...
 
     def add_fault(self, **fields: Any) -> Fault: ...
@@ -151,13 +150,12 @@ class MockControl:
         return self.store.records(query)
 
     def clear_requests(self) -> int:
+        self.services.thumbnails.forget()
         return int(self.store.clear_records())
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         """Made in the background after the call, so a record can be read before its thumbnails exist."""
-        if kind not in KINDS:
-            raise BadRequest([f"kind: must be one of: {', '.join(KINDS)}"])
-        return self.store.thumbnail(request_id, kind)
+        return self.store.thumbnail(sha256.lower())
 
     # Faults -----------------------------------------------------------------
 
@@ -232,7 +230,8 @@ class MockControl:
     # Everything -------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget jobs, faults, counters, settings and the journal."""
+        """Forget jobs, faults, counters, settings, the journal and its thumbnails."""
+        self.services.thumbnails.forget()
         self.store.reset()
 
     def apply_scenario(self, scenario: Mapping[str, Any]) -> None:

@@ -8,6 +8,12 @@ every worker and replica serves them). When that thread is busy the call gets
 no thumbnail: a missing preview is fine, a slower call is not. Nothing here can
 fail a call or delay its journal record, which is written before.
 
+Thumbnails are kept by the image's sha256, which the record already names
+(``image.sha256``, ``delivered.sha256``): a result polled again or an upload sent
+again costs one store read and no write. A write per call measurably slowed the
+calls themselves on SQLite, whose single write lock they share (see
+``bench/THUMBNAILS.md``).
+
 Bound: the store keeps the newest ``KEPT`` thumbnails (fewer when the journal
 is smaller: two per record at most), each at most
 :data:`mockserver.imaging.thumbnail.MAX_BYTES`, so at most 8 MiB whatever the
@@ -19,6 +25,9 @@ forget them.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,44 +45,72 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stability_mock")
 
-INPUT = "input"
-OUTPUT = "output"
-KINDS = (INPUT, OUTPUT)
 #: Thumbnails kept in the store, all workers together (512 x 16 KiB at most: 8 MiB).
 KEPT = 512
 #: Calls waiting for the thumbnail thread, beyond which new ones get none.
 QUEUE = 4
-#: Thumbnails remembered per process by image sha256: a repeated image is not decoded again.
+#: Thumbnails remembered per process by image sha256: an image seen again is not decoded again.
 MEMO_BYTES = 1024 * 1024
+#: For this long after the store was seen to hold an image's thumbnail, calls showing that
+#: image again are not handed to the thread at all (a reset by another worker meanwhile
+#: leaves them without one: a missing thumbnail, never a wrong one).
+CONFIRMED_SECONDS = 2.0
+#: Images whose thumbnails this process remembers seeing in the store.
+CONFIRMED_KEPT = 256
 
 
 @dataclass(frozen=True)
 class Originals:
-    """What one call's thumbnails are made from: bytes it already held in memory, and their digests."""
+    """What one call's thumbnails are made from: bytes it already held in memory, named as its record names them."""
 
     request_id: str
     operation_id: str | None
-    upload: bytes | None
-    upload_sha256: str | None
-    delivered: bytes | None
-    delivered_sha256: str | None
+    #: (sha256, bytes) of the upload, and of the image delivered.
+    upload: tuple[str, bytes] | None
+    delivered: tuple[str, bytes] | None
 
     @classmethod
     def of(cls, exchange: Exchange, record: dict[str, Any]) -> Originals | None:
         """The images of a journaled call, or ``None`` when it had none (polls that answered 202, most errors)."""
         form = exchange.form
-        upload = form.files.get("image") if form is not None else None
+        data = form.files.get("image") if form is not None else None
         image, delivered = record.get("image"), record.get("delivered")
-        if not (upload and image) and not (exchange.delivered_bytes and delivered):
+        upload = (image["sha256"], data) if image and data else None
+        result = (delivered["sha256"], exchange.delivered_bytes) if delivered and exchange.delivered_bytes else None
+        if upload is None and result is None:
             return None
-        return cls(
-            request_id=exchange.request_id,
-            operation_id=exchange.operation_id,
-            upload=upload if image else None,
-            upload_sha256=image["sha256"] if upload and image else None,
-            delivered=exchange.delivered_bytes if delivered else None,
-            delivered_sha256=delivered["sha256"] if exchange.delivered_bytes and delivered else None,
-        )
+        return cls(exchange.request_id, exchange.operation_id, upload, result)
+
+    @property
+    def shas(self) -> list[str]:
+        return [pair[0] for pair in (self.upload, self.delivered) if pair is not None]
+
+
+class Confirmations:
+    """Recent sightings of thumbnails in the store, each trusted for ``seconds``; at most ``kept`` of them."""
+
+    def __init__(self, seconds: float, kept: int) -> None:
+        self.seconds = seconds
+        self.kept = kept
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def add(self, sha256: str) -> None:
+        with self._lock:
+            self._seen.pop(sha256, None)
+            self._seen[sha256] = time.monotonic()
+            while len(self._seen) > self.kept:
+                self._seen.popitem(last=False)
+
+    def all(self, shas: list[str]) -> bool:
+        """Whether every one of ``shas`` was seen in the store within the last ``seconds``."""
+        since = time.monotonic() - self.seconds
+        with self._lock:
+            return all(self._seen.get(sha256, since) > since for sha256 in shas)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
 
 
 class Thumbnailer:
@@ -83,12 +120,13 @@ class Thumbnailer:
         self.upscaler = upscaler
         self.pool = BoundedPool(threads, QUEUE, "stability-mock-thumbnail")
         self.memo: ByteBoundedLRU[bytes] = ByteBoundedLRU(MEMO_BYTES)
+        self.confirmed = Confirmations(CONFIRMED_SECONDS, CONFIRMED_KEPT)
 
     def submit(self, store: Store, exchange: Exchange, record: dict[str, Any], journal_size: int) -> bool:
         """Hand a journaled call's images to the background; ``False`` when it has none or the thread is busy."""
         try:
             originals = Originals.of(exchange, record)
-            if originals is None:
+            if originals is None or self.confirmed.all(originals.shas):
                 return False
             return self.pool.submit(self._make_and_keep, store, originals, min(KEPT, 2 * journal_size))
         except Exception:  # A preview is never worth failing the call it would show (or a shutdown).
@@ -97,33 +135,37 @@ class Thumbnailer:
 
     def _make_and_keep(self, store: Store, originals: Originals, keep: int) -> None:
         try:
-            if originals.upload is not None and originals.upload_sha256 is not None:
-                made = self._made(originals.upload_sha256, lambda: self._of_upload(originals))
-                if made is not None:
-                    store.save_thumbnail(originals.request_id, INPUT, made, keep)
-            if originals.delivered is not None and originals.delivered_sha256 is not None:
-                delivered = originals.delivered
-                made = self._made(originals.delivered_sha256, lambda: thumbnail_of_encoded(delivered))
-                if made is not None:
-                    store.save_thumbnail(originals.request_id, OUTPUT, made, keep)
+            if originals.upload is not None:
+                sha256, upload = originals.upload
+                self._keep(store, sha256, lambda: self._of_upload(originals.operation_id, upload), keep)
+            if originals.delivered is not None:
+                sha256, delivered = originals.delivered
+                self._keep(store, sha256, lambda: thumbnail_of_encoded(delivered), keep)
         except StoreError as exc:
             log.warning("could not keep the thumbnails of request %s: %s", originals.request_id, exc)
         except Exception:
             log.warning("could not make the thumbnails of request %s", originals.request_id, exc_info=True)
 
-    def _made(self, sha256: str, make: Callable[[], bytes | None]) -> bytes | None:
-        found = self.memo.peek(sha256)
-        if found is None:
-            found = make()
-            if found is not None:
-                self.memo.put(sha256, found, len(found))
-        return found
+    def _keep(self, store: Store, sha256: str, make: Callable[[], bytes | None], keep: int) -> None:
+        """Make (or recall) and save the thumbnail of one image, unless the store has it already."""
+        if store.thumbnail(sha256) is None:
+            made = self.memo.peek(sha256)
+            if made is None:
+                made = make()
+                if made is None:
+                    return
+                self.memo.put(sha256, made, len(made))
+            store.save_thumbnail(sha256, made, keep)
+        self.confirmed.add(sha256)
 
-    def _of_upload(self, originals: Originals) -> bytes | None:
+    def forget(self) -> None:
+        """What this process believes the store holds: after a reset or a cleared journal here, nothing."""
+        self.confirmed.clear()
+
+    def _of_upload(self, operation_id: str | None, upload: bytes) -> bytes | None:
         """From the upscaler's decoded upload when it has it; else decoded here under the operation's
         rules (a refused call's upload too, if it is a picture those rules accept), else none."""
-        upload, operation_id = originals.upload, originals.operation_id
-        if upload is None or operation_id not in RULES_BY_OPERATION:
+        if operation_id not in RULES_BY_OPERATION:
             return None
         source = self.upscaler.cached_source(operation_id, upload)
         if source is None:
@@ -134,4 +176,4 @@ class Thumbnailer:
         return thumbnail_of(source.image)
 
 
-__all__ = ["INPUT", "KEPT", "KINDS", "MAX_BYTES", "OUTPUT", "Originals", "Thumbnailer"]
+__all__ = ["KEPT", "MAX_BYTES", "Originals", "Thumbnailer"]

@@ -48,9 +48,10 @@ def test_the_three_doors_give_the_same_answers_for_the_same_state() -> None:
                 timeout=30,
             )
             control.services.thumbnails.pool.settle()
-            request_id = started.headers["x-request-id"]
-            assert admin.thumbnail(request_id, "input") == control.thumbnail(request_id, "input") is not None
-            assert handle.thumbnail(request_id, "output") is admin.thumbnail(request_id, "output") is None
+            [record] = admin.requests()
+            upload = record["image"]["sha256"]
+            assert admin.thumbnail(upload) == control.thumbnail(upload) == handle.thumbnail(upload) is not None
+            assert admin.thumbnail("0" * 64) is handle.thumbnail("0" * 64) is None
             [job] = admin.jobs()
             assert job.id == started.json()["id"] and job.status == "never-finishing"
             assert control.jobs() == handle.jobs() == [job]

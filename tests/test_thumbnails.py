@@ -16,7 +16,8 @@ from mockserver.background import BoundedPool
 from mockserver.control import MockControl
 from mockserver.imaging.thumbnail import MAX_SIDE, thumbnail_of_encoded
 from mockserver.services import EXTENSION_KEY, Services
-from mockserver.thumbnails import KEPT
+from mockserver.store.base import RecordQuery
+from mockserver.thumbnails import KEPT, Confirmations
 from tests.conftest import AUTH, CREATIVE, FAST, SMALL_TARGET, SpecCheckedClient
 from tests.images import decoded, jpeg, png
 
@@ -37,8 +38,10 @@ def settled(app: Flask) -> None:
     services(app).thumbnails.pool.settle()
 
 
-def thumbnail(client: FlaskClient, request_id: str, kind: str) -> bytes | None:
-    answer = client.get(f"/_mock/requests/{request_id}/thumbnails/{kind}")
+def thumbnail(client: FlaskClient, sha256: str | None) -> bytes | None:
+    if sha256 is None:
+        return None
+    answer = client.get(f"/_mock/thumbnails/{sha256}")
     if answer.status_code == 404:
         assert answer.get_json()["name"] == "not_found"
         return None
@@ -47,7 +50,12 @@ def thumbnail(client: FlaskClient, request_id: str, kind: str) -> bytes | None:
 
 
 def both(client: FlaskClient, request_id: str) -> tuple[bytes | None, bytes | None]:
-    return thumbnail(client, request_id, "input"), thumbnail(client, request_id, "output")
+    """The thumbnails of a journaled call's upload and delivered image, found by the shas its record names."""
+    [record] = [
+        found for found in client.get("/_mock/requests").get_json()["requests"] if found["request_id"] == request_id
+    ]
+    image, delivered = record["image"], record["delivered"]
+    return thumbnail(client, image and image["sha256"]), thumbnail(client, delivered and delivered["sha256"])
 
 
 def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(app, client, upload):
@@ -73,7 +81,7 @@ def test_a_json_envelope_answer_gets_a_thumbnail_of_the_image_inside(app, client
     answer = client.post(FAST, data=upload(jpeg(64, 64)), headers={**AUTH, "Accept": "application/json"})
     settled(app)
     delivered = base64.b64decode(answer.get_json()["image"])
-    assert thumbnail(client, answer.headers["x-request-id"], "output") == thumbnail_of_encoded(delivered)
+    assert both(client, answer.headers["x-request-id"])[1] == thumbnail_of_encoded(delivered)
 
 
 def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output(app, client, upload):
@@ -83,8 +91,8 @@ def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output
     done = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
     assert (pending.status_code, done.status_code) == (202, 200)
     settled(app)
-    assert both(client, started.headers["x-request-id"])[1] is None
-    assert thumbnail(client, started.headers["x-request-id"], "input") is not None
+    small_input, nothing = both(client, started.headers["x-request-id"])
+    assert small_input is not None and nothing is None
     assert both(client, pending.headers["x-request-id"]) == (None, None)
     assert both(client, done.headers["x-request-id"]) == (None, thumbnail_of_encoded(done.data))
 
@@ -96,7 +104,7 @@ def test_a_content_filtered_result_is_shown_as_it_was_delivered(app, client, upl
     done = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
     assert done.headers["finish-reason"] == "CONTENT_FILTERED"
     settled(app)
-    assert thumbnail(client, done.headers["x-request-id"], "output") == thumbnail_of_encoded(done.data)
+    assert both(client, done.headers["x-request-id"])[1] == thumbnail_of_encoded(done.data)
 
 
 def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(app, client, upload):
@@ -105,38 +113,62 @@ def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(app, client,
     not_an_image = client.post(FAST, data=upload(b"plain text"), headers=AUTH)
     assert {bad_field.status_code, too_small.status_code, not_an_image.status_code} == {400}
     settled(app)
-    assert thumbnail(client, bad_field.headers["x-request-id"], "input") is not None
+    assert both(client, bad_field.headers["x-request-id"])[0] is not None
     assert both(client, too_small.headers["x-request-id"]) == (None, None)
     assert both(client, not_an_image.headers["x-request-id"]) == (None, None)
 
 
-def test_unknown_requests_and_kinds_are_answered_in_the_api_error_shape(client):
-    assert thumbnail(client, "0" * 32, "input") is None
-    assert thumbnail(client, "not even hex", "output") is None
-    answer = client.get(f"/_mock/requests/{'0' * 32}/thumbnails/preview")
-    assert answer.status_code == 400 and answer.get_json()["errors"][0].startswith("kind:")
+def test_unknown_and_malformed_digests_are_answered_in_the_api_error_shape(client):
+    assert thumbnail(client, "0" * 64) is None
+    for bad in ("not-a-digest", "0" * 63, "g" * 64):
+        answer = client.get(f"/_mock/thumbnails/{bad}")
+        assert answer.status_code == 400 and answer.get_json()["errors"][0].startswith("sha256:")
+
+
+def test_an_image_seen_again_is_kept_once_and_not_written_again(app, client, upload, monkeypatch):
+    first = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    settled(app)
+    writes: list[str] = []
+    save = services(app).store.save_thumbnail
+    monkeypatch.setattr(
+        services(app).store, "save_thumbnail", lambda sha, *rest: writes.append(sha) or save(sha, *rest)
+    )
+    again = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    settled(app)
+    assert writes == [] and both(client, again) == both(client, first)
 
 
 def test_reset_and_clearing_the_journal_forget_thumbnails(app, client, upload):
-    first = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    client.post(FAST, data=upload(png(64, 64)), headers=AUTH)
     settled(app)
+    shas = [
+        record[part]["sha256"]
+        for record in client.get("/_mock/requests").get_json()["requests"]
+        for part in ("image", "delivered")
+    ]
     client.delete("/_mock/requests")
-    assert both(client, first) == (None, None)
+    assert [thumbnail(client, sha) for sha in shas] == [None, None]
     second = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
-    assert thumbnail(client, second, "output") is not None
+    assert None not in both(client, second)
     client.post("/_mock/reset")
-    assert both(client, second) == (None, None)
+    assert [thumbnail(client, sha) for sha in shas] == [None, None]
 
 
 def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(app, client, upload):
     client.patch("/_mock/config", json={"journal_size": 2})
-    ids = []
+    shas = []
     for size in (64, 65, 66):
-        ids.append(client.post(FAST, data=upload(png(size, 64)), headers=AUTH).headers["x-request-id"])
+        client.post(FAST, data=upload(png(size, 64)), headers=AUTH)
         settled(app)
-    assert both(client, ids[0]) == (None, None)
-    assert None not in both(client, ids[1]) + both(client, ids[2])
+        [*_, newest] = client.get("/_mock/requests").get_json()["requests"]
+        shas.append([newest["image"]["sha256"], newest["delivered"]["sha256"]])
+    # Two records kept, so four thumbnails: the first call's went with its record.
+    assert [[thumbnail(client, sha) is not None for sha in pair] for pair in shas] == [
+        [False, False],
+        [True, True],
+        [True, True],
+    ]
     assert KEPT * 16 * 1024 <= 8 * 1024 * 1024
 
 
@@ -192,7 +224,9 @@ def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
     client = app.test_client()
     request_id = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
-    path = f"/_mock/requests/{request_id}/thumbnails/input"
+    [record] = services(app).store.records(RecordQuery())
+    assert record["request_id"] == request_id
+    path = f"/_mock/thumbnails/{record['image']['sha256']}"
     assert client.get(path).status_code == 403
     assert decoded(client.get(path, headers={"X-Admin-Token": "s3cret"}).data).format == "WEBP"
 
@@ -200,6 +234,19 @@ def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
 def test_the_in_process_control_reads_them_too(app, client, upload):
     request_id = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
+    [record] = services(app).store.records(RecordQuery())
     control = MockControl(services(app))
-    assert control.thumbnail(request_id, "input") == thumbnail(client, request_id, "input")
-    assert control.thumbnail(request_id, "output") == thumbnail(client, request_id, "output")
+    small_input, small_output = both(client, request_id)
+    assert control.thumbnail(record["image"]["sha256"]) == small_input is not None
+    assert control.thumbnail(record["delivered"]["sha256"].upper()) == small_output is not None
+
+
+def test_a_sighting_in_the_store_is_trusted_for_a_while_and_never_past_its_bound() -> None:
+    trusted, never = Confirmations(3600, 2), Confirmations(0, 2)
+    for confirmations in (trusted, never):
+        for sha in ("a", "b", "c"):
+            confirmations.add(sha)
+    assert trusted.all(["b", "c"]) and not trusted.all(["a", "c"])  # "a" fell past the bound
+    assert not never.all(["c"])
+    trusted.clear()
+    assert not trusted.all(["c"])

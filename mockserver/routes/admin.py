@@ -68,12 +68,13 @@ def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[
     return records[start:]
 
 
-@bp.get("/requests/<request_id>/thumbnails/<kind>")
-def thumbnail(request_id: str, kind: str) -> Response:
-    data = control().thumbnail(request_id, kind)
+@bp.get("/thumbnails/<sha256>")
+def thumbnail(sha256: str) -> Response:
+    data = control().thumbnail(sha256)
     if data is None:
-        raise RouteNotFound([f"request_id: no {kind} thumbnail kept for request {request_id!r}"])
-    return Response(data, mimetype=THUMBNAIL_TYPE)
+        raise RouteNotFound([f"sha256: no thumbnail kept of image {sha256}"])
+    # Keyed by the image's own digest, so the bytes at this address never change.
+    return Response(data, mimetype=THUMBNAIL_TYPE, headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
 @bp.delete("/requests")

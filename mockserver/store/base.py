@@ -175,14 +175,15 @@ class Store(abc.ABC):
     # Thumbnails of the journal's images -----------------------------------------
 
     @abc.abstractmethod
-    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
-        """Keep the thumbnail of a record's ``input`` or ``output`` image, dropping the oldest beyond ``keep``.
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
+        """Keep the thumbnail of the image whose sha256 this is, dropping the oldest beyond ``keep``.
 
-        Saving the same ``request_id`` and ``kind`` again replaces the bytes.
+        Keyed by the image, not the call: the journal's records name their images by
+        sha256, and a repeated image (a polled result, a retried upload) is kept once.
         """
 
     @abc.abstractmethod
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         """A kept thumbnail, or ``None`` (never made, dropped, or reset)."""
 
     @abc.abstractmethod

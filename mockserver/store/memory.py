@@ -32,7 +32,7 @@ class MemoryStore(Store):
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._settings: dict[str, Any] = {}
         self._records: deque[dict[str, Any]] = deque()
-        self._thumbnails: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._thumbnails: OrderedDict[str, bytes] = OrderedDict()
 
     # Jobs -----------------------------------------------------------------------
 
@@ -212,16 +212,16 @@ class MemoryStore(Store):
             self._thumbnails.clear()
             return count
 
-    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
         with self._lock:
-            self._thumbnails.pop((request_id, kind), None)
-            self._thumbnails[(request_id, kind)] = data
+            self._thumbnails.pop(sha256, None)
+            self._thumbnails[sha256] = data
             while len(self._thumbnails) > keep:
                 self._thumbnails.popitem(last=False)
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         with self._lock:
-            return self._thumbnails.get((request_id, kind))
+            return self._thumbnails.get(sha256)
 
     def reset(self) -> None:
         with self._lock:

@@ -335,14 +335,13 @@ class RedisStore(Store):
             self._clear_thumbnails(keys=[self._key("thumbnails")])
         return int(count)
 
-    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
-        keys = [self._key("thumbnail", request_id, kind), self._key("thumbnails")]
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
         with self._errors():
-            self._save_thumbnail(keys=keys, args=[data, keep])
+            self._save_thumbnail(keys=[self._key("thumbnail", sha256), self._key("thumbnails")], args=[data, keep])
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         with self._errors():
-            data = self._client.get(self._key("thumbnail", request_id, kind))
+            data = self._client.get(self._key("thumbnail", sha256))
         return None if data is None else _bytes(data)
 
     def reset(self) -> None:

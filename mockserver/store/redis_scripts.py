@@ -228,8 +228,10 @@ return redis.call('HINCRBY', KEYS[1], 'v', ARGV[3])
 #: KEYS: the thumbnail's key, the list of thumbnail keys (oldest first).
 #: ARGV: thumbnail bytes, how many thumbnails to keep.
 #: The list orders the eviction: past ``keep``, the oldest keys are dropped with their names.
+#: A thumbnail saved again becomes the newest (LREM walks at most ``keep`` names).
 SAVE_THUMBNAIL = """
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('RPUSH', KEYS[2], KEYS[1]) end
+redis.call('LREM', KEYS[2], 0, KEYS[1])
+redis.call('RPUSH', KEYS[2], KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
 local extra = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[2])
 for _ = 1, extra do redis.call('UNLINK', redis.call('LPOP', KEYS[2])) end

@@ -86,10 +86,8 @@ _SCHEMA = (
     # simply never read it, and this one creates it in a file that lacks it.
     """CREATE TABLE IF NOT EXISTS thumbnails (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    data BLOB NOT NULL,
-    UNIQUE (request_id, kind)
+    sha256 TEXT NOT NULL UNIQUE,
+    data BLOB NOT NULL
 )""",
 )
 
@@ -451,19 +449,17 @@ class SQLiteStore(Store):
             connection.execute("DELETE FROM thumbnails")
         return int(count)
 
-    def save_thumbnail(self, request_id: str, kind: str, data: bytes, keep: int) -> None:
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
         with self._exclusive() as connection:
             seq = connection.execute(
-                "INSERT OR REPLACE INTO thumbnails (request_id, kind, data) VALUES (?, ?, ?)", (request_id, kind, data)
+                "INSERT OR REPLACE INTO thumbnails (sha256, data) VALUES (?, ?)", (sha256, data)
             ).lastrowid
             if seq is not None:
                 connection.execute("DELETE FROM thumbnails WHERE seq <= ?", (seq - keep,))
 
-    def thumbnail(self, request_id: str, kind: str) -> bytes | None:
+    def thumbnail(self, sha256: str) -> bytes | None:
         with self._transaction() as connection:
-            row = connection.execute(
-                "SELECT data FROM thumbnails WHERE request_id = ? AND kind = ?", (request_id, kind)
-            ).fetchone()
+            row = connection.execute("SELECT data FROM thumbnails WHERE sha256 = ?", (sha256,)).fetchone()
         return bytes(row[0]) if row else None
 
     def reset(self) -> None:

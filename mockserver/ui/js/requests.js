@@ -1,5 +1,5 @@
 // Requests: the journal (GET /_mock/requests) as a live table; a row opens the whole record,
-// with thumbnails of its input and delivered image (GET /_mock/requests/{id}/thumbnails/{kind}).
+// with thumbnails of its input and delivered image (GET /_mock/thumbnails/{sha256}, the shas the record names).
 
 import { admin, adminBlob, el, every, formatBytes, operationIds } from "./api.js";
 
@@ -153,15 +153,15 @@ function thumbnailFigure(record, kind, title, caption, exists) {
     forgetThumbnails(KEPT_THUMBNAILS);
   }
   const retry = entry.state === "missing" && entry.tries < THUMBNAIL_TRIES && Date.now() - entry.at > RETRY_MS;
-  if (entry.state === "new" || retry) loadThumbnail(entry, record.request_id, kind);
+  if (entry.state === "new" || retry) loadThumbnail(entry, (kind === "input" ? record.image : record.delivered).sha256);
   return entry.figure;
 }
 
-async function loadThumbnail(entry, requestId, kind) {
+async function loadThumbnail(entry, sha256) {
   entry.state = "loading";
   entry.tries += 1;
   try {
-    const blob = await adminBlob(`/_mock/requests/${encodeURIComponent(requestId)}/thumbnails/${kind}`);
+    const blob = await adminBlob(`/_mock/thumbnails/${sha256}`);
     if (blob) {
       entry.url = URL.createObjectURL(blob);
       entry.img.src = entry.url;
