@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from mockserver import Config, SQLiteStore, StoreError, create_app
 from mockserver.background import BoundedPool
 from mockserver.control import MockControl
-from mockserver.imaging.thumbnail import MAX_SIDE, thumbnail_of_encoded
+from mockserver.imaging.thumbnail import MAX_SIDE, MAX_SOURCE_PIXELS, thumbnail_of_encoded
 from mockserver.services import EXTENSION_KEY, Services
 from mockserver.store.base import RecordQuery
 from mockserver.thumbnails import KEPT, Confirmations
@@ -250,3 +250,10 @@ def test_a_sighting_in_the_store_is_trusted_for_a_while_and_never_past_its_bound
     assert not never.all(["c"])
     trusted.clear()
     assert not trusted.all(["c"])
+
+
+def test_a_delivered_image_past_the_largest_fast_result_gets_no_thumbnail() -> None:
+    largest = MAX_SOURCE_PIXELS // 4096
+    assert thumbnail_of_encoded(png(4096, largest, mode="L", color=90)) is not None
+    assert thumbnail_of_encoded(png(4096, largest + 1, mode="L", color=90)) is None
+    assert thumbnail_of_encoded(png(6000, 6000, mode="L", color=90)) is None  # past Pillow's own guard: no warning

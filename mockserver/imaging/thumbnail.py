@@ -7,6 +7,7 @@ of at most ``MAX_SIDE`` pixels a side: a few KB, whatever the image weighed.
 from __future__ import annotations
 
 import io
+import warnings
 
 from PIL import Image
 
@@ -16,6 +17,10 @@ MAX_SIDE = 128
 QUALITY = 70
 #: A thumbnail past this size is not kept (lossy WebP at 128 px stays far below it).
 MAX_BYTES = 16 * 1024
+#: A delivered image larger than this (the largest fast result, 4096²) gets no thumbnail:
+#: ``--target-pixels`` allows 64 megapixels, and decoding that again would cost the thread
+#: seconds and hundreds of MB for a 128 px preview.
+MAX_SOURCE_PIXELS = 4096 * 4096
 
 
 def thumbnail_size(width: int, height: int) -> tuple[int, int]:
@@ -47,10 +52,19 @@ def thumbnail_of_encoded(data: bytes) -> bytes | None:
     JPEG is decoded at a reduced scale (``draft``), which costs a fraction of a
     full decode; PNG and WebP have no such shortcut.
     """
-    with Image.open(io.BytesIO(data)) as image:
+    with warnings.catch_warnings():
+        # Pillow's bomb guard (set for uploads in decode.py) warns, then refuses, past its bound.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return None
+    with image:
+        if image.width * image.height > MAX_SOURCE_PIXELS:
+            return None
         image.draft("RGB", thumbnail_size(image.width, image.height))
         image.load()
         return thumbnail_of(image)
 
 
-__all__ = ["MAX_BYTES", "MAX_SIDE", "thumbnail_of", "thumbnail_of_encoded", "thumbnail_size"]
+__all__ = ["MAX_BYTES", "MAX_SIDE", "MAX_SOURCE_PIXELS", "thumbnail_of", "thumbnail_of_encoded", "thumbnail_size"]
