@@ -4,9 +4,10 @@ The dashboard shows them when a journal row is opened. They are made off the
 response path: once the call is journaled, its upload (decoded already, if the
 upscaler still has it) and the bytes it delivered are handed to one background
 thread per process, which keeps a small WebP of each in the shared store (so
-every worker and replica serves them). When that thread is busy the call gets
-no thumbnail: a missing preview is fine, a slower call is not. Nothing here can
-fail a call or delay its journal record, which is written before.
+every worker and replica serves them). When that thread is busy, or has used
+its tenth of a core, the call gets no thumbnail: a missing preview is fine, a
+slower call is not. Nothing here can fail a call or delay its journal record,
+which is written before.
 
 Thumbnails are kept by the image's sha256, which the record already names
 (``image.sha256``, ``delivered.sha256``): a result polled again or an upload sent
@@ -49,6 +50,11 @@ log = logging.getLogger("stability_mock")
 KEPT = 512
 #: Calls waiting for the thumbnail thread, beyond which new ones get none.
 QUEUE = 4
+#: The thread's CPU, as a share of one core on average: under heavy traffic (a fuzz run,
+#: a contract suite) most calls get no thumbnail rather than lose a core to previews
+#: nobody opens; after a quiet spell it has ``CPU_BURST_SECONDS`` in hand (a few hundred).
+CPU_SHARE = 0.1
+CPU_BURST_SECONDS = 1.0
 #: Thumbnails remembered per process by image sha256: an image seen again is not decoded again.
 MEMO_BYTES = 1024 * 1024
 #: For this long after the store was seen to hold an image's thumbnail, calls showing that
@@ -118,7 +124,9 @@ class Thumbnailer:
 
     def __init__(self, upscaler: Upscaler, *, threads: int = 1) -> None:
         self.upscaler = upscaler
-        self.pool = BoundedPool(threads, QUEUE, "stability-mock-thumbnail")
+        self.pool = BoundedPool(
+            threads, QUEUE, "stability-mock-thumbnail", share=CPU_SHARE, burst_seconds=CPU_BURST_SECONDS
+        )
         self.memo: ByteBoundedLRU[bytes] = ByteBoundedLRU(MEMO_BYTES)
         self.confirmed = Confirmations(CONFIRMED_SECONDS, CONFIRMED_KEPT)
 

@@ -206,6 +206,29 @@ def test_a_bounded_pool_declines_rather_than_queues() -> None:
     assert not BoundedPool(0, 2, "off").submit(release.wait)
 
 
+def test_a_bounded_pool_keeps_to_its_share_of_a_core() -> None:
+    """Fake clocks: each task "uses" 2 s of CPU; the pool earns half a second per second, 1 s at most."""
+    now, cpu = [0.0], [0.0]
+
+    def task() -> None:
+        cpu[0] += 2.0
+
+    pool = BoundedPool(1, 4, "test-share", share=0.5, burst_seconds=1.0, clock=lambda: now[0], cpu_clock=lambda: cpu[0])
+    assert pool.submit(task)
+    pool.settle()
+    assert not pool.submit(task)  # 1 - 2 = -1 s in hand
+    now[0] += 2.0
+    assert not pool.submit(task)  # -1 + 1 = 0: still nothing in hand
+    now[0] += 0.5
+    assert pool.submit(task)
+    pool.settle()
+    now[0] += 1000.0  # a quiet spell earns no more than the burst
+    assert pool.submit(task)
+    pool.settle()
+    assert not pool.submit(task)
+    assert (pool.accepted, pool.declined) == (3, 3)
+
+
 def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(tmp_path: Path, upload):
     def app_on_file() -> Flask:
         built = create_app(Config(store="memory://", target_pixels=SMALL_TARGET), store=SQLiteStore(tmp_path / "s.db"))
