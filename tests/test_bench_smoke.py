@@ -32,7 +32,7 @@ def test_hot_paths_measure_every_path_in_process() -> None:
 
 def test_thumbnail_cost_measures_every_path_with_and_without() -> None:
     rows = list(thumbnail_cost.measure(rounds=2, scale=0.01))
-    assert len(rows) == 5
+    assert len(rows) == 6
     assert all(on.caller_cpu_ms >= 0 and off.process_cpu_ms >= 0 for _, on, off in rows)
 
 
