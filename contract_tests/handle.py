@@ -47,6 +47,10 @@ class StabilityMock:
     def clear_requests(self) -> int:
         return self.control.clear_requests()
 
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The thumbnail (WebP) of a record's ``image`` or ``delivered`` sha256, once the background made it."""
+        return self.control.thumbnail(sha256)
+
     # Staging ----------------------------------------------------------------
 
     def add_fault(self, **fields: Any) -> Fault:

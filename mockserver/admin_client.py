@@ -59,6 +59,15 @@ class MockAdmin:
     def clear_requests(self) -> int:
         return int(self._call("DELETE", "/requests")["deleted"])
 
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The WebP bytes, or ``None`` on the admin API's 404 (none kept, or not made yet)."""
+        response = self.session.get(f"{self.base_url}/_mock/thumbnails/{sha256}", timeout=self.timeout)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise AdminError(response.status_code, response.json() if response.content else None)
+        return bytes(response.content)
+
     def add_fault(self, **fields: Any) -> Fault:
         return Fault.from_dict(self._call("POST", "/faults", json=fields))
 

@@ -163,6 +163,7 @@ def _refund_and_journal(exchange: Exchange, status: int) -> None:
         duration_seconds=time.perf_counter() - exchange.started,
     )
     shared.store.append_record(record, settings.journal_size)
+    shared.thumbnails.submit(shared.store, exchange, record, settings.journal_size)
 
 
 def _error_response(exc: Exception) -> Response:

@@ -98,6 +98,10 @@ class Controls(Protocol):
 
     def clear_requests(self) -> int: ...
 
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The WebP thumbnail of a journaled image (a record's ``image`` or ``delivered`` sha256), or ``None``."""
+        ...
+
     def add_fault(self, **fields: Any) -> Fault: ...
 
     def faults(self) -> list[Fault]: ...
@@ -149,7 +153,12 @@ class MockControl:
         return self.store.records(query)
 
     def clear_requests(self) -> int:
+        self.services.thumbnails.forget()
         return int(self.store.clear_records())
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """Made in the background after the call, so a record can be read before its thumbnails exist."""
+        return self.store.thumbnail(sha256.lower())
 
     # Faults -----------------------------------------------------------------
 
@@ -230,7 +239,8 @@ class MockControl:
     # Everything -------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget jobs, faults, counters, settings and the journal."""
+        """Forget jobs, faults, counters, settings, the journal and its thumbnails."""
+        self.services.thumbnails.forget()
         self.store.reset()
 
     def apply_scenario(self, scenario: Mapping[str, Any]) -> None:

@@ -49,6 +49,8 @@ class Delivered:
     media_type: str
     finish_reason: str
     as_json: bool
+    width: int
+    height: int
 
     @classmethod
     def of(cls, result: RenderedImage, *, as_json: bool) -> Delivered:
@@ -56,6 +58,8 @@ class Delivered:
             sha256=hashlib.sha256(result.data).hexdigest(),
             bytes=len(result.data),
             media_type=result.media_type,
+            width=result.width,
+            height=result.height,
             finish_reason=result.finish_reason,
             as_json=as_json,
         )
@@ -82,6 +86,8 @@ class Exchange:
     charged: int = 0
     generation_id: str | None = None
     delivered: Delivered | None = None
+    #: The bytes ``delivered`` describes, for the thumbnail made after the answer (never journaled).
+    delivered_bytes: bytes | None = None
     #: The answer never reached the client: a staged reset or stall cut the connection.
     connection_dropped: bool = False
     #: Refunded and journaled already (a dropped connection is journaled before the cut).

@@ -43,6 +43,16 @@ class ByteBoundedLRU(Generic[V]):
             self.hits += 1
             return entry[0]
 
+    def peek(self, key: Hashable) -> V | None:
+        """The value under ``key`` without counting a hit or a miss, or making it more recent.
+
+        For readers beside the request path (thumbnails), whose lookups must not
+        change what the cache keeps or what its counters say.
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+        return None if entry is None else entry[0]
+
     def put(self, key: Hashable, value: V, size: int) -> None:
         """Keep ``value``, evicting the least recently used entries to stay within the bound."""
         if size > self.max_bytes:

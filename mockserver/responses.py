@@ -18,6 +18,7 @@ def image_response(
     """The 200 answer for a finished upscale; what it delivers is noted on ``exchange`` for the journal."""
     headers = {"finish-reason": result.finish_reason, "seed": str(result.seed)}
     exchange.delivered = Delivered.of(result, as_json=as_json)
+    exchange.delivered_bytes = result.data
     if not as_json:
         return Response(result.data, status=200, mimetype=result.media_type, headers=headers)
     encoded = base64.b64encode(result.data).decode("ascii")

@@ -17,6 +17,7 @@ from mockserver.runtime import RuntimeSettings
 from mockserver.spec import Spec
 from mockserver.store import Store
 from mockserver.sweeper import Sweeper
+from mockserver.thumbnails import Thumbnailer
 
 EXTENSION_KEY = "stability_mock"
 PURGE_EVERY_SECONDS = 60.0
@@ -41,6 +42,11 @@ class Services:
     def render_ahead(self) -> RenderAhead:
         """This process's pool that renders async jobs as they are created."""
         return RenderAhead(self.config.render_ahead_threads)
+
+    @cached_property
+    def thumbnails(self) -> Thumbnailer:
+        """This process's thread that makes the journal's thumbnails after each answer."""
+        return Thumbnailer(self.upscaler)
 
     @cached_property
     def default_settings(self) -> RuntimeSettings:

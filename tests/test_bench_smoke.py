@@ -11,7 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, load, machine, plugin_startup, report
+from bench import figures, hot_paths, load, machine, plugin_startup, report, thumbnail_cost
 from bench.images import photo_png, variant
 
 
@@ -28,6 +28,12 @@ def test_hot_paths_measure_every_path_in_process() -> None:
     assert [row.name for row in rows][-2:] == ["fast 256² PNG, render-cache miss", "fast 256² PNG, render-cache hit"]
     assert len(rows) == 6
     assert all(row.cpu_ms >= 0 and row.count > 0 for row in rows)
+
+
+def test_thumbnail_cost_measures_every_path_with_and_without() -> None:
+    rows = list(thumbnail_cost.measure(rounds=2, scale=0.01))
+    assert len(rows) == 6
+    assert all(on.caller_cpu_ms >= 0 and off.process_cpu_ms >= 0 for _, on, off in rows)
 
 
 @pytest.mark.slow

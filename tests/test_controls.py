@@ -47,6 +47,11 @@ def test_the_three_doors_give_the_same_answers_for_the_same_state() -> None:
                 headers=handle.headers,
                 timeout=30,
             )
+            control.services.thumbnails.pool.settle()
+            [record] = admin.requests()
+            upload = record["image"]["sha256"]
+            assert admin.thumbnail(upload) == control.thumbnail(upload) == handle.thumbnail(upload) is not None
+            assert admin.thumbnail("0" * 64) is handle.thumbnail("0" * 64) is None
             [job] = admin.jobs()
             assert job.id == started.json()["id"] and job.status == "never-finishing"
             assert control.jobs() == handle.jobs() == [job]

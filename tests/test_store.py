@@ -295,6 +295,33 @@ def test_journal_filters(store):
     assert numbers(operation="nothing") == []
 
 
+def test_thumbnails_are_kept_by_image(store):
+    store.save_thumbnail("a" * 64, b"a", keep=10)
+    store.save_thumbnail("b" * 64, b"b", keep=10)
+    store.save_thumbnail("b" * 64, b"b again", keep=10)
+    assert store.thumbnail("a" * 64) == b"a"
+    assert store.thumbnail("b" * 64) == b"b again"
+    assert store.thumbnail("c" * 64) is None
+
+
+def test_only_the_newest_thumbnails_are_kept(store):
+    for number in range(7):
+        store.save_thumbnail(f"{number:064d}", b"%d" % number, keep=3)
+    assert [store.thumbnail(f"{number:064d}") for number in range(7)] == [None] * 4 + [b"4", b"5", b"6"]
+    store.save_thumbnail(f"{4:064d}", b"4", keep=3)  # saved again: the newest now
+    store.save_thumbnail(f"{7:064d}", b"7", keep=3)
+    assert [store.thumbnail(f"{number:064d}") for number in range(4, 8)] == [b"4", None, b"6", b"7"]
+
+
+def test_clearing_the_journal_forgets_its_thumbnails(store):
+    store.append_record(record(0), keep=10)
+    store.save_thumbnail("a" * 64, b"out", keep=10)
+    store.clear_records()
+    assert store.thumbnail("a" * 64) is None
+    store.save_thumbnail("a" * 64, b"again", keep=10)
+    assert store.thumbnail("a" * 64) == b"again"
+
+
 def test_jobs_are_listed_oldest_first(store):
     store.add_job(dataclasses.replace(make_job("d" * 64), created_at=NOW + 1), b"x")
     for job_id in ("f" * 64, "e" * 64):  # created in the same instant: listed in the order added
@@ -334,7 +361,9 @@ def test_reset_forgets_everything(store):
     store.set_counter("credits:k", 5, None)
     store.save_settings({"pending_polls": 3})
     store.append_record(record(0), keep=10)
+    store.save_thumbnail("f" * 64, b"webp", keep=10)
     store.reset()
+    assert store.thumbnail("f" * 64) is None
     assert store.get_job("a" * 64, NOW) is None
     assert store.job_image("a" * 64) is None
     assert store.job_result("a" * 64) is None

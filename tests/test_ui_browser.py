@@ -214,18 +214,25 @@ def test_bad_input_shows_the_apis_own_error_next_to_the_field(page: Page, tmp_pa
 def test_a_call_appears_in_the_journal_within_a_second(page: Page, server: LiveServer, shots: Path) -> None:
     page.click("[data-tab=requests]")
     expect(page.locator("#requests-count")).to_have_text("0 shown, newest first")
-    with (FIXTURES / "sample.png").open("rb") as image:
-        answer = requests.post(
-            server.url_for("/v2beta/stable-image/upscale/creative"),
-            headers={"Authorization": f"Bearer {KEY}"},
-            files={"image": ("sample.png", image, "image/png")},
-            data={"prompt": "", "seed": "7"},
-            timeout=30,
-        )
-    assert answer.status_code == 400
-    row = page.locator("#requests-table tbody tr")
+    image = (FIXTURES / "sample.png").read_bytes()
+    fast = requests.post(
+        server.url_for("/v2beta/stable-image/upscale/fast"),
+        headers={"Authorization": f"Bearer {KEY}"},
+        files={"image": ("sample.png", image, "image/png")},
+        timeout=30,
+    )
+    answer = requests.post(
+        server.url_for("/v2beta/stable-image/upscale/creative"),
+        headers={"Authorization": f"Bearer {KEY}"},
+        files={"image": ("sample.png", image, "image/png")},
+        data={"prompt": "", "seed": "7"},
+        timeout=30,
+    )
+    assert (fast.status_code, answer.status_code) == (200, 400)
+    rows = page.locator("#requests-table tbody tr")
     # The page refreshes every 0.7 s: a second, plus slack for a busy 2-core CI machine.
-    expect(row).to_have_count(1, timeout=2000)
+    expect(rows).to_have_count(2, timeout=2000)
+    row = page.locator("#requests-table tbody tr.invalid")
     expect(row).to_contain_text("upscaleImageCreative")
     expect(row).to_contain_text("400")
     expect(row).to_contain_text("invalid")
@@ -235,10 +242,17 @@ def test_a_call_appears_in_the_journal_within_a_second(page: Page, server: LiveS
     expect(detail).to_contain_text(f"256{BY}256 · PNG")
     headers = detail.locator("table.kv").last.inner_text()
     assert KEY not in headers and "Bearer key_" in headers  # the key is redacted to its fingerprint
+    # The refused call's upload is a picture: its thumbnail; nothing was delivered.
+    thumbnails_rendered(page, "input")
+    expect(detail).to_contain_text("nothing delivered")
+    rows.filter(has_text="upscaleImageFast").click()
+    thumbnails_rendered(page, "input", "output")
+    expect(detail).to_contain_text(f"1024{BY}1024 · PNG")
     shoot(page, shots, "requests")
 
     page.select_option("#requests-filters select[name=valid]", "true")
     expect(row).to_have_count(0)
+    expect(rows).to_have_count(1)
     page.select_option("#requests-filters select[name=valid]", "false")
     page.fill("#requests-filters input[name=status]", "400")
     expect(row).to_have_count(1)
@@ -249,6 +263,16 @@ def test_a_call_appears_in_the_journal_within_a_second(page: Page, server: LiveS
     expect(row).to_have_count(1)
     page.fill("#requests-filters input[name=key]", "sk-someone-else")
     expect(row).to_have_count(0)
+
+
+def thumbnails_rendered(page: Page, *kinds: str) -> None:
+    """Wait until the open row's thumbnails of ``kinds`` are decoded images (made after the call, fetched)."""
+    for kind in kinds:
+        page.wait_for_function(
+            "kind => { const img = document.querySelector(`#request-detail img[data-thumbnail=${kind}]`);"
+            " return img !== null && !img.hidden && img.complete && img.naturalWidth > 0; }",
+            arg=kind,
+        )
 
 
 # Stage --------------------------------------------------------------------------
@@ -408,6 +432,15 @@ def test_a_guarded_mock_asks_for_the_token_once(browser: Browser, guarded: LiveS
         expect(banner).to_be_hidden()
         requests.get(guarded.url_for("/nowhere"), timeout=10)
         expect(page.locator("#requests-table tbody tr")).to_contain_text("/nowhere")
+        # Thumbnails are admin data too: fetched with the token the page keeps.
+        requests.post(
+            guarded.url_for("/v2beta/stable-image/upscale/fast"),
+            headers={"Authorization": f"Bearer {KEY}"},
+            files={"image": ("sample.png", (FIXTURES / "sample.png").read_bytes(), "image/png")},
+            timeout=30,
+        )
+        page.locator("#requests-table tbody tr", has_text="upscaleImageFast").click()
+        thumbnails_rendered(page, "input", "output")
         # Kept for the tab: other tabs and a reload need no second entry.
         page.click("[data-tab=stage]")
         expect(page.locator("#settings-fields input[name=pending_polls]")).to_have_value("1")

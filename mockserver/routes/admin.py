@@ -20,6 +20,9 @@ from mockserver.journal import RECORD_LIMIT_BYTES
 from mockserver.responses import json_response
 from mockserver.services import current_services
 
+#: What every thumbnail is (see :mod:`mockserver.imaging.thumbnail`).
+THUMBNAIL_TYPE = "image/webp"
+
 bp = Blueprint("admin", __name__, url_prefix="/_mock")
 
 
@@ -63,6 +66,15 @@ def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[
             break
         start -= 1
     return records[start:]
+
+
+@bp.get("/thumbnails/<sha256>")
+def thumbnail(sha256: str) -> Response:
+    data = control().thumbnail(sha256)
+    if data is None:
+        raise RouteNotFound([f"sha256: no thumbnail kept of image {sha256}"])
+    # Keyed by the image's own digest, so the bytes at this address never change.
+    return Response(data, mimetype=THUMBNAIL_TYPE, headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
 @bp.delete("/requests")

@@ -170,11 +170,25 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def clear_records(self) -> int:
-        """Forget every record; how many there were."""
+        """Forget every record, and the thumbnails of their images; how many records there were."""
+
+    # Thumbnails of the journal's images -----------------------------------------
+
+    @abc.abstractmethod
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
+        """Keep the thumbnail of the image whose sha256 this is, dropping the oldest beyond ``keep``.
+
+        Keyed by the image, not the call: the journal's records name their images by
+        sha256, and a repeated image (a polled result, a retried upload) is kept once.
+        """
+
+    @abc.abstractmethod
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """A kept thumbnail, or ``None`` (never made, dropped, or reset)."""
 
     @abc.abstractmethod
     def reset(self) -> None:
-        """Forget everything: jobs, faults, counters, settings and records."""
+        """Forget everything: jobs, faults, counters, settings, records and thumbnails."""
 
     def check(self) -> None:  # noqa: B027 - optional hook with a no-op default.
         """Raise :class:`mockserver.errors.StoreError` when the store is unusable."""

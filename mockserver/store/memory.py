@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Collection
 from typing import Any
 
@@ -32,6 +32,7 @@ class MemoryStore(Store):
         self._counters: dict[str, tuple[int, float | None]] = {}
         self._settings: dict[str, Any] = {}
         self._records: deque[dict[str, Any]] = deque()
+        self._thumbnails: OrderedDict[str, bytes] = OrderedDict()
 
     # Jobs -----------------------------------------------------------------------
 
@@ -208,7 +209,19 @@ class MemoryStore(Store):
         with self._lock:
             count = len(self._records)
             self._records.clear()
+            self._thumbnails.clear()
             return count
+
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
+        with self._lock:
+            self._thumbnails.pop(sha256, None)
+            self._thumbnails[sha256] = data
+            while len(self._thumbnails) > keep:
+                self._thumbnails.popitem(last=False)
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        with self._lock:
+            return self._thumbnails.get(sha256)
 
     def reset(self) -> None:
         with self._lock:

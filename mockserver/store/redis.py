@@ -95,6 +95,8 @@ class RedisStore(Store):
         self._increment = register(lua.INCREMENT)
         self._debit = register(lua.DEBIT)
         self._reset = register(lua.RESET)
+        self._save_thumbnail = register(lua.SAVE_THUMBNAIL)
+        self._clear_thumbnails = register(lua.CLEAR_THUMBNAILS)
 
     # Keys -------------------------------------------------------------------------
 
@@ -330,7 +332,17 @@ class RedisStore(Store):
             multi.llen(self._key("journal"))
             multi.delete(self._key("journal"))
             count, _ = multi.execute()
+            self._clear_thumbnails(keys=[self._key("thumbnails")])
         return int(count)
+
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
+        with self._errors():
+            self._save_thumbnail(keys=[self._key("thumbnail", sha256), self._key("thumbnails")], args=[data, keep])
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        with self._errors():
+            data = self._client.get(self._key("thumbnail", sha256))
+        return None if data is None else _bytes(data)
 
     def reset(self) -> None:
         with self._errors():

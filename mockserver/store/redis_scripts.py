@@ -225,6 +225,24 @@ if tonumber(value) < tonumber(ARGV[1]) then return false end
 return redis.call('HINCRBY', KEYS[1], 'v', ARGV[3])
 """
 
+#: KEYS: the thumbnail's key, the list of thumbnail keys (oldest first).
+#: ARGV: thumbnail bytes, how many thumbnails to keep.
+#: The list orders the eviction: past ``keep``, the oldest keys are dropped with their names.
+#: A thumbnail saved again becomes the newest (LREM walks at most ``keep`` names).
+SAVE_THUMBNAIL = """
+redis.call('LREM', KEYS[2], 0, KEYS[1])
+redis.call('RPUSH', KEYS[2], KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1])
+local extra = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[2])
+for _ = 1, extra do redis.call('UNLINK', redis.call('LPOP', KEYS[2])) end
+"""
+
+#: KEYS: the list of thumbnail keys. Drops every thumbnail (with the journal they belong to).
+CLEAR_THUMBNAILS = """
+for _, key in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do redis.call('UNLINK', key) end
+redis.call('DEL', KEYS[1])
+"""
+
 #: ARGV: a SCAN MATCH pattern for this mock's keys. Deletes only those keys
 #: (never FLUSHDB: the Redis may hold other data), all in one script so no
 #: request sees half a reset. Scripts that write after SCAN need effect

@@ -81,6 +81,14 @@ _SCHEMA = (
     record_json TEXT NOT NULL,
     keep INTEGER
 )""",
+    # Previews of the journal's images, the newest few hundred (``seq`` orders the eviction).
+    # A table added to layout 1 rather than a layout 2: older versions open the file and
+    # simply never read it, and this one creates it in a file that lacks it.
+    """CREATE TABLE IF NOT EXISTS thumbnails (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    data BLOB NOT NULL
+)""",
 )
 
 #: Version 0 → 1: the blobs move out of the job rows, and the tally starts from what they hold.
@@ -111,7 +119,7 @@ RECLAIM_SLICE_PAGES = 1024
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 #: Every table of the schema above (what the health check reads).
-_TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "journal")
+_TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "journal", "thumbnails")
 
 _JOB_COLUMNS = (
     "id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls, result_meta IS NOT NULL"
@@ -438,11 +446,25 @@ class SQLiteStore(Store):
         with self._exclusive() as connection:
             (count,) = connection.execute(f"SELECT COUNT(*) FROM journal WHERE seq > {_JOURNAL_START}").fetchone()
             connection.execute("DELETE FROM journal")
+            connection.execute("DELETE FROM thumbnails")
         return int(count)
+
+    def save_thumbnail(self, sha256: str, data: bytes, keep: int) -> None:
+        with self._exclusive() as connection:
+            seq = connection.execute(
+                "INSERT OR REPLACE INTO thumbnails (sha256, data) VALUES (?, ?)", (sha256, data)
+            ).lastrowid
+            if seq is not None:
+                connection.execute("DELETE FROM thumbnails WHERE seq <= ?", (seq - keep,))
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        with self._transaction() as connection:
+            row = connection.execute("SELECT data FROM thumbnails WHERE sha256 = ?", (sha256,)).fetchone()
+        return bytes(row[0]) if row else None
 
     def reset(self) -> None:
         with self._exclusive() as connection:
-            for table in ("jobs", "job_blobs", "faults", "counters", "settings", "journal"):
+            for table in ("jobs", "job_blobs", "faults", "counters", "settings", "journal", "thumbnails"):
                 connection.execute(f"DELETE FROM {table}")
             connection.execute("UPDATE usage SET blob_bytes = 0")
 

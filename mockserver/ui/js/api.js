@@ -47,6 +47,17 @@ export async function admin(path, { method = "GET", body, query } = {}) {
   return data;
 }
 
+/** GET an admin resource that is not JSON (a thumbnail) with the token: a Blob, or null on 404. */
+export async function adminBlob(path) {
+  const headers = {};
+  const token = adminToken();
+  if (token) headers["X-Admin-Token"] = token;
+  const response = await fetch(new URL(path, location.origin), { headers });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response.blob();
+}
+
 export function saveAdminToken(token) {
   sessionStorage.setItem(TOKEN_KEY, token);
 }

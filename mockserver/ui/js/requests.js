@@ -1,6 +1,7 @@
-// Requests: the journal (GET /_mock/requests) as a live table; a row opens the whole record.
+// Requests: the journal (GET /_mock/requests) as a live table; a row opens the whole record,
+// with thumbnails of its input and delivered image (GET /_mock/thumbnails/{sha256}, the shas the record names).
 
-import { admin, el, every, formatBytes, operationIds } from "./api.js";
+import { admin, adminBlob, el, every, formatBytes, operationIds } from "./api.js";
 
 const REFRESH_MS = 700;
 let records = [];
@@ -19,6 +20,7 @@ export async function init(activeTab) {
   $("requests-clear").addEventListener("click", async () => {
     await admin("/_mock/requests", { method: "DELETE" }).catch(() => {});
     selected = null;
+    forgetThumbnails(0);
     refresh();
   });
 }
@@ -82,6 +84,8 @@ function detail(record) {
     record.errors.length ? el("ul", { class: "field-errors" }, record.errors.map((line) => el("li", {}, line))) : null,
     el("h4", {}, "Fields"),
     table(record.fields),
+    record.image || record.delivered ? el("h4", {}, "Images") : null,
+    record.image || record.delivered ? el("div", { class: "thumbs" }, inputThumbnail(record), deliveredThumbnail(record)) : null,
     el("h4", {}, "Input image"),
     imageSummary(record.image),
     el("h4", {}, "Delivered"),
@@ -108,4 +112,77 @@ function table(object) {
       el("tr", {}, el("th", {}, name), value === "" ? el("td", { class: "empty" }, "(empty)") : el("td", {}, typeof value === "object" ? JSON.stringify(value) : String(value))),
     ),
   );
+}
+
+// Thumbnails --------------------------------------------------------------------------
+// Made by the mock in the background after a call, so one may come a moment after its row:
+// a 404 is asked again a few times. The detail is rebuilt on every refresh, so each
+// thumbnail's <figure> is kept and moved back in, loaded once (an object URL of the blob
+// fetched with the admin token, which an <img src> could not send).
+
+const THUMBNAIL_TRIES = 5;
+const RETRY_MS = 1000;
+const KEPT_THUMBNAILS = 40;
+const thumbnails = new Map(); // "request_id/kind" → {figure, img, note, state, tries, at, url}
+
+function inputThumbnail(record) {
+  const image = record.image;
+  if (!image) return thumbnailFigure(record, "input", "Input", "no image sent", false);
+  const caption = `${image.width ?? "?"}×${image.height ?? "?"} · ${image.format ? image.format.toUpperCase() : "unreadable"} · ${formatBytes(image.bytes)}`;
+  return thumbnailFigure(record, "input", "Input", caption, Boolean(image.format));
+}
+
+function deliveredThumbnail(record) {
+  const delivered = record.delivered;
+  if (!delivered) return thumbnailFigure(record, "output", "Delivered", "nothing delivered", false);
+  const size = delivered.width ? `${delivered.width}×${delivered.height} · ` : "";
+  const format = delivered.media_type.replace("image/", "").toUpperCase();
+  const caption = `${size}${format}${delivered.as_json ? " in JSON" : ""} · ${formatBytes(delivered.bytes)}`;
+  return thumbnailFigure(record, "output", "Delivered", caption, true);
+}
+
+function thumbnailFigure(record, kind, title, caption, exists) {
+  const key = `${record.request_id}/${kind}`;
+  let entry = thumbnails.get(key);
+  if (!entry) {
+    const img = el("img", { alt: `${title} thumbnail`, "data-thumbnail": kind, hidden: true });
+    const note = el("span", { class: "muted" }, exists ? "loading…" : "none");
+    entry = { img, note, state: exists ? "new" : "none", tries: 0, at: 0, url: null };
+    entry.figure = el("figure", { class: "thumb" }, el("div", { class: "frame" }, img, note), el("figcaption", {}, el("strong", {}, title), " ", caption));
+    thumbnails.set(key, entry);
+    forgetThumbnails(KEPT_THUMBNAILS);
+  }
+  const retry = entry.state === "missing" && entry.tries < THUMBNAIL_TRIES && Date.now() - entry.at > RETRY_MS;
+  if (entry.state === "new" || retry) loadThumbnail(entry, (kind === "input" ? record.image : record.delivered).sha256);
+  return entry.figure;
+}
+
+async function loadThumbnail(entry, sha256) {
+  entry.state = "loading";
+  entry.tries += 1;
+  try {
+    const blob = await adminBlob(`/_mock/thumbnails/${sha256}`);
+    if (blob) {
+      entry.url = URL.createObjectURL(blob);
+      entry.img.src = entry.url;
+      entry.img.hidden = false;
+      entry.note.remove();
+      entry.state = "shown";
+      return;
+    }
+  } catch (error) {
+    // Asked again below, like a thumbnail not made yet.
+  }
+  entry.state = "missing";
+  entry.at = Date.now();
+  entry.note.textContent = entry.tries < THUMBNAIL_TRIES ? "not made yet…" : "no thumbnail kept";
+}
+
+/** Keep the newest `count` thumbnails (in the order rows were opened), releasing the others' blobs. */
+function forgetThumbnails(count) {
+  while (thumbnails.size > count) {
+    const [key, entry] = thumbnails.entries().next().value;
+    if (entry.url) URL.revokeObjectURL(entry.url);
+    thumbnails.delete(key);
+  }
 }
