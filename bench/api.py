@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from bench.server import Server, request
 
-FAST = "/v2beta/stable-image/upscale/fast"
-CONSERVATIVE = "/v2beta/stable-image/upscale/conservative"
+FAST_PATH = "/v2beta/stable-image/upscale/fast"
+CONSERVATIVE_PATH = "/v2beta/stable-image/upscale/conservative"
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,11 @@ def post(server: Server, path: str, form: Multipart) -> tuple[int, bytes]:
 
 
 def fast(server: Server, image: bytes, output_format: str = "png") -> tuple[int, bytes]:
-    return post(server, FAST, multipart(image, output_format=output_format))
+    return post(server, FAST_PATH, multipart(image, output_format=output_format))
 
 
 def start_job(server: Server, image: bytes) -> str:
-    status, body = post(server, CONSERVATIVE, multipart(image, prompt="a sunny landscape"))
+    status, body = post(server, CONSERVATIVE_PATH, multipart(image, prompt="a sunny landscape"))
     if status != 200:
         raise RuntimeError(f"conservative answered {status}: {body[:300]!r}")
     return str(json.loads(body)["id"])

@@ -111,7 +111,7 @@ def targets(mock: server.Server) -> dict[str, load.Target]:
         "poll, pending job (202)": load.Target(mock.port, api.poll_path(pending), headers=server.AUTH),
         "400, new body each time": load.Target(
             mock.port,
-            api.FAST,
+            api.FAST_PATH,
             "POST",
             {**post, "Content-Type": invalid.content_type},
             invalid.body,
@@ -119,7 +119,7 @@ def targets(mock: server.Server) -> dict[str, load.Target]:
         ),
         "fast 256², new body each time": load.Target(
             mock.port,
-            api.FAST,
+            api.FAST_PATH,
             "POST",
             {**post, "Content-Type": fast.content_type},
             fast.body,

@@ -74,11 +74,11 @@ def overhead(size: int, count: int) -> list[Figure]:
     base = photo_png(size)
     server_times, bare_times, same = [], [], True
     with server.running("--workers", "1") as mock:
-        timed_post(mock, api.FAST, api.multipart(variant(base, -1)))
+        timed_post(mock, api.FAST_PATH, api.multipart(variant(base, -1)))
         bare_pillow(base)
         for number in range(count):
             upload = variant(base, number)
-            elapsed, body = timed_post(mock, api.FAST, api.multipart(upload, output_format="png"))
+            elapsed, body = timed_post(mock, api.FAST_PATH, api.multipart(upload, output_format="png"))
             server_times.append(elapsed)
             started = time.perf_counter()
             reference = bare_pillow(upload)
@@ -105,11 +105,11 @@ def cache_hit(size: int, count: int, repeats: int = 3) -> list[Figure]:
     firsts: list[float] = []
     hits: list[float] = []
     with server.running("--workers", "1") as mock:
-        timed_post(mock, api.FAST, api.multipart(variant(base, -1)))
+        timed_post(mock, api.FAST_PATH, api.multipart(variant(base, -1)))
         for number in range(count):
             form = api.multipart(variant(base, 10_000 + number), output_format="png")
-            firsts.append(timed_post(mock, api.FAST, form)[0])
-            hits.extend(timed_post(mock, api.FAST, form)[0] for _ in range(repeats))
+            firsts.append(timed_post(mock, api.FAST_PATH, form)[0])
+            hits.extend(timed_post(mock, api.FAST_PATH, form)[0] for _ in range(repeats))
     first, hit = statistics.median(firsts), statistics.median(hits)
     speedup = first / hit
     return [
@@ -136,7 +136,7 @@ def polls(workers: int, seconds: float, tool: str) -> tuple[list[Figure], dict[s
             rates[f"poll {label}"] = result.requests_per_second
             rows.append(_throughput_row(f"poll of a {label} job, {workers} worker(s)", result))
         invalid = api.multipart(small, output_format="gif")
-        expect(api.post(mock, api.FAST, invalid)[0], 400, "validation-error request")
+        expect(api.post(mock, api.FAST_PATH, invalid)[0], 400, "validation-error request")
         for label, vary in INVALID_RUNS.items():
             result = throughput(_post_target(mock.port, invalid, vary=vary), seconds, tool)
             rates[label] = result.requests_per_second
@@ -153,7 +153,7 @@ def throughput(target: load.Target, seconds: float, tool: str) -> load.LoadResul
 def _post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.Target:
     headers = {**server.AUTH, "Content-Type": form.content_type}
     return load.Target(
-        port, api.FAST, method="POST", headers=headers, body=form.body, vary_at=form.image_end if vary else None
+        port, api.FAST_PATH, method="POST", headers=headers, body=form.body, vary_at=form.image_end if vary else None
     )
 
 
@@ -214,7 +214,7 @@ def cold_start(repeats: int) -> list[Figure]:
         with server.running(wait=False) as mock:
             to_health.append(server.wait_until(mock, _answers(mock, "GET", "/_mock/health")))
         with server.running(wait=False) as mock:
-            to_fast.append(server.wait_until(mock, _answers(mock, "POST", api.FAST, form)))
+            to_fast.append(server.wait_until(mock, _answers(mock, "POST", api.FAST_PATH, form)))
     return [
         Figure(
             "cold start",
@@ -258,7 +258,7 @@ def peak_memory(concurrency: int, size: int, *, cache_bytes: int | None = None) 
                 time.sleep(0.02)
 
         def send(form: api.Multipart) -> None:
-            statuses.append(api.post(mock, api.FAST, form)[0])
+            statuses.append(api.post(mock, api.FAST_PATH, form)[0])
 
         sampler = threading.Thread(target=sample)
         sampler.start()

@@ -29,7 +29,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench.api import CONSERVATIVE, FAST, multipart
+from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
 from bench.images import photo_png, variant
 from bench.server import AUTH
 from mockserver import Config, create_app
@@ -90,14 +90,14 @@ def upload_environ(path: str, image: bytes, **fields: str) -> Environ:
 def jobs(app: Flask) -> dict[str, Environ]:
     """Environs polling a ready job (200) and a job planned never to finish (202)."""
     small = photo_png(64)
-    status, body = call(app, upload_environ(CONSERVATIVE, small, prompt="a sunny landscape"))
+    status, body = call(app, upload_environ(CONSERVATIVE_PATH, small, prompt="a sunny landscape"))
     ready = json.loads(body)["id"]
     for _ in range(3):
         status, _ = call(app, environ("GET", f"/v2beta/results/{ready}"))
     assert status.startswith("200"), status
     client = app.test_client()
     client.post("/_mock/faults", json={"operation": "*", "job": {"pending_polls": None}})
-    status, body = call(app, upload_environ(CONSERVATIVE, small, prompt="a sunny landscape"))
+    status, body = call(app, upload_environ(CONSERVATIVE_PATH, small, prompt="a sunny landscape"))
     pending = json.loads(body)["id"]
     return {
         "poll, ready job (200)": environ("GET", f"/v2beta/results/{ready}"),
@@ -126,7 +126,7 @@ def distinct_fast(size: int) -> Iterator[Environ]:
     base, number = photo_png(size), 0
     while True:
         number += 1
-        yield upload_environ(FAST, variant(base, number), output_format="png")
+        yield upload_environ(FAST_PATH, variant(base, number), output_format="png")
 
 
 def cases(polls: int, fasts: int) -> Iterator[tuple[str, Flask, Iterator[Environ], int, str]]:
@@ -183,10 +183,10 @@ def upload_validation(rounds: int = 7, count: int = 100) -> Iterator[tuple[str, 
     spec.verdicts = VerdictMemo(0)
     plain, shortcut = UploadShortcut({}), spec.uploads
     kinds = {
-        "fast 256² PNG (80 KiB), output_format": (FAST, photo_png(256), {"output_format": "webp"}),
-        "fast 1024² PNG, output_format": (FAST, photo_png(1024), {"output_format": "webp"}),
+        "fast 256² PNG (80 KiB), output_format": (FAST_PATH, photo_png(256), {"output_format": "webp"}),
+        "fast 1024² PNG, output_format": (FAST_PATH, photo_png(1024), {"output_format": "webp"}),
         "conservative 256² PNG, 4 fields": (
-            CONSERVATIVE,
+            CONSERVATIVE_PATH,
             photo_png(256),
             {"prompt": "a sunny landscape", "seed": "42", "creativity": "0.3", "output_format": "png"},
         ),
@@ -224,11 +224,11 @@ def upload_calls(rounds: int = 5, count: int = 40) -> Iterator[tuple[str, float,
         base, number = photo_png(256), 0
         kinds = {
             "conservative 256², new body each time (200, job id)": (
-                CONSERVATIVE,
+                CONSERVATIVE_PATH,
                 {"prompt": "a sunny landscape", "seed": "42"},
                 "200",
             ),
-            "fast 256², new body each time, output_format=gif (400)": (FAST, {"output_format": "gif"}, "400"),
+            "fast 256², new body each time, output_format=gif (400)": (FAST_PATH, {"output_format": "gif"}, "400"),
         }
         for name, (path, fields, expected) in kinds.items():
             timings: dict[bool, list[float]] = {False: [], True: []}

@@ -24,7 +24,7 @@ GOAL_SECONDS = 2.0
 def _half_body() -> bytes:
     body = b"x" * 1000
     head = (
-        f"POST {api.FAST} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.API_KEY}\r\n"
+        f"POST {api.FAST_PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.API_KEY}\r\n"
         f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
     return head + body[: len(body) // 2]

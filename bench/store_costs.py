@@ -37,7 +37,7 @@ TREE = HERE.parent.parent
 
 def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]:
     """Run every workload once in this process; CPU and wall ms per call for each."""
-    from bench.api import CONSERVATIVE, FAST, multipart
+    from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
     from bench.hot_paths import call, environ, upload_environ
     from bench.images import photo_png
     from mockserver import Config, create_app
@@ -50,7 +50,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
         mock.store.reset()
         app.test_client().post("/_mock/faults", json={"operation": "*", "job": {"pending_polls": None}})
         upload = photo_png(1024)
-        status, body = call(app, upload_environ(CONSERVATIVE, upload, prompt="a sunny landscape"))
+        status, body = call(app, upload_environ(CONSERVATIVE_PATH, upload, prompt="a sunny landscape"))
         assert status.startswith("200"), (status, body[:200])
         poll = environ("GET", f"/v2beta/results/{json.loads(body)['id']}")
         figures: dict[str, float] = {"upload bytes": float(len(upload))}
@@ -70,7 +70,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
 
         def bad_request(number: int) -> None:
             form = multipart(b"not an image", prompt=f"call {number}", output_format="tiff")
-            status, _body = call(app, environ("POST", FAST, form.body, form.content_type))
+            status, _body = call(app, environ("POST", FAST_PATH, form.body, form.content_type))
             assert status.startswith("400"), status
 
         record = {"operation": "upscaleImageFast", "status": 400, "key": "key_0123456789ab", "fields": {"a": "b"}}

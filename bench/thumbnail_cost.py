@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask
 
-from bench.api import FAST
+from bench.api import FAST_PATH
 from bench.hot_paths import Environ, build_app, call, distinct_fast, jobs, repeat, upload_environ
 from bench.images import photo_png, variant
 from mockserver.services import EXTENSION_KEY, Services
@@ -73,7 +73,7 @@ def distinct_refused() -> Iterator[Environ]:
     base, number = photo_png(256), 0
     while True:
         number += 1
-        yield upload_environ(FAST, variant(base, number), output_format="gif")
+        yield upload_environ(FAST_PATH, variant(base, number), output_format="gif")
 
 
 def cases(folder: Path, scale: float) -> Iterator[tuple[str, Flask, Callable[[], Iterator[Environ]], int, str]]:

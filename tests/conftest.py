@@ -27,9 +27,9 @@ from tests.servers import free_port
 
 API_KEY = "sk-test-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-FAST = "/v2beta/stable-image/upscale/fast"
-CONSERVATIVE = "/v2beta/stable-image/upscale/conservative"
-CREATIVE = "/v2beta/stable-image/upscale/creative"
+FAST_PATH = "/v2beta/stable-image/upscale/fast"
+CONSERVATIVE_PATH = "/v2beta/stable-image/upscale/conservative"
+CREATIVE_PATH = "/v2beta/stable-image/upscale/creative"
 
 
 class Clock:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from mockserver.errors import BadRequest
 from mockserver.negotiation import parse_accept, parse_media_type, quality, wants_json
-from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 
 UNACCEPTABLE = ["accept: must be image/* or application/json"]
@@ -79,7 +79,7 @@ def test_parameter_values_are_read_leniently() -> None:
 
 def test_fast_honours_q_values(client: FlaskClient, upload: Any) -> None:
     headers = {**AUTH, "Accept": "image/*;q=0.5, application/json; type=image/png"}
-    response = client.post(FAST, data=upload(png(32, 32)), headers=headers)
+    response = client.post(FAST_PATH, data=upload(png(32, 32)), headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; type=image/png"
 
@@ -87,7 +87,7 @@ def test_fast_honours_q_values(client: FlaskClient, upload: Any) -> None:
 def test_a_poll_with_the_apis_own_json_media_type_gets_the_result(client: FlaskClient, upload: Any) -> None:
     """The live API labels the envelope ``application/json; type=image/png``; clients send that back."""
     headers = {**AUTH, "Accept": "application/json; type=image/png"}
-    started = client.post(CREATIVE, data=upload(png(64, 64), prompt="a cat"), headers=headers)
+    started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=headers)
     assert started.status_code == 200
     url = f"/v2beta/results/{started.get_json()['id']}"
     assert client.get(url, headers=headers).status_code == 202
@@ -98,7 +98,7 @@ def test_a_poll_with_the_apis_own_json_media_type_gets_the_result(client: FlaskC
     assert [(r["status"], r["valid"]) for r in records] == [(200, True), (202, True), (200, True)]
 
 
-@pytest.mark.parametrize("path", [CONSERVATIVE, CREATIVE])
+@pytest.mark.parametrize("path", [CONSERVATIVE_PATH, CREATIVE_PATH])
 def test_an_unusable_accept_is_refused_when_the_job_would_start(client: FlaskClient, upload: Any, path: str) -> None:
     response = client.post(path, data=upload(png(64, 64), prompt="a cat"), headers={**AUTH, "Accept": "text/html"})
     assert response.status_code == 400
@@ -107,7 +107,7 @@ def test_an_unusable_accept_is_refused_when_the_job_would_start(client: FlaskCli
 
 
 def test_the_accept_decision_is_made_on_a_pending_poll_too(client: FlaskClient, upload: Any) -> None:
-    started = client.post(CREATIVE, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
+    started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
     url = f"/v2beta/results/{started.get_json()['id']}"
     pending_png_only = client.get(url, headers={**AUTH, "Accept": "image/png"})
     assert pending_png_only.status_code == 400
@@ -116,10 +116,10 @@ def test_the_accept_decision_is_made_on_a_pending_poll_too(client: FlaskClient, 
 
 
 def test_the_journal_verdict_agrees_with_a_400(client: FlaskClient, upload: Any) -> None:
-    client.post(FAST, data=upload(png(32, 32)), headers={**AUTH, "Accept": "text/html"})
-    client.post(FAST, data=upload(png(16, 16)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(32, 32)), headers={**AUTH, "Accept": "text/html"})
+    client.post(FAST_PATH, data=upload(png(16, 16)), headers=AUTH)
     client.post("/_mock/faults", json={"operation": "upscaleImageFast", "status": 400, "times": 1})
-    client.post(FAST, data=upload(png(32, 32)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(32, 32)), headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
     assert [(r["status"], r["valid"]) for r in records] == [(400, False), (400, False), (400, True)]
     assert records[0]["errors"] == UNACCEPTABLE

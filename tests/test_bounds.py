@@ -14,7 +14,7 @@ from mockserver import Config, SQLiteStore, create_app
 from mockserver.config import MIB
 from mockserver.services import EXTENSION_KEY
 from mockserver.sweeper import sweep
-from tests.conftest import AUTH, CREATIVE, SMALL_TARGET
+from tests.conftest import AUTH, CREATIVE_PATH, SMALL_TARGET
 from tests.test_store import NOW, make_job
 
 
@@ -35,9 +35,9 @@ NOT_AHEAD = {"render_ahead_threads": 0}
 def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire(client, upload, app, clock):
     image = noise_png()
     assert MIB // 2 < len(image) < MIB
-    first = client.post(CREATIVE, data=upload(image, prompt="a lighthouse"), headers=AUTH)
+    first = client.post(CREATIVE_PATH, data=upload(image, prompt="a lighthouse"), headers=AUTH)
     assert first.status_code == 200
-    refused = client.post(CREATIVE, data=upload(image, prompt="a lighthouse"), headers=AUTH)
+    refused = client.post(CREATIVE_PATH, data=upload(image, prompt="a lighthouse"), headers=AUTH)
     assert refused.status_code == 503
     assert refused.get_json()["name"] == "service_unavailable"
     assert any("store: full" in error and "max_store_bytes" in error for error in refused.get_json()["errors"])
@@ -47,7 +47,7 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
     # The job a client was told about is still there, and answers.
     assert client.get(f"/v2beta/results/{first.get_json()['id']}", headers=AUTH).status_code == 202
     clock.advance(app.extensions[EXTENSION_KEY].config.retention_seconds + 1)
-    assert client.post(CREATIVE, data=upload(image, prompt="a lighthouse"), headers=AUTH).status_code == 200
+    assert client.post(CREATIVE_PATH, data=upload(image, prompt="a lighthouse"), headers=AUTH).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,8 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
 )
 def test_the_sweep_drops_expired_jobs_without_any_new_traffic(client, upload, app, clock):
     store = app.extensions[EXTENSION_KEY].store
-    assert client.post(CREATIVE, data=upload(noise_png(64), prompt="a lighthouse"), headers=AUTH).status_code == 200
+    created = client.post(CREATIVE_PATH, data=upload(noise_png(64), prompt="a lighthouse"), headers=AUTH)
+    assert created.status_code == 200
     kept = store.stored_bytes()
     assert kept > 0
     time.sleep(0.2)
@@ -131,7 +132,7 @@ def test_thirty_calls_with_one_megabyte_prompts_leave_a_small_sqlite_file(tmp_pa
             + b"p" * MIB
             + b"\r\n--b--\r\n"
         )
-        answer = client.post(CREATIVE, data=body, content_type="multipart/form-data; boundary=b", headers=AUTH)
+        answer = client.post(CREATIVE_PATH, data=body, content_type="multipart/form-data; boundary=b", headers=AUTH)
         assert answer.status_code == 400
     records = client.get("/_mock/requests").get_json()["requests"]
     assert len(records) == 30

@@ -21,7 +21,7 @@ from bench.fuzzing.http_strategies import RawRequest, raw_requests
 from bench.fuzzing.multipart import Part, encode
 from bench.fuzzing.wire import RawResponse, exchange
 from bench.processes import server_processes
-from tests.conftest import AUTH, FAST
+from tests.conftest import AUTH, FAST_PATH
 from tests.images import decoded, png
 from tests.servers import running_server
 
@@ -108,7 +108,7 @@ def app_answer(url: str, raw: bytes) -> RawResponse:
     [b"zz\r\n--b\r\n0\r\n\r\n", b"5\r\n--b\r\nXX0\r\n\r\n", b"5\n--b\n0\n\n", b"10\r\n--b\r\n"],
     ids=["bad-size", "bad-terminator", "bare-lf", "cut-mid-chunk"],
 )
-@pytest.mark.parametrize("target", [FAST, "/_mock/faults"])
+@pytest.mark.parametrize("target", [FAST_PATH, "/_mock/faults"])
 def test_a_chunked_body_the_server_cannot_undo_is_a_400_not_a_500(server, chunks, target):
     """gunicorn's chunk reader raised from inside ``request.get_data()``, and the edge answered 500."""
     url, _ = server
@@ -126,7 +126,7 @@ def test_a_chunked_body_the_server_cannot_undo_is_a_400_not_a_500(server, chunks
 @pytest.mark.parametrize("coding", [b"foo", b"foo, chunked", b"x-custom"])
 def test_an_unknown_transfer_coding_is_a_400_from_the_http_layer_not_a_501(server, coding):
     url, _ = server
-    raw = b"POST " + FAST.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + coding + b"\r\n\r\n"
+    raw = b"POST " + FAST_PATH.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + coding + b"\r\n\r\n"
     result = exchange(port_of(url), raw)
     assert result.first is not None
     assert result.first.status == 400
@@ -144,12 +144,12 @@ def test_an_unknown_transfer_coding_is_a_400_from_the_http_layer_not_a_501(serve
 def test_content_type_parameters_openapi_core_cannot_split_still_upload(client, content_type, boundary):
     """openapi-core split the parameters on ';' and '=' by hand: ValueError, a 500, for legal headers."""
     body = encode([Part(name=b"image", payload=png(64, 64), filename=b"a.png", content_type=b"image/png")], boundary)
-    response = client.post(FAST, data=body, headers={**AUTH, "Content-Type": content_type})
+    response = client.post(FAST_PATH, data=body, headers={**AUTH, "Content-Type": content_type})
     assert response.status_code == 200
     assert decoded(response.data).size == (256, 256)
 
 
 def test_a_trailing_semicolon_without_a_boundary_is_a_400(client):
-    response = client.post(FAST, data=b"--b--\r\n", headers={**AUTH, "Content-Type": "multipart/form-data;"})
+    response = client.post(FAST_PATH, data=b"--b--\r\n", headers={**AUTH, "Content-Type": "multipart/form-data;"})
     assert response.status_code == 400
     assert response.json["name"] == "bad_request"

@@ -11,15 +11,16 @@ from mockserver import Config
 from mockserver.journal import RECORD_LIMIT_BYTES, bounded
 from mockserver.services import EXTENSION_KEY
 from mockserver.store.base import RecordQuery
-from tests.conftest import API_KEY, AUTH, CREATIVE, FAST
+from tests.conftest import API_KEY, AUTH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 
 
 def test_a_valid_call_is_recorded_with_its_image_summary(client, upload):
-    client.post(FAST, data=upload(png(40, 48), output_format="webp"), headers={**AUTH, "stability-client-id": "app"})
+    headers = {**AUTH, "stability-client-id": "app"}
+    client.post(FAST_PATH, data=upload(png(40, 48), output_format="webp"), headers=headers)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["operation"] == "upscaleImageFast"
-    assert record["method"] == "POST" and record["path"] == FAST
+    assert record["method"] == "POST" and record["path"] == FAST_PATH
     assert record["status"] == 200 and record["valid"] is True and record["errors"] == []
     assert record["fields"] == {"output_format": "webp"}
     assert record["image"]["format"] == "png"
@@ -31,8 +32,8 @@ def test_a_valid_call_is_recorded_with_its_image_summary(client, upload):
 
 
 def test_the_key_is_never_recorded(client, upload):
-    client.post(FAST, data=upload(png(40, 40)), headers=AUTH)
-    client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": API_KEY})
+    client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(40, 40)), headers={"Authorization": API_KEY})
     body = client.get("/_mock/requests").get_data(as_text=True)
     assert API_KEY not in body
     records = client.get("/_mock/requests").get_json()["requests"]
@@ -41,7 +42,7 @@ def test_the_key_is_never_recorded(client, upload):
 
 
 def test_invalid_calls_keep_their_verdict_and_fields(client, upload):
-    client.post(CREATIVE, data=upload(png(64, 64), prompt="x", seed="1.5"), headers=AUTH)
+    client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="x", seed="1.5"), headers=AUTH)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["status"] == 400 and record["valid"] is False
     assert record["errors"] == ["seed: must be an integer, got '1.5'"]
@@ -60,7 +61,7 @@ def test_unauthenticated_and_unknown_calls_are_recorded_too(client):
 
 
 def test_async_records_carry_the_generation_id(client, upload):
-    generation_id = client.post(CREATIVE, data=upload(png(64, 64), prompt="x"), headers=AUTH).get_json()["id"]
+    generation_id = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="x"), headers=AUTH).get_json()["id"]
     client.get(f"/v2beta/results/{generation_id}", headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
     assert [r["generation_id"] for r in records] == [generation_id, generation_id]
@@ -74,9 +75,9 @@ def test_admin_calls_and_the_spec_are_not_journaled(client):
 
 
 def test_filters_and_limit(client, upload):
-    client.post(FAST, data=upload(png(40, 40)), headers=AUTH)
-    client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": "Bearer other"})
-    client.post(FAST, data=upload(png(8, 8)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(40, 40)), headers={"Authorization": "Bearer other"})
+    client.post(FAST_PATH, data=upload(png(8, 8)), headers=AUTH)
     client.get("/v2beta/results/x", headers=AUTH)
 
     def count(query: str) -> int:
@@ -108,7 +109,7 @@ def test_clearing(client):
 
 def test_image_that_is_not_an_image_is_summarised_without_format(client):
     data = {"image": (io.BytesIO(b"not an image"), "x.png", "image/png")}
-    client.post(FAST, data=data, headers=AUTH)
+    client.post(FAST_PATH, data=data, headers=AUTH)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["image"]["format"] is None and record["image"]["bytes"] == 12
 
@@ -142,7 +143,7 @@ def test_every_secret_header_is_masked_whatever_its_case():
 
 def test_long_texts_are_clipped_and_say_how_long_they_were(client, upload):
     prompt = "a" * 1_000_000
-    client.post(CREATIVE, data=upload(png(64, 64), prompt=prompt), headers={**AUTH, "x-long": "h" * 5000})
+    client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt=prompt), headers={**AUTH, "x-long": "h" * 5000})
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["status"] == 400
     assert record["fields"]["prompt"] == "a" * 1000 + "… (1,000,000 characters)"
@@ -152,7 +153,7 @@ def test_long_texts_are_clipped_and_say_how_long_they_were(client, upload):
 def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(client, upload, app):
     """The probe's finding 3: 30 rejected 9.5 MB prompts added 282 MB to the journal."""
     for number in range(30):
-        client.post(CREATIVE, data=upload(png(64, 64), prompt=f"{number}" + "é" * 1_000_000), headers=AUTH)
+        client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt=f"{number}" + "é" * 1_000_000), headers=AUTH)
     store = app.extensions[EXTENSION_KEY].store
     records = store.records(RecordQuery())
     assert len(records) == 30

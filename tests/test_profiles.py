@@ -18,7 +18,7 @@ from mockserver.cli import main
 from mockserver.profiles import LIVE, SEED, merge_patch, profile_document
 from mockserver.spec import Spec, bundled_text
 from tests import spec_compat as superset
-from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST, SMALL_TARGET, Clock, SpecCheckedClient
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, Clock, SpecCheckedClient
 from tests.images import decoded, png
 
 BALANCE = "/v1/user/balance"
@@ -155,7 +155,7 @@ def test_cli_refuses_an_unknown_profile() -> None:
 
 
 def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: Any) -> None:
-    response = live.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat", seed=7), headers=AUTH)
+    response = live.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat", seed=7), headers=AUTH)
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert response.headers["finish-reason"] == "SUCCESS"
@@ -164,9 +164,9 @@ def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: 
 
 
 def test_live_conservative_json_envelope(live: FlaskClient, upload: Any) -> None:
-    raw = live.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
+    raw = live.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
     enveloped = live.post(
-        CONSERVATIVE,
+        CONSERVATIVE_PATH,
         data=upload(png(64, 64), prompt="a cat", output_format="webp"),
         headers={**AUTH, "Accept": "application/json"},
     )
@@ -180,8 +180,8 @@ def test_live_conservative_json_envelope(live: FlaskClient, upload: Any) -> None
 def test_live_conservative_renders_what_the_seed_job_renders(live: FlaskClient, seed: FlaskClient, upload: Any) -> None:
     """Same request, same bytes: the profile changes when the image comes, not which image."""
     fields = {"prompt": "a lighthouse", "negative_prompt": "fog", "creativity": "0.4", "output_format": "jpeg"}
-    at_once = live.post(CONSERVATIVE, data=upload(png(80, 64), **fields), headers=AUTH)
-    started = seed.post(CONSERVATIVE, data=upload(png(80, 64), **fields), headers=AUTH)
+    at_once = live.post(CONSERVATIVE_PATH, data=upload(png(80, 64), **fields), headers=AUTH)
+    started = seed.post(CONSERVATIVE_PATH, data=upload(png(80, 64), **fields), headers=AUTH)
     generation_id = started.get_json()["id"]
     assert seed.get(f"/v2beta/results/{generation_id}", headers=AUTH).status_code == 202
     polled = seed.get(f"/v2beta/results/{generation_id}", headers=AUTH)
@@ -190,31 +190,31 @@ def test_live_conservative_renders_what_the_seed_job_renders(live: FlaskClient, 
 
 
 def test_live_conservative_keeps_the_image_and_field_rules(live: FlaskClient, upload: Any) -> None:
-    too_wide = live.post(CONSERVATIVE, data=upload(png(192, 64), prompt="a cat"), headers=AUTH)
+    too_wide = live.post(CONSERVATIVE_PATH, data=upload(png(192, 64), prompt="a cat"), headers=AUTH)
     assert too_wide.status_code == 400
     assert too_wide.get_json()["errors"] == ["image: aspect ratio must be between 1:2.5 and 2.5:1 (got 192:64)"]
-    no_prompt = live.post(CONSERVATIVE, data=upload(png(64, 64)), headers=AUTH)
+    no_prompt = live.post(CONSERVATIVE_PATH, data=upload(png(64, 64)), headers=AUTH)
     assert no_prompt.status_code == 400
     assert no_prompt.get_json()["errors"] == ["prompt: required"]
 
 
 def test_live_conservative_filtered_and_charged_at_once(clock: Clock, upload: Any) -> None:
     client = make_client(clock, profile=LIVE, filter_words=("nsfw",), credits=100)
-    filtered = client.post(CONSERVATIVE, data=upload(png(64, 64), prompt="nsfw cat"), headers=AUTH)
+    filtered = client.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="nsfw cat"), headers=AUTH)
     assert filtered.status_code == 200
     assert filtered.headers["finish-reason"] == "CONTENT_FILTERED"
     assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 60.0}
 
 
 def test_seed_conservative_is_still_a_job(seed: FlaskClient, upload: Any) -> None:
-    response = seed.post(CONSERVATIVE, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
+    response = seed.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
     assert response.status_code == 200
     assert set(response.get_json()) == {"id"}
 
 
 @pytest.mark.parametrize("poll_path", ["/v2beta/results/{id}", "/v2beta/stable-image/upscale/creative/result/{id}"])
 def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload: Any, poll_path: str) -> None:
-    started = live.post(CREATIVE, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
+    started = live.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
     generation_id = started.get_json()["id"]
     url = poll_path.format(id=generation_id)
     assert live.get(url, headers=AUTH).status_code == 202
@@ -229,14 +229,14 @@ def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload:
 def test_balance_without_credits_never_runs_out(live: FlaskClient, upload: Any) -> None:
     before = live.get(BALANCE, headers=AUTH)
     assert before.status_code == 200
-    live.post(FAST, data=upload(png(32, 32)), headers=AUTH)
+    live.post(FAST_PATH, data=upload(png(32, 32)), headers=AUTH)
     assert live.get(BALANCE, headers=AUTH).get_json() == before.get_json() == {"credits": 1_000_000.0}
 
 
 def test_balance_follows_the_keys_credits(clock: Clock, upload: Any) -> None:
     client = make_client(clock, profile=LIVE, credits=50)
     assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 50.0}
-    assert client.post(FAST, data=upload(png(32, 32)), headers=AUTH).status_code == 200
+    assert client.post(FAST_PATH, data=upload(png(32, 32)), headers=AUTH).status_code == 200
     assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 48.0}
     other = {"Authorization": "Bearer sk-other"}
     assert client.get(BALANCE, headers=other).get_json() == {"credits": 50.0}

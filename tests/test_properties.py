@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mockserver import Config, MemoryStore, create_app
 from mockserver.imaging import output_size
-from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST, SMALL_TARGET, SpecCheckedClient
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, SpecCheckedClient
 from tests.images import decoded, image_bytes
 
 STYLE_PRESETS = [
@@ -19,7 +19,11 @@ STYLE_PRESETS = [
     "neon-punk", "isometric", "low-poly", "origami", "modeling-compound", "cinematic", "3d-model", "pixel-art",
     "tile-texture",
 ]  # fmt: skip
-OPERATIONS = {FAST: "upscaleImageFast", CONSERVATIVE: "upscaleImageConservative", CREATIVE: "upscaleImageCreative"}
+OPERATIONS = {
+    FAST_PATH: "upscaleImageFast",
+    CONSERVATIVE_PATH: "upscaleImageConservative",
+    CREATIVE_PATH: "upscaleImageCreative",
+}
 PROPERTY_SETTINGS = settings(
     max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -63,7 +67,7 @@ def post(client: SpecCheckedClient, path: str, image: bytes, fields: dict[str, A
 @given(upload=uploads(min_side=32), output_format=st.sampled_from(["png", "jpeg", "webp"]))
 def test_valid_fast_requests_are_four_times_each_side(client, upload, output_format):
     image, width, height, _ = upload
-    response = post(client, FAST, image, {"output_format": output_format})
+    response = post(client, FAST_PATH, image, {"output_format": output_format})
     assert response.status_code == 200, response.get_json()
     assert decoded(response.data).size == (4 * width, 4 * height)
     assert response.mimetype == f"image/{output_format}"
@@ -71,7 +75,7 @@ def test_valid_fast_requests_are_four_times_each_side(client, upload, output_for
 
 @PROPERTY_SETTINGS
 @given(
-    path=st.sampled_from([CONSERVATIVE, CREATIVE]),
+    path=st.sampled_from([CONSERVATIVE_PATH, CREATIVE_PATH]),
     upload=uploads(min_side=64),
     prompt=prompts,
     seed=seeds,
@@ -84,7 +88,7 @@ def test_valid_async_requests_finish_with_the_rule_size(
 ):
     image, width, height, _ = upload
     fields: dict[str, Any] = {"prompt": prompt, "seed": seed, "output_format": output_format, "creativity": creativity}
-    if style and path == CREATIVE:
+    if style and path == CREATIVE_PATH:
         fields["style_preset"] = style
     started = post(client, path, image, fields)
     assert started.status_code == 200, started.get_json()
@@ -119,7 +123,7 @@ def test_one_broken_field_is_a_400_naming_it(client, broken):
     name, value = broken
     fields = {"prompt": "a valid prompt", name: value}
     image = image_bytes(64, 64)
-    response = post(client, CREATIVE, image, fields)
+    response = post(client, CREATIVE_PATH, image, fields)
     assert response.status_code == 400, (name, value)
     body = response.get_json()
     assert body["name"] == "bad_request"
@@ -130,7 +134,8 @@ def test_one_broken_field_is_a_400_naming_it(client, broken):
 @given(width=st.integers(1, 2000), height=st.integers(1, 2000))
 def test_fast_size_rules_match_the_published_limits(client, width, height):
     ok = 32 <= width <= 1536 and 32 <= height <= 1536 and 1024 <= width * height <= 1_048_576
-    response = post(client, FAST, image_bytes(width, height, fmt="PNG", mode="L", color=0), {"output_format": "jpeg"})
+    image = image_bytes(width, height, fmt="PNG", mode="L", color=0)
+    response = post(client, FAST_PATH, image, {"output_format": "jpeg"})
     assert response.status_code == (200 if ok else 400)
     if not ok:
         assert all(line.startswith("image: ") for line in response.get_json()["errors"])

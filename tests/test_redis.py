@@ -26,7 +26,7 @@ from tests.servers import free_port, running_server
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = {"Authorization": "Bearer sk-redis"}
 SMALL = ("--target-pixels", "262144")
-FAST = "/v2beta/stable-image/upscale/fast"
+FAST_PATH = "/v2beta/stable-image/upscale/fast"
 SAMPLE = (FIXTURES / "sample.png").read_bytes()
 
 
@@ -190,7 +190,7 @@ def poll(url: str, generation_id: str) -> requests.Response:
 def fast(url: str, key: str = "sk-redis") -> requests.Response:
     with (FIXTURES / "sample.png").open("rb") as image:
         return requests.post(
-            f"{url}{FAST}",
+            f"{url}{FAST_PATH}",
             files={"image": ("sample.png", image, "image/png")},
             headers={"Authorization": f"Bearer {key}"},
             timeout=60,
@@ -265,7 +265,7 @@ def test_api_calls_answer_503_naming_redis_while_it_is_down(private_redis):
     client = app.test_client()
     private_redis.stop()
     responses = [
-        client.post(FAST, data={"image": (io.BytesIO(SAMPLE), "sample.png", "image/png")}, headers=AUTH),
+        client.post(FAST_PATH, data={"image": (io.BytesIO(SAMPLE), "sample.png", "image/png")}, headers=AUTH),
         client.get(f"/v2beta/results/{'0' * 64}", headers=AUTH),
     ]
     for response in responses:

@@ -21,7 +21,7 @@ from mockserver.store import MemoryStore
 from tests.conftest import AUTH, SMALL_TARGET, SpecCheckedClient
 from tests.images import png
 
-CREATIVE = "/v2beta/stable-image/upscale/creative"
+CREATIVE_PATH = "/v2beta/stable-image/upscale/creative"
 
 
 def _app(**settings: Any) -> tuple[Flask, Services, list[str]]:
@@ -41,7 +41,7 @@ def _app(**settings: Any) -> tuple[Flask, Services, list[str]]:
 
 def _start(app: Flask, prompt: str = "a lighthouse") -> str:
     image = (io.BytesIO(png(64, 64)), "a.png", "image/png")
-    response = app.test_client().post(CREATIVE, data={"image": image, "prompt": prompt}, headers=AUTH)
+    response = app.test_client().post(CREATIVE_PATH, data={"image": image, "prompt": prompt}, headers=AUTH)
     assert response.status_code == 200, response.get_json()
     generation_id: str = response.get_json()["id"]
     return generation_id

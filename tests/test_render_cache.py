@@ -14,7 +14,7 @@ from mockserver.generation import AcceptedImage, Upscaler
 from mockserver.imaging import RenderOrder, RenderSettings
 from mockserver.lru import ByteBoundedLRU
 from mockserver.render_cache import request_digest, upload_digest
-from tests.conftest import AUTH, FAST
+from tests.conftest import AUTH, FAST_PATH
 from tests.images import png
 
 FAST_OP = "upscaleImageFast"
@@ -187,10 +187,10 @@ def test_render_cache_bytes_is_a_config_field_and_env_variable() -> None:
 
 def test_the_fast_endpoint_answers_a_repeat_from_the_cache(app, client, upload) -> None:  # type: ignore[no-untyped-def]
     data = png(64, 64)
-    first = client.post(FAST, data=upload(data, output_format="webp"), headers=AUTH)
+    first = client.post(FAST_PATH, data=upload(data, output_format="webp"), headers=AUTH)
     cache = app.extensions["stability_mock"].upscaler.cache
     hits = cache.hits
-    again = client.post(FAST, data=upload(data, output_format="webp"), headers=AUTH)
+    again = client.post(FAST_PATH, data=upload(data, output_format="webp"), headers=AUTH)
     assert again.status_code == first.status_code == 200
     assert again.data == first.data
     assert again.headers["seed"] == first.headers["seed"]

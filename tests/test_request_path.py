@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mockserver import Config, create_app
-from tests.conftest import AUTH, CREATIVE, FAST, SMALL_TARGET
+from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET
 from tests.images import png
 
 #: The modules a request passes through, in the order the README's Layout gives.
@@ -73,9 +73,9 @@ def stages_entered() -> Iterator[list[str]]:
 @pytest.mark.parametrize(
     ("path", "operation"),
     [
-        (FAST, ["mockserver.routes.upscale", "mockserver.negotiation", "mockserver.generation"]),
+        (FAST_PATH, ["mockserver.routes.upscale", "mockserver.negotiation", "mockserver.generation"]),
         (
-            CREATIVE,
+            CREATIVE_PATH,
             [
                 "mockserver.routes.upscale",
                 "mockserver.negotiation",

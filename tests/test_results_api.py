@@ -7,14 +7,14 @@ import base64
 import pytest
 
 from mockserver import Config
-from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST, SMALL_TARGET
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET
 from tests.images import decoded, png
 
 RESULTS = "/v2beta/results/{}"
 LEGACY = "/v2beta/stable-image/upscale/creative/result/{}"
 
 
-def start(client, upload, path=CREATIVE, image=None, **fields):
+def start(client, upload, path=CREATIVE_PATH, image=None, **fields):
     fields.setdefault("prompt", "a lighthouse at dusk")
     response = client.post(path, data=upload(image or png(64, 64), **fields), headers=AUTH)
     assert response.status_code == 200, response.get_json()
@@ -22,7 +22,7 @@ def start(client, upload, path=CREATIVE, image=None, **fields):
 
 
 @pytest.mark.parametrize("poll_path", [RESULTS, LEGACY])
-@pytest.mark.parametrize("path", [CONSERVATIVE, CREATIVE])
+@pytest.mark.parametrize("path", [CONSERVATIVE_PATH, CREATIVE_PATH])
 def test_first_poll_is_202_then_the_image(client, upload, path, poll_path):
     generation_id = start(client, upload, path)
     pending = client.get(poll_path.format(generation_id), headers=AUTH)
@@ -37,7 +37,7 @@ def test_first_poll_is_202_then_the_image(client, upload, path, poll_path):
 
 @pytest.mark.parametrize("config", [Config(store="memory://")])
 def test_default_output_is_about_four_megapixels_with_the_aspect_kept(client, upload):
-    generation_id = start(client, upload, CONSERVATIVE, image=png(128, 64), output_format="jpeg")
+    generation_id = start(client, upload, CONSERVATIVE_PATH, image=png(128, 64), output_format="jpeg")
     client.get(RESULTS.format(generation_id), headers=AUTH)
     ready = client.get(RESULTS.format(generation_id), headers=AUTH)
     assert decoded(ready.data).size == (2896, 1448)
@@ -120,13 +120,13 @@ def test_polling_needs_a_key(client, upload):
 
 
 def test_fast_has_no_async_result(client, upload):
-    response = client.post(FAST, data=upload(png(64, 64)), headers=AUTH)
+    response = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     assert response.status_code == 200
     assert response.mimetype == "image/png"
 
 
 def test_bad_async_input_fails_at_post_not_at_poll(client, upload):
-    response = client.post(CREATIVE, data=upload(png(64, 64)[:100], prompt="x"), headers=AUTH)
+    response = client.post(CREATIVE_PATH, data=upload(png(64, 64)[:100], prompt="x"), headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["image: could not be decoded (the file is truncated or corrupt)"]
 
@@ -137,12 +137,12 @@ def test_creative_seed_changes_the_image_and_conservative_stays_close(client, up
         client.get(RESULTS.format(generation_id), headers=AUTH)
         return decoded(client.get(RESULTS.format(generation_id), headers=AUTH).data).convert("RGB")
 
-    one, two = result(CREATIVE, seed=1), result(CREATIVE, seed=2)
+    one, two = result(CREATIVE_PATH, seed=1), result(CREATIVE_PATH, seed=2)
     assert one.tobytes() != two.tobytes()
-    same_seed_other_prompt = result(CREATIVE, seed=1, prompt="a different prompt")
+    same_seed_other_prompt = result(CREATIVE_PATH, seed=1, prompt="a different prompt")
     assert same_seed_other_prompt.tobytes() != one.tobytes()
     # The live API's conservative upscale reads the seed too: other bytes, but only a faint tint apart.
-    conservative_one, conservative_two = result(CONSERVATIVE, seed=1), result(CONSERVATIVE, seed=2)
+    conservative_one, conservative_two = result(CONSERVATIVE_PATH, seed=1), result(CONSERVATIVE_PATH, seed=2)
     assert conservative_one.tobytes() != conservative_two.tobytes()
     pairs = zip(conservative_one.tobytes(), conservative_two.tobytes(), strict=True)
     assert sum(abs(a - b) for a, b in pairs) / len(conservative_one.tobytes()) < 6

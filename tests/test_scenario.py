@@ -6,7 +6,7 @@ import pytest
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.scenario import load_scenario
-from tests.conftest import AUTH, FAST, SpecCheckedClient
+from tests.conftest import AUTH, FAST_PATH, SpecCheckedClient
 from tests.images import png
 
 SCENARIO = """
@@ -35,9 +35,9 @@ def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
     assert settings["moderation_words"] == ["forbidden"]
     assert [fault["status"] for fault in client.get("/_mock/faults").get_json()["faults"]] == [429, None]
     assert client.get("/_mock/credits/sk-low-balance").get_json()["balance"] == 1
-    statuses = [client.post(FAST, data=upload(png(40, 40)), headers=AUTH).status_code for _ in range(3)]
+    statuses = [client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH).status_code for _ in range(3)]
     assert statuses == [429, 429, 200]
-    low = client.post(FAST, data=upload(png(40, 40)), headers={"Authorization": "sk-low-balance"})
+    low = client.post(FAST_PATH, data=upload(png(40, 40)), headers={"Authorization": "sk-low-balance"})
     assert low.status_code == 402
 
 

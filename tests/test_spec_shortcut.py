@@ -25,7 +25,7 @@ from mockserver.multipart import MultipartForm
 from mockserver.services import EXTENSION_KEY, Services
 from mockserver.spec import RequestInvalid, Spec, ValidRequest, repairs
 from mockserver.spec.repairs import OpenAPIRequest
-from tests.conftest import AUTH, FAST
+from tests.conftest import AUTH, FAST_PATH
 from tests.images import png
 
 CLIENT_HEADERS = ("stability-client-id", "stability-client-user-id", "stability-client-version")
@@ -172,7 +172,7 @@ def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
     body, content_type = fixed_upload(png(64, 64), **fields)
     memo = services_of(client.application).spec.verdicts
     hits = memo.entries.hits
-    answers = [client.post(FAST, data=body, content_type=content_type, headers=AUTH) for _ in range(2)]
+    answers = [client.post(FAST_PATH, data=body, content_type=content_type, headers=AUTH) for _ in range(2)]
     assert memo.entries.hits == hits + 1
     assert [answer.status_code for answer in answers] == [status, status]
     assert answers[0].get_json() is None or answers[0].get_json()["errors"] == answers[1].get_json()["errors"]
@@ -185,11 +185,11 @@ def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
 def test_any_difference_in_the_request_is_a_miss(client: Any) -> None:
     body, content_type = fixed_upload(png(64, 64), output_format="gif")
     memo = services_of(client.application).spec.verdicts
-    client.post(FAST, data=body, content_type=content_type, headers=AUTH)
+    client.post(FAST_PATH, data=body, content_type=content_type, headers=AUTH)
     hits = memo.entries.hits
-    client.post(FAST, data=body, content_type=content_type, headers={**AUTH, "stability-client-id": "x"})
-    client.post(FAST + "?q=1", data=body, content_type=content_type, headers=AUTH)
-    client.post(FAST, data=body.replace(b"gif", b"png"), content_type=content_type, headers=AUTH)
+    client.post(FAST_PATH, data=body, content_type=content_type, headers={**AUTH, "stability-client-id": "x"})
+    client.post(FAST_PATH + "?q=1", data=body, content_type=content_type, headers=AUTH)
+    client.post(FAST_PATH, data=body.replace(b"gif", b"png"), content_type=content_type, headers=AUTH)
     assert memo.entries.hits == hits
 
 
@@ -199,7 +199,7 @@ def test_the_memo_is_off_with_the_render_cache() -> None:
     body, content_type = fixed_upload(png(64, 64), output_format="gif")
     client = app.test_client()
     for _ in range(2):
-        answer = client.post(FAST, data=body, content_type=content_type, headers=AUTH)
+        answer = client.post(FAST_PATH, data=body, content_type=content_type, headers=AUTH)
         assert answer.status_code == 400
     assert len(services_of(app).spec.verdicts.entries) == 0
 
@@ -426,5 +426,5 @@ def test_doubtful_uploads_go_to_openapi_core(
     spec_app: Flask, fields: list[tuple[str, str | bytes]], headers: dict[str, str]
 ) -> None:
     body, content_type = multipart_body([("image", png(8, 8)), *fields])
-    made = {"path": FAST, "method": "POST", "headers": headers, "data": body, "content_type": content_type}
+    made = {"path": FAST_PATH, "method": "POST", "headers": headers, "data": body, "content_type": content_type}
     assert upload_shortcut_verdict(spec_app, services_of(spec_app).spec, made) is None

@@ -268,9 +268,9 @@ def test_changes_md_mentions_addition(needle: str) -> None:
 # Teeth: each rule catches a deliberately broken copy of the bundled spec
 # --------------------------------------------------------------------------- #
 
-FAST = ("/v2beta/stable-image/upscale/fast", "post")
-CONSERVATIVE = ("/v2beta/stable-image/upscale/conservative", "post")
-CREATIVE = ("/v2beta/stable-image/upscale/creative", "post")
+FAST_ROUTE = ("/v2beta/stable-image/upscale/fast", "post")
+CONSERVATIVE_PATH = ("/v2beta/stable-image/upscale/conservative", "post")
+CREATIVE_PATH = ("/v2beta/stable-image/upscale/creative", "post")
 LEGACY_RESULT = ("/v2beta/stable-image/upscale/creative/result/{id}", "get")
 FORM = "multipart/form-data"
 JSON = "application/json"
@@ -299,103 +299,105 @@ BREAKAGES: list[tuple[str, Mutation, Check]] = [
     ),
     (
         "method-changed",
-        lambda d: d["paths"][FAST[0]].update(put=d["paths"][FAST[0]].pop("post")),
-        lambda s, b: check_operation(s, b, *FAST),
+        lambda d: d["paths"][FAST_ROUTE[0]].update(put=d["paths"][FAST_ROUTE[0]].pop("post")),
+        lambda s, b: check_operation(s, b, *FAST_ROUTE),
     ),
     (
         "operationId-renamed",
-        lambda d: _op(d, FAST).update(operationId="fastUpscale"),
-        lambda s, b: check_operation(s, b, *FAST),
+        lambda d: _op(d, FAST_ROUTE).update(operationId="fastUpscale"),
+        lambda s, b: check_operation(s, b, *FAST_ROUTE),
     ),
     (
         "enum-value-removed",
         lambda d: _schemas(d)["OutputFormat"]["enum"].remove("webp"),
-        _field(check_request_field, FAST, "output_format"),
+        _field(check_request_field, FAST_ROUTE, "output_format"),
     ),
     (
         "enum-added-to-open-field",
         lambda d: _schemas(d)["ConservativeUpscaleRequest"]["properties"]["negative_prompt"].update(enum=["x"]),
-        _field(check_request_field, CONSERVATIVE, "negative_prompt"),
+        _field(check_request_field, CONSERVATIVE_PATH, "negative_prompt"),
     ),
     (
         "maximum-lowered",
         lambda d: _schemas(d)["Seed"].update(maximum=1000),
-        _field(check_request_field, CREATIVE, "seed"),
+        _field(check_request_field, CREATIVE_PATH, "seed"),
     ),
     (
         "minimum-raised",
         lambda d: _schemas(d)["Seed"].update(minimum=1),
-        _field(check_request_field, CONSERVATIVE, "seed"),
+        _field(check_request_field, CONSERVATIVE_PATH, "seed"),
     ),
     (
         "maximum-made-exclusive",
         lambda d: _schemas(d)["Seed"].update(exclusiveMaximum=_schemas(d)["Seed"].pop("maximum")),
-        _field(check_request_field, CONSERVATIVE, "seed"),
+        _field(check_request_field, CONSERVATIVE_PATH, "seed"),
     ),
     (
         "maxLength-reduced",
         lambda d: _schemas(d)["ConservativeUpscaleRequest"]["properties"]["negative_prompt"].update(maxLength=5000),
-        _field(check_request_field, CONSERVATIVE, "negative_prompt"),
+        _field(check_request_field, CONSERVATIVE_PATH, "negative_prompt"),
     ),
     (
         "minLength-beyond-allow-list",
         lambda d: _schemas(d)["CreativeUpscaleRequest"]["properties"]["prompt"].update(minLength=2),
-        _field(check_request_field, CREATIVE, "prompt"),
+        _field(check_request_field, CREATIVE_PATH, "prompt"),
     ),
     (
         "minLength-not-allow-listed",
         lambda d: _schemas(d)["CreativeUpscaleRequest"]["properties"]["negative_prompt"].update(minLength=1),
-        _field(check_request_field, CREATIVE, "negative_prompt"),
+        _field(check_request_field, CREATIVE_PATH, "negative_prompt"),
     ),
     (
         "pattern-added",
         lambda d: _schemas(d)["ConservativeUpscaleRequest"]["properties"]["prompt"].update(pattern="^[a-z]+$"),
-        _field(check_request_field, CONSERVATIVE, "prompt"),
+        _field(check_request_field, CONSERVATIVE_PATH, "prompt"),
     ),
     (
         "field-type-changed",
         lambda d: _schemas(d)["Seed"].update(type="number"),
-        _field(check_request_field, CREATIVE, "seed"),
+        _field(check_request_field, CREATIVE_PATH, "seed"),
     ),
     (
         "field-format-changed",
         lambda d: _schemas(d)["FastUpscaleRequest"]["properties"]["image"].update(format="byte"),
-        _field(check_request_field, FAST, "image"),
+        _field(check_request_field, FAST_ROUTE, "image"),
     ),
     (
         "default-changed",
         lambda d: _schemas(d)["OutputFormat"].update(default="jpeg"),
-        _field(check_request_field, CONSERVATIVE, "output_format"),
+        _field(check_request_field, CONSERVATIVE_PATH, "output_format"),
     ),
     (
         "default-removed",
         lambda d: _schemas(d)["Seed"].pop("default"),
-        _field(check_request_field, CONSERVATIVE, "seed"),
+        _field(check_request_field, CONSERVATIVE_PATH, "seed"),
     ),
     (
         "field-removed",
         lambda d: _schemas(d)["ConservativeUpscaleRequest"]["properties"].pop("negative_prompt"),
-        _field(check_request_field, CONSERVATIVE, "negative_prompt"),
+        _field(check_request_field, CONSERVATIVE_PATH, "negative_prompt"),
     ),
     (
         "optional-field-made-required",
         lambda d: _schemas(d)["FastUpscaleRequest"]["required"].append("output_format"),
-        _field(check_request_field, FAST, "output_format"),
+        _field(check_request_field, FAST_ROUTE, "output_format"),
     ),
     (
         "added-field-required",
         lambda d: _schemas(d)["CreativeUpscaleRequest"]["required"].append("creativity"),
-        lambda s, b: check_request_body(s, b, *CREATIVE),
+        lambda s, b: check_request_body(s, b, *CREATIVE_PATH),
     ),
     (
         "request-media-type-removed",
-        lambda d: _op(d, FAST)["requestBody"].update(content={JSON: _op(d, FAST)["requestBody"]["content"][FORM]}),
-        lambda s, b: check_request_body(s, b, *FAST),
+        lambda d: _op(d, FAST_ROUTE)["requestBody"].update(
+            content={JSON: _op(d, FAST_ROUTE)["requestBody"]["content"][FORM]}
+        ),
+        lambda s, b: check_request_body(s, b, *FAST_ROUTE),
     ),
     (
         "additionalProperties-closed",
         lambda d: _schemas(d)["FastUpscaleRequest"].update(additionalProperties=False),
-        lambda s, b: check_request_body(s, b, *FAST),
+        lambda s, b: check_request_body(s, b, *FAST_ROUTE),
     ),
     (
         "response-status-removed",
@@ -409,23 +411,23 @@ BREAKAGES: list[tuple[str, Mutation, Check]] = [
     ),
     (
         "response-binary-format-changed",
-        lambda d: _op(d, FAST)["responses"]["200"]["content"]["image/png"]["schema"].update(format="byte"),
-        lambda s, b: check_response_media(s, b, *FAST, "200", "image/png"),
+        lambda d: _op(d, FAST_ROUTE)["responses"]["200"]["content"]["image/png"]["schema"].update(format="byte"),
+        lambda s, b: check_response_media(s, b, *FAST_ROUTE, "200", "image/png"),
     ),
     (
         "response-type-widened",
         lambda d: _schemas(d)["AsyncGenerationResponse"].update(type=["object", "null"]),
-        lambda s, b: check_response_media(s, b, *CONSERVATIVE, "200", JSON),
+        lambda s, b: check_response_media(s, b, *CONSERVATIVE_PATH, "200", JSON),
     ),
     (
         "response-property-removed",
         lambda d: _schemas(d)["ErrorResponse"]["properties"].pop("message"),
-        lambda s, b: check_response_property(s, b, *FAST, "400", JSON, "message"),
+        lambda s, b: check_response_property(s, b, *FAST_ROUTE, "400", JSON, "message"),
     ),
     (
         "response-property-type-changed",
         lambda d: _schemas(d)["UpscaleImageResponse"]["properties"]["seed"].update(type="string"),
-        lambda s, b: check_response_property(s, b, *FAST, "200", JSON, "seed"),
+        lambda s, b: check_response_property(s, b, *FAST_ROUTE, "200", JSON, "seed"),
     ),
     (
         "response-enum-widened",
@@ -435,7 +437,7 @@ BREAKAGES: list[tuple[str, Mutation, Check]] = [
     (
         "response-enum-dropped",
         lambda d: _schemas(d)["UpscaleImageResponse"]["properties"]["finish_reason"].pop("enum"),
-        lambda s, b: check_response_property(s, b, *FAST, "200", JSON, "finish_reason"),
+        lambda s, b: check_response_property(s, b, *FAST_ROUTE, "200", JSON, "finish_reason"),
     ),
     (
         "path-parameter-renamed",
@@ -455,7 +457,7 @@ BREAKAGES: list[tuple[str, Mutation, Check]] = [
     (
         "added-parameter-required",
         lambda d: d["components"]["parameters"]["clientId"].update(required=True),
-        lambda s, b: check_added_parameters(s, b, *FAST),
+        lambda s, b: check_added_parameters(s, b, *FAST_ROUTE),
     ),
     (
         "security-scheme-removed",
@@ -470,12 +472,12 @@ BREAKAGES: list[tuple[str, Mutation, Check]] = [
     (
         "security-requirement-dropped",
         lambda d: d.update(security=[{"apiKeyAuth": []}]),
-        lambda s, b: check_operation_security(s, b, *FAST),
+        lambda s, b: check_operation_security(s, b, *FAST_ROUTE),
     ),
     (
         "operation-security-overridden",
-        lambda d: _op(d, CREATIVE).update(security=[{"apiKeyAuth": []}]),
-        lambda s, b: check_operation_security(s, b, *CREATIVE),
+        lambda d: _op(d, CREATIVE_PATH).update(security=[{"apiKeyAuth": []}]),
+        lambda s, b: check_operation_security(s, b, *CREATIVE_PATH),
     ),
     (
         "server-removed",
@@ -544,7 +546,7 @@ def test_rule_catches_breakage(mutate: Mutation, check: Check, expected: str) ->
 
 def test_documented_narrowing_is_needed() -> None:
     """Without its allow-list entry, the ``prompt`` minLength is reported (the allow-list does real work)."""
-    path, method = CREATIVE
+    path, method = CREATIVE_PATH
     seed_field = (body_schema(SEED, path, method, FORM) or {})["properties"]["prompt"]
     bundled_field = (body_schema(BUNDLED, path, method, FORM) or {})["properties"]["prompt"]
     assert min_length_not_raised(seed_field, bundled_field, "prompt") != []

@@ -18,7 +18,7 @@ from mockserver.imaging.thumbnail import MAX_SIDE, MAX_SOURCE_PIXELS, thumbnail_
 from mockserver.services import EXTENSION_KEY, Services
 from mockserver.store.base import RecordQuery
 from mockserver.thumbnails import KEPT, Confirmations
-from tests.conftest import AUTH, CREATIVE, FAST, SMALL_TARGET, SpecCheckedClient
+from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, SpecCheckedClient
 from tests.images import decoded, jpeg, png
 
 
@@ -59,7 +59,7 @@ def both(client: FlaskClient, request_id: str) -> tuple[bytes | None, bytes | No
 
 
 def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(app, client, upload):
-    answer = client.post(FAST, data=upload(png(200, 100), output_format="jpeg"), headers=AUTH)
+    answer = client.post(FAST_PATH, data=upload(png(200, 100), output_format="jpeg"), headers=AUTH)
     settled(app)
     small_input, small_output = both(client, answer.headers["x-request-id"])
     assert small_input is not None and small_output is not None
@@ -70,7 +70,7 @@ def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(app
 
 
 def test_a_small_image_is_not_enlarged(app, client, upload):
-    answer = client.post(FAST, data=upload(png(40, 32)), headers=AUTH)
+    answer = client.post(FAST_PATH, data=upload(png(40, 32)), headers=AUTH)
     settled(app)
     small_input, small_output = both(client, answer.headers["x-request-id"])
     assert decoded(small_input).size == (40, 32)
@@ -78,14 +78,14 @@ def test_a_small_image_is_not_enlarged(app, client, upload):
 
 
 def test_a_json_envelope_answer_gets_a_thumbnail_of_the_image_inside(app, client, upload):
-    answer = client.post(FAST, data=upload(jpeg(64, 64)), headers={**AUTH, "Accept": "application/json"})
+    answer = client.post(FAST_PATH, data=upload(jpeg(64, 64)), headers={**AUTH, "Accept": "application/json"})
     settled(app)
     delivered = base64.b64decode(answer.get_json()["image"])
     assert both(client, answer.headers["x-request-id"])[1] == thumbnail_of_encoded(delivered)
 
 
 def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output(app, client, upload):
-    started = client.post(CREATIVE, data=upload(png(64, 64), prompt="a lighthouse"), headers=AUTH)
+    started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a lighthouse"), headers=AUTH)
     job_id = started.get_json()["id"]
     pending = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
     done = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
@@ -98,7 +98,7 @@ def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output
 
 
 def test_a_content_filtered_result_is_shown_as_it_was_delivered(app, client, upload):
-    started = client.post(CREATIVE, data=upload(png(64, 64), prompt="nsfw"), headers=AUTH)
+    started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="nsfw"), headers=AUTH)
     job_id = started.get_json()["id"]
     client.get(f"/v2beta/results/{job_id}", headers=AUTH)
     done = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
@@ -108,9 +108,9 @@ def test_a_content_filtered_result_is_shown_as_it_was_delivered(app, client, upl
 
 
 def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(app, client, upload):
-    bad_field = client.post(FAST, data=upload(png(64, 64), output_format="gif"), headers=AUTH)
-    too_small = client.post(FAST, data=upload(png(8, 8)), headers=AUTH)
-    not_an_image = client.post(FAST, data=upload(b"plain text"), headers=AUTH)
+    bad_field = client.post(FAST_PATH, data=upload(png(64, 64), output_format="gif"), headers=AUTH)
+    too_small = client.post(FAST_PATH, data=upload(png(8, 8)), headers=AUTH)
+    not_an_image = client.post(FAST_PATH, data=upload(b"plain text"), headers=AUTH)
     assert {bad_field.status_code, too_small.status_code, not_an_image.status_code} == {400}
     settled(app)
     assert both(client, bad_field.headers["x-request-id"])[0] is not None
@@ -126,20 +126,20 @@ def test_unknown_and_malformed_digests_are_answered_in_the_api_error_shape(clien
 
 
 def test_an_image_seen_again_is_kept_once_and_not_written_again(app, client, upload, monkeypatch):
-    first = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    first = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     writes: list[str] = []
     save = services(app).store.save_thumbnail
     monkeypatch.setattr(
         services(app).store, "save_thumbnail", lambda sha, *rest: writes.append(sha) or save(sha, *rest)
     )
-    again = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    again = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     assert writes == [] and both(client, again) == both(client, first)
 
 
 def test_reset_and_clearing_the_journal_forget_thumbnails(app, client, upload):
-    client.post(FAST, data=upload(png(64, 64)), headers=AUTH)
+    client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     settled(app)
     shas = [
         record[part]["sha256"]
@@ -148,7 +148,7 @@ def test_reset_and_clearing_the_journal_forget_thumbnails(app, client, upload):
     ]
     client.delete("/_mock/requests")
     assert [thumbnail(client, sha) for sha in shas] == [None, None]
-    second = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    second = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     assert None not in both(client, second)
     client.post("/_mock/reset")
@@ -159,7 +159,7 @@ def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(app, client, u
     client.patch("/_mock/config", json={"journal_size": 2})
     shas = []
     for size in (64, 65, 66):
-        client.post(FAST, data=upload(png(size, 64)), headers=AUTH)
+        client.post(FAST_PATH, data=upload(png(size, 64)), headers=AUTH)
         settled(app)
         [*_, newest] = client.get("/_mock/requests").get_json()["requests"]
         shas.append([newest["image"]["sha256"], newest["delivered"]["sha256"]])
@@ -174,7 +174,7 @@ def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(app, client, u
 
 def test_a_busy_thumbnail_thread_costs_the_call_nothing_but_its_thumbnails(app, client, upload):
     services(app).thumbnails.pool.limit = 0
-    answer = client.post(FAST, data=upload(png(64, 64)), headers=AUTH)
+    answer = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     assert answer.status_code == 200
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["request_id"] == answer.headers["x-request-id"]
@@ -187,7 +187,7 @@ def test_a_failing_thumbnail_never_fails_the_call(app, client, upload, monkeypat
 
     monkeypatch.setattr(services(app).store, "save_thumbnail", broken)
     with caplog.at_level(logging.WARNING, logger="stability_mock"):
-        answer = client.post(FAST, data=upload(png(64, 64)), headers=AUTH)
+        answer = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
         settled(app)
     assert answer.status_code == 200
     assert len(client.get("/_mock/requests").get_json()["requests"]) == 1
@@ -236,7 +236,7 @@ def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(tmp_path: Pat
         return built
 
     maker, reader = app_on_file(), app_on_file()
-    answer = maker.test_client().post(FAST, data=upload(png(64, 64)), headers=AUTH)
+    answer = maker.test_client().post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     settled(maker)
     small_input, small_output = both(reader.test_client(), answer.headers["x-request-id"])
     assert small_input is not None and small_output == thumbnail_of_encoded(answer.data)
@@ -245,7 +245,7 @@ def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(tmp_path: Pat
 def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
     app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, admin_token="s3cret"))
     client = app.test_client()
-    request_id = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    request_id = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     [record] = services(app).store.records(RecordQuery())
     assert record["request_id"] == request_id
@@ -255,7 +255,7 @@ def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
 
 
 def test_the_in_process_control_reads_them_too(app, client, upload):
-    request_id = client.post(FAST, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
+    request_id = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     [record] = services(app).store.records(RecordQuery())
     control = MockControl(services(app))

@@ -18,7 +18,7 @@ from mockserver.cli import dashboard_url, main
 from mockserver.routes.ui import UI_DIR, prefers_html
 from mockserver.services import EXTENSION_KEY
 from mockserver.serving import GunicornServer
-from tests.conftest import AUTH, FAST
+from tests.conftest import AUTH, FAST_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -159,7 +159,7 @@ def test_openapi_json_is_the_document_in_force(profile):
     assert {**document, "servers": None} == {**in_force, "servers": None}
     assert ("/v1/user/balance" in document["paths"]) is (profile == "live")
     assert client.get("/openapi.yml").status_code == 200
-    assert client.post(FAST, headers=AUTH).status_code == 400  # the public API is untouched
+    assert client.post(FAST_PATH, headers=AUTH).status_code == 400  # the public API is untouched
 
 
 def test_serve_prints_the_dashboard_url(monkeypatch):

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.conftest import AUTH, CONSERVATIVE, CREATIVE, FAST
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 
 
@@ -23,27 +23,27 @@ def errors_for(client, path, **fields):
 @pytest.mark.parametrize(
     ("path", "fields", "expected"),
     [
-        (CONSERVATIVE, {}, ["prompt: required"]),
-        (CONSERVATIVE, {"prompt": ""}, ["prompt: must not be empty"]),
-        (CREATIVE, {"prompt": "x" * 10001}, ["prompt: must be at most 10000 characters"]),
+        (CONSERVATIVE_PATH, {}, ["prompt: required"]),
+        (CONSERVATIVE_PATH, {"prompt": ""}, ["prompt: must not be empty"]),
+        (CREATIVE_PATH, {"prompt": "x" * 10001}, ["prompt: must be at most 10000 characters"]),
         (
-            CREATIVE,
+            CREATIVE_PATH,
             {"prompt": "x", "negative_prompt": "n" * 10001},
             ["negative_prompt: must be at most 10000 characters"],
         ),
-        (CREATIVE, {"prompt": "x", "seed": "4294967295"}, ["seed: must be ≤ 4294967294"]),
-        (CREATIVE, {"prompt": "x", "seed": "-1"}, ["seed: must be ≥ 0"]),
-        (CREATIVE, {"prompt": "x", "seed": "1.5"}, ["seed: must be an integer, got '1.5'"]),
-        (CREATIVE, {"prompt": "x", "seed": " 42"}, ["seed: must be an integer, got ' 42'"]),
-        (CREATIVE, {"prompt": "x", "seed": "4_2"}, ["seed: must be an integer, got '4_2'"]),
-        (CREATIVE, {"prompt": "x", "seed": "+42"}, ["seed: must be an integer, got '+42'"]),
-        (CREATIVE, {"prompt": "x", "creativity": "0.05"}, ["creativity: must be ≥ 0.1"]),
-        (CONSERVATIVE, {"prompt": "x", "creativity": "0.1"}, ["creativity: must be ≥ 0.2"]),
-        (CONSERVATIVE, {"prompt": "x", "creativity": "0.51"}, ["creativity: must be ≤ 0.5"]),
-        (CREATIVE, {"prompt": "x", "creativity": "nan"}, ["creativity: must be a number, got 'nan'"]),
-        (FAST, {"output_format": "gif"}, ["output_format: must be one of: jpeg, png, webp"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": "4294967295"}, ["seed: must be ≤ 4294967294"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": "-1"}, ["seed: must be ≥ 0"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": "1.5"}, ["seed: must be an integer, got '1.5'"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": " 42"}, ["seed: must be an integer, got ' 42'"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": "4_2"}, ["seed: must be an integer, got '4_2'"]),
+        (CREATIVE_PATH, {"prompt": "x", "seed": "+42"}, ["seed: must be an integer, got '+42'"]),
+        (CREATIVE_PATH, {"prompt": "x", "creativity": "0.05"}, ["creativity: must be ≥ 0.1"]),
+        (CONSERVATIVE_PATH, {"prompt": "x", "creativity": "0.1"}, ["creativity: must be ≥ 0.2"]),
+        (CONSERVATIVE_PATH, {"prompt": "x", "creativity": "0.51"}, ["creativity: must be ≤ 0.5"]),
+        (CREATIVE_PATH, {"prompt": "x", "creativity": "nan"}, ["creativity: must be a number, got 'nan'"]),
+        (FAST_PATH, {"output_format": "gif"}, ["output_format: must be one of: jpeg, png, webp"]),
         (
-            CREATIVE,
+            CREATIVE_PATH,
             {"prompt": "x", "style_preset": "watercolour"},
             [
                 "style_preset: must be one of: enhance, anime, photographic, digital-art, comic-book, fantasy-art, "
@@ -58,7 +58,7 @@ def test_each_bad_field_is_named(client, path, fields, expected):
 
 
 def test_every_problem_is_reported_at_once(client):
-    errors = errors_for(client, CREATIVE, prompt="", seed="x", output_format="bmp", creativity="2")
+    errors = errors_for(client, CREATIVE_PATH, prompt="", seed="x", output_format="bmp", creativity="2")
     assert errors == [
         "creativity: must be ≤ 0.5",
         "output_format: must be one of: jpeg, png, webp",
@@ -70,23 +70,23 @@ def test_every_problem_is_reported_at_once(client):
 @pytest.mark.parametrize(("seed", "creativity"), [("0", "0.1"), ("4294967294", "0.5"), ("42", ".3"), ("7", "3e-1")])
 def test_canonical_numbers_are_accepted(client, seed, creativity):
     data = {"image": (io.BytesIO(png(64, 64)), "in.png"), "prompt": "x", "seed": seed, "creativity": creativity}
-    assert client.post(CREATIVE, data=data, headers=AUTH).status_code == 200
+    assert client.post(CREATIVE_PATH, data=data, headers=AUTH).status_code == 200
 
 
 def test_missing_image_is_named(client):
-    response = client.post(FAST, data={"output_format": "png", "x": (io.BytesIO(b"1"), "x.bin")}, headers=AUTH)
+    response = client.post(FAST_PATH, data={"output_format": "png", "x": (io.BytesIO(b"1"), "x.bin")}, headers=AUTH)
     assert response.get_json()["errors"] == ["image: required"]
 
 
 def test_json_body_is_refused_with_the_expected_content_type(client):
-    response = client.post(FAST, json={"image": "abc"}, headers=AUTH)
+    response = client.post(FAST_PATH, json={"image": "abc"}, headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["content-type: must be multipart/form-data"]
 
 
 def test_malformed_multipart_is_400(client):
     response = client.post(
-        FAST,
+        FAST_PATH,
         data=b'--zz\r\nContent-Disposition: form-data; name="image"\r\n\r\nabc',
         content_type="multipart/form-data; boundary=zz",
         headers=AUTH,
@@ -96,27 +96,27 @@ def test_malformed_multipart_is_400(client):
 
 
 def test_multipart_without_boundary_is_400(client):
-    response = client.post(FAST, data=b"abc", content_type="multipart/form-data", headers=AUTH)
+    response = client.post(FAST_PATH, data=b"abc", content_type="multipart/form-data", headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["body: is not valid multipart/form-data"]
 
 
 def test_empty_body_is_400(client):
-    response = client.post(FAST, headers=AUTH)
+    response = client.post(FAST_PATH, headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["body: required (send the fields as multipart/form-data)"]
 
 
 def test_client_headers_are_bounded(client):
     data = {"image": (io.BytesIO(png(64, 64)), "in.png")}
-    response = client.post(FAST, data=data, headers={**AUTH, "stability-client-id": "c" * 257})
+    response = client.post(FAST_PATH, data=data, headers={**AUTH, "stability-client-id": "c" * 257})
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["stability-client-id: must be at most 256 characters"]
 
 
 def test_error_text_never_carries_the_upload(client):
     data = {"image": (io.BytesIO(png(1000, 1000)), "in.png"), "output_format": "tiff"}
-    response = client.post(FAST, data=data, headers=AUTH)
+    response = client.post(FAST_PATH, data=data, headers=AUTH)
     assert response.status_code == 400
     assert len(response.data) < 500
     assert b"PNG" not in response.data
@@ -129,7 +129,7 @@ def test_repeated_fields_are_refused_naming_them(client):
         "creativity": ["0.3", "9"],
         "negative_prompt": ["a", "b", "c"],
     }
-    response = client.post(CREATIVE, data=data, headers=AUTH)
+    response = client.post(CREATIVE_PATH, data=data, headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == [
         "creativity: sent 2 times; send each field once",
@@ -142,5 +142,5 @@ def test_methods_the_api_lacks_are_405_with_the_spec_allow_list(client, method):
     response = client.open("/v2beta/results/abc", method=method, headers=AUTH)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET"
-    wrong = client.put(FAST, headers=AUTH)
+    wrong = client.put(FAST_PATH, headers=AUTH)
     assert wrong.headers["Allow"] == "POST"
