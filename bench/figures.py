@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,10 +24,11 @@ from PIL import Image
 
 from bench import api, load, prism, server
 from bench.images import photo_png, variant
-from bench.processes import peak_rss_kib
+from bench.processes import cpu_ticks, peak_rss_kib
 from mockserver.generation import order_for
 from mockserver.imaging import RULES_BY_OPERATION, EncodeSettings, RenderSettings, decode, render
 
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 #: A small input for polls, cold starts and validation errors.
 SMALL = 64
 #: Conservative jobs for the poll figures render to 128² (a small image).
@@ -206,22 +208,28 @@ def polls(workers: int, seconds: float, tool: str) -> tuple[list[Figure], dict[s
         small = photo_png(SMALL)
         jobs = {"pending (202)": api.pending_job(mock, small), "ready (200)": api.ready_job(mock, small)}
         for label, job_id in jobs.items():
-            result = throughput(load.Target(mock.port, api.poll_path(job_id), headers=server.AUTH), seconds, tool)
+            target = load.Target(mock.port, api.poll_path(job_id), headers=server.AUTH)
+            result, cpu = throughput(target, seconds, tool, mock)
             rates[f"poll {label}"] = result.requests_per_second
-            rows.append(_throughput_row(f"poll of a {label} job, {workers} worker(s)", result))
+            rows.append(_throughput_row(f"poll of a {label} job, {workers} worker(s)", result, cpu))
         invalid = api.multipart(small, output_format="gif")
         expect(api.post(mock, api.FAST, invalid)[0], 400, "validation-error request")
         for label, vary in INVALID_RUNS.items():
-            result = throughput(_post_target(mock.port, invalid, vary=vary), seconds, tool)
+            result, cpu = throughput(_post_target(mock.port, invalid, vary=vary), seconds, tool, mock)
             rates[label] = result.requests_per_second
-            rows.append(_throughput_row(f"{label}, {workers} worker(s)", result))
+            rows.append(_throughput_row(f"{label}, {workers} worker(s)", result, cpu))
     return rows, rates
 
 
-def throughput(target: load.Target, seconds: float, tool: str) -> load.LoadResult:
-    """A warm-up run, then the measured one."""
+def throughput(
+    target: load.Target, seconds: float, tool: str, mock: server.Server | None = None
+) -> tuple[load.LoadResult, float | None]:
+    """A warm-up run, then the measured one; with ``mock``, the CPU seconds its processes used in it."""
     load.run(target, WARMUP_SECONDS, tool)
-    return load.run(target, seconds, tool)
+    pids = mock.pids() if mock is not None else []
+    before = sum(map(cpu_ticks, pids))
+    result = load.run(target, seconds, tool)
+    return result, (sum(map(cpu_ticks, pids)) - before) / TICKS_PER_SECOND if pids else None
 
 
 def _post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.Target:
@@ -231,13 +239,20 @@ def _post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.
     )
 
 
-def _throughput_row(name: str, result: load.LoadResult) -> Figure:
+def _throughput_row(name: str, result: load.LoadResult, cpu_seconds: float | None = None) -> Figure:
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(result.statuses.items()))
+    cpu = ""
+    if cpu_seconds is not None and result.requests:
+        elapsed = result.requests / result.requests_per_second
+        cpu = (
+            f"; server CPU {cpu_seconds * 1000 / result.requests:.2f} ms per request, "
+            f"{cpu_seconds / elapsed:.2f} of the machine's {os.cpu_count()} cores busy"
+        )
     return Figure(
         "throughput",
         name,
         f"{result.requests_per_second:,.0f} req/s",
-        detail=f"{result.requests:,} requests ({statuses}; socket errors {result.errors}) with {result.tool}",
+        detail=f"{result.requests:,} requests ({statuses}; socket errors {result.errors}) with {result.tool}{cpu}",
     )
 
 
@@ -254,7 +269,7 @@ def against_prism(seconds: float, tool: str, ours: dict[int, dict[str, float]]) 
                 checks[label] = _post_target(mocked.port, invalid, vary=vary)
             prism_rates = {}
             for label, target in checks.items():
-                result = throughput(target, seconds, tool)
+                result, _ = throughput(target, seconds, tool)
                 if not prism.alive(mocked):
                     raise prism.PrismUnavailable(f"prism stopped answering during the {label} run")
                 prism_rates[label] = result.requests_per_second
