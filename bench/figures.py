@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench import api, load, prism, server
+from bench import api, load, server
 from bench.images import photo_png, variant
 from bench.processes import cpu_ticks, peak_rss_kib
 from mockserver.generation import order_for
@@ -200,27 +200,6 @@ def cache_hit(size: int, count: int, repeats: int = 3) -> list[Figure]:
     ]
 
 
-def polls(workers: int, seconds: float, tool: str) -> tuple[list[Figure], dict[str, float]]:
-    """Poll throughput for a pending (202) and a ready (200, 128² PNG) job, and a 400, on ``workers``."""
-    rates: dict[str, float] = {}
-    rows = []
-    with server.running("--workers", str(workers), "--target-pixels", str(POLL_TARGET_PIXELS)) as mock:
-        small = photo_png(SMALL)
-        jobs = {"pending (202)": api.pending_job(mock, small), "ready (200)": api.ready_job(mock, small)}
-        for label, job_id in jobs.items():
-            target = load.Target(mock.port, api.poll_path(job_id), headers=server.AUTH)
-            result, cpu = throughput(target, seconds, tool, mock)
-            rates[f"poll {label}"] = result.requests_per_second
-            rows.append(_throughput_row(f"poll of a {label} job, {workers} worker(s)", result, cpu))
-        invalid = api.multipart(small, output_format="gif")
-        expect(api.post(mock, api.FAST, invalid)[0], 400, "validation-error request")
-        for label, vary in INVALID_RUNS.items():
-            result, cpu = throughput(_post_target(mock.port, invalid, vary=vary), seconds, tool, mock)
-            rates[label] = result.requests_per_second
-            rows.append(_throughput_row(f"{label}, {workers} worker(s)", result, cpu))
-    return rows, rates
-
-
 def throughput(
     target: load.Target, seconds: float, tool: str, mock: server.Server | None = None
 ) -> tuple[load.LoadResult, float | None]:
@@ -232,14 +211,14 @@ def throughput(
     return result, (sum(map(cpu_ticks, pids)) - before) / TICKS_PER_SECOND if pids else None
 
 
-def _post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.Target:
+def post_target(port: int, form: api.Multipart, *, vary: bool = False) -> load.Target:
     headers = {**server.AUTH, "Content-Type": form.content_type}
     return load.Target(
         port, api.FAST, method="POST", headers=headers, body=form.body, vary_at=form.image_end if vary else None
     )
 
 
-def _throughput_row(name: str, result: load.LoadResult, cpu_seconds: float | None = None) -> Figure:
+def throughput_row(name: str, result: load.LoadResult, cpu_seconds: float | None = None) -> Figure:
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(result.statuses.items()))
     cpu = ""
     if cpu_seconds is not None and result.requests:
@@ -254,66 +233,6 @@ def _throughput_row(name: str, result: load.LoadResult, cpu_seconds: float | Non
         f"{result.requests_per_second:,.0f} req/s",
         detail=f"{result.requests:,} requests ({statuses}; socket errors {result.errors}) with {result.tool}{cpu}",
     )
-
-
-def against_prism(seconds: float, tool: str, ours: dict[int, dict[str, float]]) -> list[Figure]:
-    """Prism mocking the same spec: a poll and a validation error, as ratios ours/Prism."""
-    rows = []
-    try:
-        with prism.running() as mocked:
-            small = photo_png(SMALL)
-            poll = load.Target(mocked.port, api.poll_path("0" * 64), headers=server.AUTH)
-            invalid = api.multipart(small, output_format="gif")
-            checks = {"poll": poll}
-            for label, vary in INVALID_RUNS.items():
-                checks[label] = _post_target(mocked.port, invalid, vary=vary)
-            prism_rates = {}
-            for label, target in checks.items():
-                result, _ = throughput(target, seconds, tool)
-                if not prism.alive(mocked):
-                    raise prism.PrismUnavailable(f"prism stopped answering during the {label} run")
-                prism_rates[label] = result.requests_per_second
-                rows.append(_throughput_row(f"Prism {mocked.version}: {label}", result))
-    except prism.PrismUnavailable as exc:
-        return [Figure("prism", "Prism comparison", "not measured", detail=f"Prism unavailable: {exc}")]
-    pairs = (("poll", "poll pending (202)"), ("poll", "poll ready (200)"), *((label, label) for label in INVALID_RUNS))
-    for workers, rates in sorted(ours.items()):
-        for label, ours_key in pairs:
-            if ours_key not in rates:
-                continue
-            ratio = rates[ours_key] / prism_rates[label]
-            goal = PRISM_GOALS.get((ours_key, workers))
-            rows.append(
-                Figure(
-                    "prism",
-                    f"ours / Prism: {ours_key}, {workers} worker(s)",
-                    f"{ratio:.2f}x",
-                    "" if goal is None else f"≥ {goal:g}x",
-                    None if goal is None else ratio >= goal,
-                    f"ours {rates[ours_key]:,.0f} req/s, Prism {prism_rates[label]:,.0f} req/s ({label})",
-                )
-            )
-    return rows
-
-
-def scaling(ours: dict[int, dict[str, float]]) -> list[Figure]:
-    """Polls with 2 workers against 1, from the throughput runs of this bench."""
-    if 1 not in ours or 2 not in ours:
-        return [Figure("scaling", "2 workers / 1 worker, polls", "not measured", detail="a throughput run failed")]
-    rows = []
-    for key in ("poll pending (202)", "poll ready (200)"):
-        ratio = ours[2][key] / ours[1][key]
-        rows.append(
-            Figure(
-                "scaling",
-                f"2 workers / 1 worker: {key}",
-                f"{ratio:.2f}x",
-                f"≥ {SCALING_GOAL:g}x",
-                ratio >= SCALING_GOAL,
-                f"2 workers {ours[2][key]:,.0f} req/s, 1 worker {ours[1][key]:,.0f} req/s",
-            )
-        )
-    return rows
 
 
 def cold_start(repeats: int) -> list[Figure]:

@@ -11,7 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, load, machine, plugin_startup, report
+from bench import figures, hot_paths, load, machine, plugin_startup, report, rounds
 from bench.images import photo_png, variant
 
 
@@ -46,11 +46,21 @@ def test_the_async_overhead_figure_compares_the_server_with_the_same_render_in_p
     assert figure.goal == "≤ 1.15x" and "byte-identical output: yes" in figure.detail
 
 
-def test_scaling_divides_the_two_worker_poll_rates_by_the_one_worker_ones() -> None:
-    rates = {"poll pending (202)": 100.0, "poll ready (200)": 200.0}
-    rows = figures.scaling({1: rates, 2: {key: value * 2 for key, value in rates.items()}})
+def test_ratios_are_the_median_of_each_rounds_ratio() -> None:
+    def series(name: str, *rates: float) -> rounds.Series:
+        found = rounds.Series(name, load.Target(1, "/"), None)
+        for rate in rates:
+            found.results.append(load.LoadResult(rate, int(rate), {}, "wrk"))
+            found.cpu.append(None)
+        return found
+
+    polls = ("poll pending (202)", "poll ready (200)")
+    measured = {("1", label): series(label, 100, 300, 200) for label in polls}
+    measured.update({("2", label): series(label, 150, 600, 500) for label in polls})
+    rows = rounds._scaling(measured)
     assert [(row.value, row.goal, row.met) for row in rows] == [("2.00x", "≥ 1.8x", True)] * 2
-    assert figures.scaling({1: rates})[0].value == "not measured"
+    assert "1.50, 2.00, 2.50" in rows[0].detail
+    assert measured[("1", polls[0])].row().value == "200 req/s"
 
 
 def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
