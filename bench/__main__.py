@@ -11,8 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import figures, hot_paths, load, machine, prism, report
+from bench import figures, hot_paths, load, machine, prism, report, rounds
 from bench.figures import Figure
+
+#: Async jobs render to 1024², the size the fast 256² overhead figure makes.
+ASYNC_TARGET_PIXELS = 1024 * 1024
 
 
 def ensure_wrk() -> str:
@@ -37,8 +40,9 @@ def attempt(section: str, name: str, measure: Callable[[], list[Figure]]) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each throughput run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput run (3 rounds)")
     parser.add_argument("--output", type=Path, default=report.HERE / "RESULTS.md")
+    parser.add_argument("--soak-seconds", type=float, default=90.0, help="load of the memory soak (make soak runs 180)")
     options = parser.parse_args(argv)
     started = time.perf_counter()
     about = machine.machine()
@@ -49,22 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load generator: {generator}", flush=True)
     seconds = options.seconds
     rows: list[Figure] = []
-    rows += attempt("overhead", "fast 256²", lambda: figures.overhead(256, 20))
+    rows += attempt("overhead", "fast 256²", lambda: figures.overhead(256, 20, figures.FAST_OVERHEAD_GOAL))
     rows += attempt("overhead", "fast 1024²", lambda: figures.overhead(1024, 4))
+    for operation in ("conservative", "creative"):
+        rows += attempt(
+            "overhead",
+            f"{operation} 256² → 1024²",
+            lambda operation=operation: figures.async_overhead(operation, 256, 12, ASYNC_TARGET_PIXELS),
+        )
     rows += attempt("cache", "repeated request", lambda: figures.cache_hit(256, 8))
-    ours: dict[int, dict[str, float]] = {}
-    for workers in (1, 2):
-
-        def throughput(workers: int = workers) -> list[Figure]:
-            found, rates = figures.polls(workers, seconds, tool)
-            ours[workers] = rates
-            return found
-
-        rows += attempt("throughput", f"{workers} worker(s)", throughput)
-    rows += attempt("prism", "Prism", lambda: figures.against_prism(seconds, tool, ours))
+    rows += attempt("throughput", "1 and 2 workers and Prism, alternating", lambda: rounds.interleaved(seconds, tool))
     rows += attempt("cold start", "process start", lambda: figures.cold_start(3))
     rows += attempt("memory", "10 concurrent 1024²", lambda: figures.peak_memory(10, 1024))
     rows += attempt("memory", "10 concurrent 1024², cache off", lambda: figures.peak_memory(10, 1024, cache_bytes=0))
+    rows += attempt("memory", f"{options.soak_seconds:g} s soak", lambda: figures.soak_memory(options.soak_seconds))
     print("... profiling hot paths in-process", flush=True)
     paths = hot_paths.measure()
     versions = {**machine.versions(), "Prism": _prism_version(rows), "wrk": machine.wrk_version() or "not installed"}

@@ -39,6 +39,10 @@ def table(figures: Iterable[Figure]) -> str:
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
 
 
+def _row(figure: Figure) -> str:
+    return f"| {figure.section}: {figure.name} | {figure.value} | {figure.goal} | {verdict(figure)} |"
+
+
 def hot_path_table(rows: Iterable[HotPath]) -> list[str]:
     lines = ["| request (in-process, WSGI, SQLite store) | CPU per request | wall per request | requests |"]
     lines.append("|---|---:|---:|---:|")
@@ -69,11 +73,19 @@ def markdown(run: Run) -> str:
         "|---|---|",
         *(f"| {name} | {value} |" for name, value in run.versions.items()),
         "",
+        "## Issue 10's goals",
+        "",
+        "Every figure with a goal, from this run (Prism measured in it too); all figures follow.",
+        "",
+        "| figure | value | goal | verdict |",
+        "|---|---:|---|---|",
+        *(_row(f) for f in run.figures if f.goal),
+        "",
         "## Figures",
         "",
         "| figure | value | goal | verdict |",
         "|---|---:|---|---|",
-        *(f"| {f.section}: {f.name} | {f.value} | {f.goal} | {verdict(f)} |" for f in run.figures),
+        *(_row(f) for f in run.figures),
         "",
         "## Details",
         "",

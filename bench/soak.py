@@ -34,7 +34,7 @@ import requests  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.images import encoded, photo  # noqa: E402
-from bench.processes import ServerProcesses, rss_kib, server_processes, wait_for_workers  # noqa: E402
+from bench.processes import ServerProcesses, peak_rss_kib, rss_kib, server_processes, wait_for_workers  # noqa: E402
 from bench.server import running  # noqa: E402
 
 API = "/v2beta/stable-image/upscale"
@@ -229,6 +229,7 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
                 thread.join()
             still_open = [job_id for client in clients for job_id in client.open_jobs]
             rss_end = memory(server_processes(url))
+            worker_peaks = {f"worker {pid}": peak_rss_kib(pid) for pid in processes.workers}
             workers_unchanged = server_processes(url) == processes
             for client in clients:
                 client.session.close()
@@ -249,6 +250,7 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
         "lost_examples": dict(list(lost.items())[:5]),
         "unexpected_answers": tally.unexpected[:10],
         "server_rss_kib": {"start": rss_start, "end": rss_end},
+        "worker_peak_rss_kib": worker_peaks,
         "server_rss_mib_over_time": samples,
         "workers_unchanged": workers_unchanged,
         "tracebacks_in_log": tracebacks,

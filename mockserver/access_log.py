@@ -9,6 +9,9 @@ rewritten here, so whatever ``access_log_format`` says, none is printed.
 from __future__ import annotations
 
 import re
+import traceback
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -28,6 +31,12 @@ _SECRET_ATOMS = frozenset(
 )
 _URI_ATOMS = frozenset({"{raw_uri}e", "{path_info}e", "{request_uri}e"})
 _KEY_IN_PATH = re.compile(r"^(/_mock/credits/)[^/?#]+")
+#: The environ entries gunicorn's plain (one-letter) atoms are made from.
+_PLAIN_ATOM_ENVIRON = (
+    "REMOTE_ADDR", "HTTP_AUTHORIZATION", "REQUEST_METHOD", "RAW_URI", "SERVER_PROTOCOL",
+    "PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_USER_AGENT",
+)  # fmt: skip
+_ATOM_NAME = re.compile(r"%\(([^)]*)\)")
 
 
 def redacted_path(path: str) -> str:
@@ -50,8 +59,43 @@ def redacted_uri(uri: str) -> str:
     return redacted_path(path) + mark + redacted_query(query)
 
 
+@lru_cache(maxsize=8)
+def plain_atoms_only(log_format: str) -> bool:
+    """Whether ``log_format`` names only one-letter atoms (gunicorn's default does), no header or environ atom."""
+    return not any(name.startswith("{") for name in _ATOM_NAME.findall(log_format))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What of gunicorn's response the plain atoms read, without its headers."""
+
+    status: Any
+    sent: Any
+    headers: tuple[()] = ()
+
+
 class RedactingLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger, with every access-log atom that could hold a key redacted."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        """gunicorn's ``access``, building only the plain atoms when the format names no other.
+
+        gunicorn makes an atom of every request header, response header and environ
+        entry for each line (then escapes and redacts them all), which cost about a
+        tenth of a poll's CPU; a format of plain atoms prints the same line without them.
+        """
+        if not self.access_log_enabled:
+            return
+        log_format = self.cfg.access_log_format
+        if plain_atoms_only(log_format):
+            plain = {name: environ[name] for name in _PLAIN_ATOM_ENVIRON if name in environ}
+            atoms = self.atoms(_Sent(resp.status, getattr(resp, "sent", None)), (), plain, request_time)
+        else:
+            atoms = self.atoms(resp, req, environ, request_time)
+        try:
+            self.access_log.info(log_format, self.atoms_wrapper_class(atoms))
+        except Exception:
+            self.error(traceback.format_exc())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)

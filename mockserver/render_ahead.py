@@ -52,9 +52,10 @@ class RenderAhead:
             pool = self._pool_of_this_process()
             if len(self._in_hand) >= self.threads * QUEUE_PER_THREAD:
                 return False
-            future = pool.submit(_render_and_keep, store, job, image, render, max_bytes)
-            self._in_hand[job.id] = future
-        future.add_done_callback(lambda _: self._forget(job.id))
+            rendered: Future[RenderedImage] = Future()
+            task = pool.submit(_render_and_keep, store, job, image, render, max_bytes, rendered)
+            self._in_hand[job.id] = rendered
+        task.add_done_callback(lambda _: self._done(job.id, rendered))
         return True
 
     def wait_for(self, job_id: str) -> RenderedImage | None:
@@ -76,21 +77,39 @@ class RenderAhead:
             self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="stability-mock-render")
         return self._pool
 
+    def _done(self, job_id: str, rendered: Future[RenderedImage]) -> None:
+        """The render and its keeping are over; a render that never ran leaves its poll to render."""
+        rendered.cancel()
+        self._forget(job_id)
+
     def _forget(self, job_id: str) -> None:
         with self._lock:
             self._in_hand.pop(job_id, None)
 
 
-def _render_and_keep(store: Store, job: Job, image: bytes, render: Renderer, max_bytes: int | None) -> RenderedImage:
+def _render_and_keep(
+    store: Store, job: Job, image: bytes, render: Renderer, max_bytes: int | None, rendered: Future[RenderedImage]
+) -> None:
+    """Render, hand the result to a poll waiting in this process, then keep it in the store.
+
+    The waiting poll answers while the result is written (a megabyte into SQLite
+    took a tenth of an async job's overhead); until it is kept, this process's
+    polls find it here and another worker's poll renders the job itself, as it
+    would before the render was done.
+    """
     try:
         result = render(job.operation_id, image, job.order)
+    except Exception as exc:
+        log.warning("rendering job %s ahead of its poll failed", job.id, exc_info=True)
+        rendered.set_exception(exc)
+        return
+    rendered.set_result(result)
+    try:
         store.save_result(job.id, result, max_bytes=max_bytes)
     except Exception:
-        # The job may have been reset or purged meanwhile, or the store be away: its poll
-        # (if any) renders it again and answers whatever error is due then.
-        log.warning("rendering job %s ahead of its poll failed", job.id, exc_info=True)
-        raise
-    return result
+        # The job may have been reset or purged meanwhile, or the store be away: its next
+        # poll (if any) renders it again and answers whatever error is due then.
+        log.warning("keeping job %s rendered ahead of its poll failed", job.id, exc_info=True)
 
 
 __all__ = ["RenderAhead"]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import logging
+from datetime import timedelta
+from types import SimpleNamespace
+
 import pytest
 import requests
+from gunicorn.config import Config as GunicornConfig
 
+from mockserver import access_log
 from mockserver.access_log import redacted_query, redacted_uri
 from tests.servers import running_server
 
@@ -39,3 +46,40 @@ def test_the_access_log_prints_no_key(tmp_path):
     assert "/_mock/credits/***" in text
     for secret in ("sk-live-secret-key", "sk-query-secret", "sk-basic-user", "tok-secret"):
         assert secret not in text
+
+
+#: Every one-letter atom but the clock's, so two lines of one request compare equal.
+EVERY_PLAIN_ATOM = " ".join(f"%({name})s" for name in "hlurdsmUqHbBfaTDMLp") + ' "%(r)s"'
+
+
+@pytest.mark.parametrize("log_format", [EVERY_PLAIN_ATOM, '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'])
+def test_a_format_of_plain_atoms_prints_the_line_every_atom_would(monkeypatch, log_format):
+    lines = {built: _access_line(monkeypatch, log_format, plain=built) for built in (True, False)}
+    assert lines[True] == lines[False]
+    assert "sk-secret" not in lines[True] and "/_mock/credits/***" in lines[True]
+
+
+def test_header_and_environ_atoms_are_still_built_and_masked(monkeypatch):
+    line = _access_line(monkeypatch, "%(u)s %({user-agent}i)s %({authorization}i)s %({raw_uri}e)s %({x-request-id}o)s")
+    assert line == '- agent \\"7\\" *** /_mock/credits/***?key=*** abc'
+
+
+def _access_line(monkeypatch, log_format: str, *, plain: bool = True) -> str:
+    if not plain:  # as before: every header and environ entry made an atom
+        monkeypatch.setattr(access_log, "plain_atoms_only", lambda _format: False)
+    config = GunicornConfig()
+    config.set("accesslog", "-")
+    config.set("access_log_format", log_format)
+    logger = access_log.RedactingLogger(config)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger.access_log.handlers = [handler]
+    headers = [("Authorization", "Basic c2stc2VjcmV0OnB3"), ("User-Agent", 'agent "7"')]
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "RAW_URI": "/_mock/credits/sk-secret?key=sk-secret",
+        "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/_mock/credits/sk-secret", "QUERY_STRING": "key=sk-secret",
+        "HTTP_AUTHORIZATION": "Basic c2stc2VjcmV0OnB3", "HTTP_USER_AGENT": 'agent "7"', "wsgi.version": (1, 0),
+    }  # fmt: skip
+    response = SimpleNamespace(status="200 OK", sent=42, headers=[("X-Request-Id", "abc")])
+    logger.access(response, SimpleNamespace(headers=headers), environ, timedelta(seconds=1, microseconds=2345))
+    return out.getvalue().strip()

@@ -11,7 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, load, machine, plugin_startup, report, thumbnail_cost
+from bench import figures, hot_paths, load, machine, plugin_startup, report, rounds, thumbnail_cost
 from bench.images import photo_png, variant
 
 
@@ -46,10 +46,33 @@ def test_the_cache_figure_and_a_python_load_run_against_a_real_server() -> None:
     assert result.requests > 0 and result.tool.startswith("python")
 
 
+@pytest.mark.slow
+def test_the_async_overhead_figure_compares_the_server_with_the_same_render_in_process() -> None:
+    [figure] = figures.async_overhead("creative", 64, count=1, target_pixels=128 * 128)
+    assert figure.goal == "≤ 1.15x" and "byte-identical output: yes" in figure.detail
+
+
+def test_ratios_are_the_median_of_each_rounds_ratio() -> None:
+    def series(name: str, *rates: float) -> rounds.Series:
+        found = rounds.Series(name, load.Target(1, "/"), None)
+        for rate in rates:
+            found.results.append(load.LoadResult(rate, int(rate), {}, "wrk"))
+            found.cpu.append(None)
+        return found
+
+    polls = ("poll pending (202)", "poll ready (200)")
+    measured = {("1", label): series(label, 100, 300, 200) for label in polls}
+    measured.update({("2", label): series(label, 150, 600, 500) for label in polls})
+    rows = rounds._scaling(measured)
+    assert [(row.value, row.goal, row.met) for row in rows] == [("2.00x", "≥ 1.8x", True)] * 2
+    assert "1.50, 2.00, 2.50" in rows[0].detail
+    assert measured[("1", polls[0])].row().value == "200 req/s"
+
+
 def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
     rows = [
         figures.Figure("overhead", "fast 256²", "1.01x", "≤ 1.10x", True, "detail"),
-        figures.Figure("prism", "Prism comparison", "not measured", "≥ 2x", None, "Prism unavailable: no npm"),
+        figures.Figure("prism", "Prism comparison", "not measured", detail="Prism unavailable: no npm"),
     ]
     run = report.Run(
         machine=machine.machine(),
@@ -65,6 +88,8 @@ def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> Non
     for needle in ("CPU", "cores", "memory", "Python", "flask", "pillow", "openapi-core", "gunicorn", "Prism"):
         assert needle in text
     assert "Prism unavailable: no npm" in text and "## Profiling" in text
+    goals = text.split("## Issue 10's goals")[1].split("## Figures")[0]
+    assert "fast 256²" in goals and "Prism comparison" not in goals
     assert "NOT met" not in report.table(rows)
 
 

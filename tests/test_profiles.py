@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.cli import main
-from mockserver.profiles import LIVE, SEED, merge_patch, profile_document
+from mockserver.profiles import LIVE, SEED, merge_patch, parse_document, profile_document
 from mockserver.spec import Spec, bundled_text
 from tests import spec_compat as superset
 from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, Clock, SpecCheckedClient
@@ -48,6 +48,17 @@ def seed(clock: Clock) -> FlaskClient:
 
 def test_live_document_is_valid_openapi() -> None:
     validate(profile_document(LIVE, bundled_text))
+
+
+@pytest.mark.parametrize("name", ["openapi.yml", "admin.yml"])
+def test_the_other_bundled_documents_are_valid_openapi(name: str) -> None:
+    """The Spec skips openapi-core's check of its document at start-up: this is that check."""
+    validate(yaml.safe_load(bundled_text(name)))
+
+
+@pytest.mark.parametrize("name", ["openapi.yml", "admin.yml", "live.yml"])
+def test_libyaml_parses_the_bundled_files_as_pyyaml_does(name: str) -> None:
+    assert parse_document(bundled_text(name)) == yaml.safe_load(bundled_text(name))
 
 
 def test_seed_profile_document_is_the_bundled_file_unchanged() -> None:

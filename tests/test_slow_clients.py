@@ -236,3 +236,45 @@ def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_in_pieces_or_expects_100(tmp_path):
+    """The pool thread serves a next request that is all there; any other goes back to the loop whole."""
+    health = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    body = b'{"latency_ms": 0}'
+    expecting = (
+        b"PATCH /_mock/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    with running_server("--data-dir", str(tmp_path), log=tmp_path / "k.log") as url, _sockets(url, 1, b"") as (sock,):
+        sock.settimeout(10)
+        sock.sendall(health + health)  # pipelined: the second is already here
+        assert _statuses(sock, 2) == [200, 200]
+        sock.sendall(health)
+        time.sleep(0.05)
+        sock.sendall(health[:9])  # the next one in pieces, after a pause
+        time.sleep(0.05)
+        sock.sendall(health[9:])
+        assert _statuses(sock, 2) == [200, 200]
+        sock.sendall(health + expecting)
+        assert _statuses(sock, 2) == [200, 100]
+        sock.sendall(body)
+        assert _statuses(sock, 1) == [200]
+
+
+def _statuses(sock: socket.socket, count: int) -> list[int]:
+    """The statuses of the next ``count`` answers on ``sock`` (each read whole, by its Content-Length)."""
+    received, statuses = b"", []
+    while len(statuses) < count:
+        head_end = received.find(b"\r\n\r\n")
+        if head_end < 0:
+            received += sock.recv(65536)
+            continue
+        head = received[:head_end].lower()
+        length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0]) if b"content-length:" in head else 0
+        if len(received) < head_end + 4 + length:
+            received += sock.recv(65536)
+            continue
+        statuses.append(int(head.split(b" ", 2)[1]))
+        received = received[head_end + 4 + length :]
+    return statuses

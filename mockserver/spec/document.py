@@ -17,7 +17,7 @@ from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotF
 
 from mockserver.field_errors import describe_openapi_error
 from mockserver.multipart import MultipartForm, ParsedForm
-from mockserver.profiles import profile_document
+from mockserver.profiles import parse_document, profile_document
 from mockserver.spec.files import bundled_text, resolve_local_ref
 from mockserver.spec.repairs import OpenAPIRequest, RequestUnmarshaller, ResponseUnmarshaller
 from mockserver.spec.router import Route, Router
@@ -42,6 +42,9 @@ class Spec:
         self.openapi = OpenAPI.from_dict(
             for_matching,
             config=OpenAPIConfig(
+                # The documents are the bundled ones, which tests/test_profiles.py checks with
+                # openapi-spec-validator; checking them again on every start was ~40% of it.
+                spec_validator_cls=None,
                 request_unmarshaller_cls=RequestUnmarshaller,
                 response_unmarshaller_cls=ResponseUnmarshaller,
                 extra_media_type_deserializers={"multipart/form-data": self.form},
@@ -56,7 +59,7 @@ class Spec:
     @classmethod
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
         """``spec/openapi.yml`` (the upscale API) or ``spec/admin.yml`` (the mock's own)."""
-        return cls(yaml.safe_load(bundled_text(name)), **kwargs)
+        return cls(parse_document(bundled_text(name)), **kwargs)
 
     @classmethod
     def for_profile(cls, profile: str, **kwargs: Any) -> Spec:
