@@ -1,8 +1,5 @@
 # The README's two commands: `make run` and `make test`. Both set up .venv first.
 PYTHON ?= python3
-# `make test` runs pytest on this many processes (pytest-xdist); each test file stays on one
-# process (tests/conftest.py). PYTEST_WORKERS=0 runs the suite in one process, as before.
-PYTEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -24,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench
 	$(BIN)/mypy
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest
 
 # Not part of `make test`: measures the scale issue's figures (~5-10 min on 2 cores) and
 # writes bench/RESULTS.md. Installs wrk (Debian) and Prism (npm, temporary folder) if it can.

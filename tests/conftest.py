@@ -79,46 +79,6 @@ def _as_file_storage(data: dict[str, Any]) -> dict[str, Any]:
     return {name: FileStorage(*value) if isinstance(value, tuple) else value for name, value in data.items()}
 
 
-# pytest-xdist ------------------------------------------------------------------------
-#
-# `make test` runs the suite on two processes (`-n 2 --dist loadfile`, in the Makefile).
-# loadfile keeps each test file on one process, so a file's module-scoped servers, browser
-# or `npm ci` are set up once, by one process. Two refinements, by node id:
-# - tests/packaging/ is one scope: the wheel, sdist and their virtualenvs are built once,
-#   by one process (two `python -m build` in one checkout clash: setuptools lays out the
-#   sdist's tree in the source folder);
-# - the files in INDEPENDENT_TESTS are dealt out one test at a time: each test there starts
-#   what it needs itself, and as whole files they would keep one process busy long after
-#   the other is done (test_contract.py alone is a sixth of the suite).
-# (Not `--dist loadgroup`: with pytest 9.2's structured node ids, xdist 3.8 no longer
-# appends a group to the node id, so its groups are silently ignored.)
-
-#: Test files with no module- or session-scoped fixture of their own.
-INDEPENDENT_TESTS = frozenset({"tests/test_contract.py", "tests/test_serving.py", "tests/test_slow_clients.py"})
-
-
-def xdist_scope(nodeid: str) -> str:
-    """The scope a test is sent to a process with: its file's, packaging's, or its own."""
-    path = nodeid.split("::", 1)[0]
-    if path.startswith("tests/packaging/"):
-        return "tests/packaging/"
-    return nodeid if path in INDEPENDENT_TESTS else path
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadfile`` with the refinements above; any other ``--dist`` is xdist's own."""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
-        def _split_scope(self, nodeid: str) -> str:
-            return xdist_scope(nodeid)
-
-    return Scheduling(config, log)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
