@@ -100,7 +100,10 @@ def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
     run([sys.executable, "-m", "venv", venv], timeout=300)
     installed = Installed(kind=kind, dist=dist, venv=venv)
     requirement = f"{dist}[{extras}]" if extras else str(dist)
-    run([installed.python, "-m", "pip", "install", "--quiet", requirement, "pytest"], timeout=900, env=installed.env())
+    # --no-compile: pip's byte-compiling of every installed module (compile errors are only
+    # warnings to pip) is CPU the tests don't need; Python compiles what they import.
+    command = [installed.python, "-m", "pip", "install", "--quiet", "--no-compile", requirement, "pytest"]
+    run(command, timeout=900, env=installed.env())
     return installed
 
 
