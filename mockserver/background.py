@@ -1,7 +1,7 @@
 """A small per-process pool for work that may be skipped: it declines rather than queues.
 
-Work done after an answer (thumbnails) must never slow the next call down by
-piling up, nor take the cores the calls need: past ``limit`` tasks in hand, or
+Work done beside the answers (thumbnails, async jobs rendered ahead) must never
+slow the next call down by piling up, nor take the cores the calls need: past ``limit`` tasks in hand, or
 once its tasks have used their ``share`` of one core, :meth:`BoundedPool.submit`
 says no at once and the caller drops the task.
 """
@@ -53,20 +53,21 @@ class BoundedPool:
         self._cpu_in_hand = burst_seconds
         self._refilled = clock()
 
-    def submit(self, task: Callable[..., Any], *args: Any) -> bool:
-        """Start ``task(*args)`` in the background; ``False`` (nothing started) when full, over its share, or off."""
+    def submit(self, task: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """Start ``task(*args)`` in the background: its future, or ``None`` (nothing started) when
+        full, over its share, or off."""
         if not self.threads:
-            return False
+            return None
         with self._lock:
             pool = self._pool_of_this_process()
             if len(self._in_hand) >= self.limit or not self._cpu_left():
                 self.declined += 1
-                return False
+                return None
             future = pool.submit(self._timed, task, args)
             self._in_hand.add(future)
             self.accepted += 1
         future.add_done_callback(self._forget)
-        return True
+        return future
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait for the tasks in hand (tests, and benchmarks that count their cost)."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from mockserver.background import BoundedPool
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import FAIL, Job, Renderer
 
@@ -39,22 +40,24 @@ class RenderAhead:
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
+        self.pool = BoundedPool(threads, threads * QUEUE_PER_THREAD, "stability-mock-render")
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._pool: ThreadPoolExecutor | None = None
         self._in_hand: dict[str, Future[RenderedImage]] = {}
 
     def submit(self, store: Store, job: Job, image: bytes, render: Renderer, *, max_bytes: int | None) -> bool:
         """Start rendering ``job`` in the background; ``False`` when it is left to the poll."""
-        if not self.threads or job.plan.outcome == FAIL or job.plan.pending_polls is None:
+        if job.plan.outcome == FAIL or job.plan.pending_polls is None:
+            return False
+        rendered: Future[RenderedImage] = Future()
+        task = self.pool.submit(_render_and_keep, store, job, image, render, max_bytes, rendered)
+        if task is None:
             return False
         with self._lock:
-            pool = self._pool_of_this_process()
-            if len(self._in_hand) >= self.threads * QUEUE_PER_THREAD:
-                return False
-            rendered: Future[RenderedImage] = Future()
-            task = pool.submit(_render_and_keep, store, job, image, render, max_bytes, rendered)
+            if self._pid != os.getpid():  # a forked worker starts with none in hand
+                self._pid, self._in_hand = os.getpid(), {}
             self._in_hand[job.id] = rendered
+        # Added after the render is registered: a render already over forgets it at once.
         task.add_done_callback(lambda _: self._done(job.id, rendered))
         return True
 
@@ -69,20 +72,9 @@ class RenderAhead:
         except Exception:  # Logged by the render thread; the poll renders the job itself.
             return None
 
-    def _pool_of_this_process(self) -> ThreadPoolExecutor:
-        """Threads do not survive gunicorn's fork: each worker starts its own pool on first use."""
-        if self._pool is None or self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._in_hand = {}
-            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="stability-mock-render")
-        return self._pool
-
     def _done(self, job_id: str, rendered: Future[RenderedImage]) -> None:
         """The render and its keeping are over; a render that never ran leaves its poll to render."""
         rendered.cancel()
-        self._forget(job_id)
-
-    def _forget(self, job_id: str) -> None:
         with self._lock:
             self._in_hand.pop(job_id, None)
 

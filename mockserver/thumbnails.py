@@ -136,7 +136,7 @@ class Thumbnailer:
             originals = Originals.of(exchange, record)
             if originals is None or self.confirmed.all(originals.shas):
                 return False
-            return self.pool.submit(self._make_and_keep, store, originals, min(KEPT, 2 * journal_size))
+            return self.pool.submit(self._make_and_keep, store, originals, min(KEPT, 2 * journal_size)) is not None
         except Exception:  # A preview is never worth failing the call it would show (or a shutdown).
             log.warning("could not hand request %s to the thumbnail thread", exchange.request_id, exc_info=True)
             return False
