@@ -79,11 +79,14 @@ class Upscaler:
         """Decode ``image`` under the operation's rules, or raise ``BadRequest``."""
         return self._accept(operation_id, image, upload_digest(image) if self.cache.max_bytes else b"")
 
-    def cached_source(self, operation_id: str, image: bytes) -> SourceImage | None:
-        """The decoded upload, if this process accepted it and still has it; nothing is decoded or counted."""
+    def cached_source(self, operation_id: str, image: bytes, digest: bytes | None = None) -> SourceImage | None:
+        """The decoded upload, if this process accepted it and still has it; nothing is decoded or counted.
+
+        ``digest`` is the upload's sha256 when the caller has it already (the journal's record does).
+        """
         if not self.cache.max_bytes:
             return None
-        found = self.cache.peek(("source", operation_id, upload_digest(image)))
+        found = self.cache.peek(("source", operation_id, digest or upload_digest(image)))
         return found if isinstance(found, AcceptedImage) else None
 
     def render(self, operation_id: str, image: bytes, order: RenderOrder) -> RenderedImage:

@@ -145,7 +145,7 @@ class Thumbnailer:
         try:
             if originals.upload is not None:
                 sha256, upload = originals.upload
-                self._keep(store, sha256, lambda: self._of_upload(originals.operation_id, upload), keep)
+                self._keep(store, sha256, lambda: self._of_upload(originals.operation_id, upload, sha256), keep)
             if originals.delivered is not None:
                 sha256, delivered = originals.delivered
                 self._keep(store, sha256, lambda: thumbnail_of_encoded(delivered), keep)
@@ -170,12 +170,12 @@ class Thumbnailer:
         """What this process believes the store holds: after a reset or a cleared journal here, nothing."""
         self.confirmed.clear()
 
-    def _of_upload(self, operation_id: str | None, upload: bytes) -> bytes | None:
+    def _of_upload(self, operation_id: str | None, upload: bytes, sha256: str) -> bytes | None:
         """From the upscaler's decoded upload when it has it; else decoded here under the operation's
         rules (a refused call's upload too, if it is a picture those rules accept), else none."""
         if operation_id not in RULES_BY_OPERATION:
             return None
-        source = self.upscaler.cached_source(operation_id, upload)
+        source = self.upscaler.cached_source(operation_id, upload, bytes.fromhex(sha256))
         if source is None:
             try:
                 source = decode(upload, RULES_BY_OPERATION[operation_id])
