@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
@@ -96,26 +96,35 @@ def create_app(
 
 
 def _before() -> BaseResponse | None:
-    g.request_id = uuid.uuid4().hex
-    shared = current_services()
+    # The real objects behind Flask's proxies, looked up once: each proxy access is a
+    # context-variable lookup, and a poll made some forty of them.
+    call_globals, incoming, shared = g._get_current_object(), _incoming(), current_services()
+    call_globals.request_id = uuid.uuid4().hex
     shared.sweeper.ensure_running(shared)
     # Before the exchange exists: a browser opening / is a person, not an API call to journal.
-    dashboard = ui.redirect_browser(request)
+    dashboard = ui.redirect_browser(incoming)
     if dashboard is not None:
         return dashboard
-    if _is_api_traffic():
+    blueprint = incoming.blueprint
+    if _is_api_traffic(blueprint):
         # The one record of this call; each stage below fills in its part of it.
-        g.exchange = Exchange(request_id=g.request_id, started=time.perf_counter())
-    if request.blueprint in API_BLUEPRINTS:
-        admit(request, current_services(), g.exchange)
-    elif request.blueprint == admin.bp.name:
-        admit_admin(request, current_services())
+        call_globals.exchange = Exchange(request_id=call_globals.request_id, started=time.perf_counter())
+    if blueprint in API_BLUEPRINTS:
+        admit(incoming, shared, call_globals.exchange)
+    elif blueprint == admin.bp.name:
+        admit_admin(incoming, shared)
     return None
 
 
-def _is_api_traffic() -> bool:
+def _incoming() -> Request:
+    """The request behind Flask's proxy, so later reads skip the proxy's context lookup."""
+    real: Request = request._get_current_object()  # type: ignore[attr-defined]
+    return real
+
+
+def _is_api_traffic(blueprint: str | None) -> bool:
     """Everything but the mock's own endpoints (the dashboard's files too) is journaled, unknown paths included."""
-    return request.blueprint not in (admin.bp.name, meta.bp.name, ui.bp.name)
+    return blueprint not in (admin.bp.name, meta.bp.name, ui.bp.name)
 
 
 def _exchange() -> Exchange | None:
@@ -125,39 +134,41 @@ def _exchange() -> Exchange | None:
 
 
 def _after(response: Response) -> Response:
-    response.headers["x-request-id"] = g.get("request_id") or uuid.uuid4().hex
-    exchange = _exchange()
+    call_globals = g._get_current_object()
+    response.headers["x-request-id"] = call_globals.get("request_id") or uuid.uuid4().hex
+    exchange: Exchange | None = call_globals.get("exchange")
     if exchange is None:
         return response
+    incoming = _incoming()
     if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
-        response = truncated(response, request.environ)
+        response = truncated(response, incoming.environ)
     if not exchange.settled:
-        _settle(exchange, response.status_code)
+        _settle(exchange, response.status_code, incoming)
     return response
 
 
-def _settle(exchange: Exchange, status: int) -> None:
+def _settle(exchange: Exchange, status: int, incoming: Request) -> None:
     """Refund a failed call's charge and journal the call, in the shared store, once."""
     exchange.settled = True
     try:
-        _refund_and_journal(exchange, status)
+        _refund_and_journal(exchange, status, incoming)
     except StoreError as exc:
         # The answer already says what happened (often this very 503); a store
         # that fails again here must not turn it into a 500.
-        log.error("could not refund or journal %s %s: %s", request.method, request.path, exc)
+        log.error("could not refund or journal %s %s: %s", incoming.method, incoming.path, exc)
 
 
-def _refund_and_journal(exchange: Exchange, status: int) -> None:
+def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> None:
     shared = current_services()
     settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
         credits.refund(shared.store, settings, exchange.key_fingerprint, exchange.charged)
     record = record_for(
         exchange,
-        method=request.method,
-        path=request.path,
-        headers=request.headers.items(),
-        path_id=(request.view_args or {}).get("id"),
+        method=incoming.method,
+        path=incoming.path,
+        headers=incoming.headers.items(),
+        path_id=(incoming.view_args or {}).get("id"),
         status=None if exchange.connection_dropped else status,
         now=shared.clock(),
         duration_seconds=time.perf_counter() - exchange.started,
@@ -192,7 +203,7 @@ def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:
     if client_socket(request.environ) is not None:
         if exchange is not None:
             exchange.connection_dropped = True
-            _settle(exchange, 500)
+            _settle(exchange, 500, _incoming())
         reset_connection(request.environ)
     return InternalError(["transport: a staged transport fault needs a real server (no client socket here)"])
 

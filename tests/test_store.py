@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import multiprocessing
 import sqlite3
 import threading
 from collections import Counter
@@ -576,3 +577,77 @@ def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
     assert store.snapshot() == Snapshot(settings={"pending_polls": 3}, faults_queued=True)
     store.take_fault("upscaleImageFast", FAST_STATUSES, "call")
     assert store.snapshot().faults_queued is False
+
+
+def _stage_elsewhere(path: str, what: str) -> None:
+    """In a forked process, as another gunicorn worker would: change the shared state of ``path``."""
+    other = SQLiteStore(path)
+    if what == "settings":
+        other.save_settings({"pending_polls": 7})
+    elif what == "fault":
+        other.add_fault(Fault(status=503))
+    elif what == "take":
+        other.take_fault("upscaleImageFast", FAST_STATUSES, "call")
+    elif what == "delete":
+        other.delete_faults()
+    else:
+        other.reset()
+    other.close()
+
+
+@pytest.mark.parametrize("what", ["settings", "fault", "take", "delete", "reset"])
+def test_a_sqlite_snapshot_sees_another_processs_change_at_once(tmp_path, what):
+    """The snapshot is kept between calls, yet a change committed by another worker is in force for the next call."""
+    from mockserver.store.base import Snapshot
+
+    path = tmp_path / "shared.sqlite3"
+    store = SQLiteStore(path)
+    store.save_settings({"pending_polls": 2})
+    if what in ("take", "delete"):
+        store.add_fault(Fault(status=429))
+    before = store.snapshot()
+    assert store.snapshot() == before
+    worker = multiprocessing.get_context("fork").Process(target=_stage_elsewhere, args=(str(path), what))
+    worker.start()
+    worker.join(30)
+    assert worker.exitcode == 0
+    expected = {
+        "settings": Snapshot(settings={"pending_polls": 7}, faults_queued=False),
+        "fault": Snapshot(settings={"pending_polls": 2}, faults_queued=True),
+        "take": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
+        "delete": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
+        "reset": Snapshot(settings={}, faults_queued=False),
+    }[what]
+    assert store.snapshot() == expected
+    store.close()
+
+
+def test_a_sqlite_snapshot_asks_the_file_only_after_a_change(tmp_path):
+    """Nothing staged, nothing read: the per-call state costs no SQL statement until the mark moves."""
+    store = SQLiteStore(tmp_path / "jobs.sqlite3")
+    statements: list[str] = []
+    store._connection().set_trace_callback(statements.append)
+    store.snapshot()
+    assert len(statements) == 1
+    store.snapshot()
+    store.snapshot()
+    assert len(statements) == 1
+    store.save_settings({"pending_polls": 3})
+    assert store.snapshot().settings == {"pending_polls": 3}
+    assert [text for text in statements if text.startswith("SELECT")] and len(statements) == 3
+    store.close()
+
+
+def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_path):
+    """A folder where the mark file cannot be created still works: the snapshot is then read on every call."""
+    path = tmp_path / "jobs.sqlite3"
+    (tmp_path / "jobs.sqlite3-state").mkdir()  # a directory where the file should be: open() fails
+    store = SQLiteStore(path)
+    statements: list[str] = []
+    store._connection().set_trace_callback(statements.append)
+    store.snapshot()
+    store.snapshot()
+    assert len(statements) == 2
+    store.save_settings({"pending_polls": 3})
+    assert store.snapshot().settings == {"pending_polls": 3}
+    store.close()

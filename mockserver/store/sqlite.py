@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
 from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
+from mockserver.store.change_mark import ChangeMark
 
 #: The layout this code reads and writes, kept in the file's ``PRAGMA user_version``.
 #: 0: the first layout (blobs in the job row); 1: blobs in ``job_blobs``, a byte tally.
@@ -124,6 +126,9 @@ _TABLES = ("jobs", "job_blobs", "usage", "faults", "counters", "settings", "jour
 _JOB_COLUMNS = (
     "id, operation_id, key_fingerprint, created_at, expires_at, order_json, plan_json, polls, result_meta IS NOT NULL"
 )
+#: A job's order and plan are parsed on every poll, though they rarely change: each text is parsed once.
+_order_from_json = lru_cache(maxsize=1024)(order_from_json)
+_plan_from_json = lru_cache(maxsize=1024)(JobPlan.from_json)
 #: Deletes the blobs of the jobs that the same ``?`` (now) finds expired; run before deleting the jobs.
 _DELETE_EXPIRED_BLOBS = "DELETE FROM job_blobs WHERE job_id IN (SELECT id FROM jobs WHERE expires_at <= ?)"
 
@@ -140,6 +145,10 @@ class SQLiteStore(Store):
             self._create_or_migrate()
         except OSError as exc:
             raise StoreError(f"cannot create the SQLite store at {self.path}: {exc}") from exc
+        #: Moves when settings or faults change, so a call reads them from SQLite only then.
+        self._changes = ChangeMark(Path(f"{self.path}-state"))
+        #: The last snapshot read, and the mark it was read under.
+        self._snapshot: tuple[bytes, Snapshot] | None = None
         # No connection may cross a fork (gunicorn forks after the app is built).
         self.close()
 
@@ -325,8 +334,10 @@ class SQLiteStore(Store):
     def add_fault(self, fault: Fault) -> None:
         with self._transaction() as connection:
             connection.execute("INSERT INTO faults (id, fault_json) VALUES (?, ?)", (fault.id, fault.to_json()))
+        self._changes.move()
 
     def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
+        taken = None
         with self._exclusive() as connection:
             for seq, text in connection.execute("SELECT seq, fault_json FROM faults ORDER BY seq").fetchall():
                 fault = Fault.from_json(text)
@@ -337,8 +348,11 @@ class SQLiteStore(Store):
                     connection.execute("DELETE FROM faults WHERE seq = ?", (seq,))
                 else:
                     connection.execute("UPDATE faults SET fault_json = ? WHERE seq = ?", (remaining.to_json(), seq))
-                return fault
-        return None
+                taken = fault
+                break
+        if taken is not None:
+            self._changes.move()
+        return taken
 
     def list_faults(self) -> list[Fault]:
         with self._transaction() as connection:
@@ -348,8 +362,11 @@ class SQLiteStore(Store):
     def delete_faults(self, fault_id: str | None = None) -> int:
         with self._transaction() as connection:
             if fault_id is None:
-                return connection.execute("DELETE FROM faults").rowcount
-            return connection.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+                deleted = connection.execute("DELETE FROM faults").rowcount
+            else:
+                deleted = connection.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+        self._changes.move()
+        return int(deleted)
 
     # Counters -------------------------------------------------------------------
 
@@ -401,11 +418,18 @@ class SQLiteStore(Store):
         return dict(json.loads(row[0])) if row else {}
 
     def snapshot(self) -> Snapshot:
+        """The settings and fault queue: read from the file only when the change mark moved since the last read."""
+        mark, cached = self._changes.current(), self._snapshot
+        if mark is not None and cached is not None and cached[0] == mark:
+            return cached[1]
         with self._transaction() as connection:
             text, queued = connection.execute(
                 "SELECT (SELECT settings_json FROM settings WHERE id = 1), EXISTS (SELECT 1 FROM faults)"
             ).fetchone()
-        return Snapshot(settings=dict(json.loads(text)) if text else {}, faults_queued=bool(queued))
+        snapshot = Snapshot(settings=dict(json.loads(text)) if text else {}, faults_queued=bool(queued))
+        if mark is not None:
+            self._snapshot = (mark, snapshot)
+        return snapshot
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._transaction() as connection:
@@ -414,6 +438,7 @@ class SQLiteStore(Store):
                 " settings_json = excluded.settings_json",
                 (json.dumps(changes),),
             )
+        self._changes.move()
 
     def append_record(self, record: dict[str, Any], keep: int) -> None:
         """One INSERT (its own transaction); every ``TRIM_EVERY``-th also deletes what fell out.
@@ -467,6 +492,7 @@ class SQLiteStore(Store):
             for table in ("jobs", "job_blobs", "faults", "counters", "settings", "journal", "thumbnails"):
                 connection.execute(f"DELETE FROM {table}")
             connection.execute("UPDATE usage SET blob_bytes = 0")
+        self._changes.move()
 
     def compact(self) -> None:
         """Give freed pages back to the file system, then move the WAL into the file and truncate it.
@@ -522,8 +548,8 @@ def _job(row: tuple[object, ...]) -> Job:
         key_fingerprint=str(key_fingerprint),
         created_at=float(created_at),  # type: ignore[arg-type]
         expires_at=float(expires_at),  # type: ignore[arg-type]
-        order=order_from_json(str(order_json)),
-        plan=JobPlan.from_json(str(plan_json), float(created_at)),  # type: ignore[arg-type]
+        order=_order_from_json(str(order_json)),
+        plan=_plan_from_json(str(plan_json), float(created_at)),  # type: ignore[arg-type]
         polls=int(polls),  # type: ignore[call-overload]
         has_result=bool(has_result),
     )
