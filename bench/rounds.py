@@ -13,7 +13,7 @@ import contextlib
 import statistics
 from dataclasses import dataclass, field
 
-from bench import api, load, prism, server
+from bench import api, floor, load, prism, server
 from bench.figures import (
     INVALID_RUNS,
     POLL_TARGET_PIXELS,
@@ -73,6 +73,12 @@ def interleaved(seconds: float, tool: str, rounds: int = ROUNDS) -> list[Figure]
             mock = stack.enter_context(server.running(*options))
             for label, target in _our_targets(mock).items():
                 series[(str(workers), label)] = Series(f"{label}, {workers} worker(s)", target, mock)
+            bare = stack.enter_context(floor.running(workers))
+            series[(f"floor {workers}", "poll")] = Series(
+                f"floor: serve's worker alone (a constant 202, no app), {workers} worker(s)",
+                load.Target(bare.port, api.poll_path("0" * 64), headers=server.AUTH),
+                bare,
+            )
         try:
             mocked = stack.enter_context(prism.running())
             version = mocked.version
@@ -145,6 +151,20 @@ def _against_prism(series: dict[tuple[str, str], Series], version: str) -> list[
                     f"Prism {statistics.median(theirs.rates):,.0f} req/s ({prism_label})",
                 )
             )
+        bare, theirs = series[(f"floor {workers}", "poll")], series[("prism", "poll")]
+        ratios = _ratios(bare, theirs)
+        goal = PRISM_GOALS.get(("poll pending (202)", int(workers)))
+        rows.append(
+            Figure(
+                "prism",
+                f"floor / Prism {version}: serve's worker alone (a constant 202, no app), {workers} worker(s)",
+                f"{statistics.median(ratios):.2f}x",
+                detail="the most any poll can reach on this engine, whatever the app does"
+                + ("" if goal is None else f" (the poll goal is ≥ {goal:g}x)")
+                + "; median of the rounds' ratios "
+                + ", ".join(f"{value:.2f}" for value in ratios),
+            )
+        )
     return rows
 
 

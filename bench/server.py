@@ -67,24 +67,39 @@ def running(
     port = free_port()
     with contextlib.ExitStack() as cleanup:
         data_dir = folder or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="stability-bench-")))
-        log = data_dir / "server.log"
         command = [
             sys.executable, "-m", "mockserver", "serve", "--port", str(port),
             "--data-dir", str(data_dir), "--log-level", "warning", *options,
         ]  # fmt: skip
-        environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-        with log.open("wb") as output:
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True
-            )
-        server = Server(port=port, process=process, started=started, log=log, data_dir=data_dir)
-        try:
-            if wait:
-                wait_until(server, lambda: get(server, "/_mock/health")[0] == 200)
+        ready = (lambda server: get(server, "/_mock/health")[0] == 200) if wait else None
+        with spawned(command, port, data_dir / "server.log", data_dir, env=env, ready=ready) as server:
             yield server
-        finally:
-            stop(server)
+
+
+@contextlib.contextmanager
+def spawned(
+    command: list[str],
+    port: int,
+    log: Path,
+    data_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    ready: Callable[[Server], bool] | None = lambda server: get(server, "/")[0] > 0,
+) -> Iterator[Server]:
+    """Run ``command`` (a server on ``port``) in its own process group, its output in ``log``; stopped at the end."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+        )
+    server = Server(port=port, process=process, started=started, log=log, data_dir=data_dir)
+    try:
+        if ready is not None:
+            wait_until(server, lambda: ready(server))
+        yield server
+    finally:
+        stop(server)
 
 
 def stop(server: Server) -> None:
