@@ -30,7 +30,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
 
 @contextlib.contextmanager
 def running(workers: int, threads: int = 4) -> Iterator[server.Server]:
-    """gunicorn with the mock's worker class, ``serve``'s thread count and access log, serving :func:`app`."""
+    """gunicorn with ``serve``'s worker class, thread count and access logger, serving :func:`app`."""
     port = server.free_port()
     with tempfile.TemporaryDirectory(prefix="stability-bench-floor-") as folder:
         data_dir = Path(folder)
@@ -38,7 +38,8 @@ def running(workers: int, threads: int = 4) -> Iterator[server.Server]:
         command = [
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "mockserver.worker.MockWorker",
-            "--access-logfile", "-", "--log-level", "warning", "bench.floor:app",
+            "--access-logfile", "-", "--logger-class", "mockserver.access_log.RedactingLogger",
+            "--log-level", "warning", "bench.floor:app",
         ]  # fmt: skip
         with server.spawned(command, port, log, data_dir) as floor:
             yield floor

@@ -83,3 +83,59 @@ def _access_line(monkeypatch, log_format: str, *, plain: bool = True) -> str:
     response = SimpleNamespace(status="200 OK", sent=42, headers=[("X-Request-Id", "abc")])
     logger.access(response, SimpleNamespace(headers=headers), environ, timedelta(seconds=1, microseconds=2345))
     return out.getvalue().strip()
+
+
+@pytest.mark.parametrize("log_format", [EVERY_PLAIN_ATOM, GunicornConfig().access_log_format])
+def test_gunicorns_own_handler_gets_the_line_logging_would_write(log_format):
+    """The line written straight to ``--access-logfile``'s handler is the one ``logging`` writes through it."""
+    lines = []
+    for direct in (True, False):
+        logger, out = _gunicorn_logger(log_format)
+        handler = logger.access_log.handlers[0]
+        assert (logger._plain_handler() is handler) is True
+        if not direct:
+            handler.addFilter(lambda record: True)  # any filter: the line goes through logging
+            assert logger._plain_handler() is None
+        _log_one(logger)
+        lines.append(out.getvalue())
+    assert lines[0] == lines[1]
+    assert lines[0].endswith("\n") and lines[0].count("\n") == 1
+    assert "sk-secret" not in lines[0]
+
+
+def test_an_access_log_set_up_otherwise_goes_through_logging():
+    """A second handler, a logger filter, a formatter of its own or a level above INFO: logging decides, as before."""
+    changes = [
+        lambda logger: logger.access_log.addHandler(logging.NullHandler()),
+        lambda logger: logger.access_log.addFilter(lambda record: True),
+        lambda logger: logger.access_log.handlers[0].setFormatter(logging.Formatter("access: %(message)s")),
+        lambda logger: logger.access_log.setLevel(logging.WARNING),
+    ]
+    for change in changes:
+        logger, out = _gunicorn_logger(EVERY_PLAIN_ATOM)
+        change(logger)
+        assert logger._plain_handler() is None
+        _log_one(logger)
+        assert "sk-secret" not in out.getvalue()
+
+
+def _gunicorn_logger(log_format: str) -> tuple[access_log.RedactingLogger, io.StringIO]:
+    """The logger as ``--access-logfile -`` sets it up, its stream swapped for a buffer."""
+    # The access logger is process-wide: drop what earlier tests (or pytest's capture) left on it.
+    logging.getLogger("gunicorn.access").handlers.clear()
+    config = GunicornConfig()
+    config.set("accesslog", "-")
+    config.set("access_log_format", log_format)
+    logger = access_log.RedactingLogger(config)
+    out = io.StringIO()
+    logger.access_log.handlers[0].setStream(out)
+    return logger, out
+
+
+def _log_one(logger: access_log.RedactingLogger) -> None:
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "RAW_URI": "/_mock/credits/sk-secret",
+        "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/_mock/credits/sk-secret", "QUERY_STRING": "",
+    }  # fmt: skip
+    response = SimpleNamespace(status="200 OK", sent=42, headers=[])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=1))
