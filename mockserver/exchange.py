@@ -11,7 +11,7 @@ left behind under string keys.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockserver.multipart import ParsedForm
@@ -104,7 +104,8 @@ class Exchange:
             self.errors = list(errors)
 
     def delivered_json(self) -> dict[str, Any] | None:
-        return None if self.delivered is None else asdict(self.delivered)
+        # A plain copy of the fields: ``dataclasses.asdict`` deep-copies each one, a tenth of a ready poll's CPU.
+        return None if self.delivered is None else dict(vars(self.delivered))
 
 
 __all__ = ["ApiCall", "Delivered", "Exchange"]
