@@ -36,7 +36,6 @@ from mockserver.journal import record_for
 from mockserver.responses import json_response
 from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, ui, upscale
 from mockserver.runtime import RuntimeSettings
-from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, current_services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
@@ -88,6 +87,10 @@ def create_app(
     app.after_request(_after)
     app.register_error_handler(Exception, _error_response)
     if config.scenario is not None:
+        # Imported only here: checking a scenario file takes jsonschema and openapi-core,
+        # which a start without one does not otherwise import (see mockserver.spec.engine).
+        from mockserver.scenario import load_scenario
+
         try:
             MockControl(app.extensions[EXTENSION_KEY]).apply_scenario(load_scenario(config.scenario))
         except ApiError as exc:
