@@ -72,6 +72,11 @@ class Services:
         self._parsed = (changes, settings)
         return settings
 
+    def warm(self) -> None:
+        """Build what start-up left for first use (openapi-core, for both documents), so no request waits for it."""
+        self.spec.warm()
+        self.admin_spec.warm()
+
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""
         if now >= self._next_purge:
