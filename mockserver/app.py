@@ -76,7 +76,6 @@ def create_app(
         spec=Spec.for_profile(
             config.profile, max_body_bytes=config.max_body_bytes, verdict_cache_bytes=config.render_cache_bytes // 4
         ),
-        admin_spec=Spec.bundled("admin.yml"),
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
         clock=clock or time.time,
