@@ -70,13 +70,13 @@ def test_valid_requests_never_import_openapi_core_and_refusals_read_as_before():
         [sys.executable, "-c", IN_A_FRESH_PROCESS], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
     )
     seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "openapi_core" in seen.pop("after a refusal")
     assert seen == {
         "at start": [],
         "fast": [200, "image/png"],
         "creative, poll": [200, 202],
         "after valid requests": [],
         "refused": [400, GIF_ERRORS],
-        "after a refusal": ["jsonschema", "openapi_core", "pydantic"],
     }
 
 
