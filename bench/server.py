@@ -57,22 +57,28 @@ class Server:
 
 @contextlib.contextmanager
 def running(
-    *options: str, env: dict[str, str] | None = None, wait: bool = True, folder: Path | None = None
+    *options: str,
+    env: dict[str, str] | None = None,
+    wait: bool = True,
+    folder: Path | None = None,
+    tree: Path = ROOT,
+    python: str = sys.executable,
 ) -> Iterator[Server]:
     """Start the mock with ``options``; with ``wait``, return once /_mock/health answers 200.
 
     Its data and ``server.log`` go in ``folder`` (kept, so the log can be read
     after the server stopped), or in a temporary folder removed at the end.
+    ``tree`` and ``python`` run another checkout (a baseline, with its own venv).
     """
     port = free_port()
     with contextlib.ExitStack() as cleanup:
         data_dir = folder or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="stability-bench-")))
         command = [
-            sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+            python, "-m", "mockserver", "serve", "--port", str(port),
             "--data-dir", str(data_dir), "--log-level", "warning", *options,
         ]  # fmt: skip
         ready = (lambda server: get(server, "/_mock/health")[0] == 200) if wait else None
-        with spawned(command, port, data_dir / "server.log", data_dir, env=env, ready=ready) as server:
+        with spawned(command, port, data_dir / "server.log", data_dir, env=env, ready=ready, tree=tree) as server:
             yield server
 
 
@@ -85,13 +91,18 @@ def spawned(
     *,
     env: dict[str, str] | None = None,
     ready: Callable[[Server], bool] | None = lambda server: get(server, "/")[0] > 0,
+    tree: Path = ROOT,
 ) -> Iterator[Server]:
-    """Run ``command`` (a server on ``port``) in its own process group, its output in ``log``; stopped at the end."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    """Run ``command`` (a server on ``port``) in ``tree``, in its own process group, its output in ``log``.
+
+    Stopped at the end. ``python -m`` puts the working folder first on the path, so
+    ``tree`` is both the working folder and ``PYTHONPATH``.
+    """
+    environment = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
     with log.open("wb") as output:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=tree, start_new_session=True
         )
     server = Server(port=port, process=process, started=started, log=log, data_dir=data_dir)
     try:

@@ -15,7 +15,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from mockserver import Config, MemoryStore, create_app
 from mockserver.control import MockControl
-from mockserver.services import EXTENSION_KEY
+from mockserver.services import EXTENSION_KEY, Services
+from mockserver.warmup import Traffic, warm_after_first_answer
 
 
 class LiveServer:
@@ -53,9 +54,13 @@ class LiveServer:
     def start(self) -> LiveServer:
         if self._server is not None:
             return self
-        self._server = make_server(self.host, self.requested_port, self.app, threaded=True)
+        traffic = Traffic(self.app)
+        self._server = make_server(self.host, self.requested_port, traffic, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="stability-mock", daemon=True)
         self._thread.start()
+        # As a gunicorn worker does (mockserver.warmup): openapi-core is built once the first answer is out.
+        services: Services = self.app.extensions[EXTENSION_KEY]
+        warm_after_first_answer(traffic, services.warm)
         return self
 
     def stop(self) -> None:

@@ -36,7 +36,6 @@ from mockserver.journal import record_for
 from mockserver.responses import json_response
 from mockserver.routes import API_BLUEPRINTS, account, admin, meta, results, ui, upscale
 from mockserver.runtime import RuntimeSettings
-from mockserver.scenario import load_scenario
 from mockserver.services import EXTENSION_KEY, Services, current_services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
@@ -77,7 +76,6 @@ def create_app(
         spec=Spec.for_profile(
             config.profile, max_body_bytes=config.max_body_bytes, verdict_cache_bytes=config.render_cache_bytes // 4
         ),
-        admin_spec=Spec.bundled("admin.yml"),
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
         clock=clock or time.time,
@@ -88,6 +86,10 @@ def create_app(
     app.after_request(_after)
     app.register_error_handler(Exception, _error_response)
     if config.scenario is not None:
+        # Imported only here: checking a scenario file takes jsonschema and openapi-core,
+        # which a start without one does not otherwise import (see mockserver.spec.engine).
+        from mockserver.scenario import load_scenario
+
         try:
             MockControl(app.extensions[EXTENSION_KEY]).apply_scenario(load_scenario(config.scenario))
         except ApiError as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from flask import current_app
 
 from mockserver.config import Config
+from mockserver.deferred import Deferred
 from mockserver.generation import Upscaler
 from mockserver.render_ahead import RenderAhead
 from mockserver.runtime import RuntimeSettings
@@ -29,7 +30,6 @@ class Services:
 
     config: Config
     spec: Spec
-    admin_spec: Spec
     store: Store
     upscaler: Upscaler
     clock: Callable[[], float] = time.time
@@ -37,6 +37,16 @@ class Services:
     sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.
     _parsed: tuple[dict[str, Any], RuntimeSettings] | None = field(default=None, repr=False)
+    #: spec/admin.yml, parsed on the first admin call (or by :meth:`warm`): serving the API never needs it,
+    #: and parsing it was a tenth of a cold start.
+    _admin_spec: Deferred[Spec] = field(
+        default_factory=lambda: Deferred(partial(Spec.bundled, "admin.yml")), init=False, repr=False
+    )
+
+    @property
+    def admin_spec(self) -> Spec:
+        """The admin API's document (spec/admin.yml) and its validation."""
+        return self._admin_spec.get()
 
     @cached_property
     def render_ahead(self) -> RenderAhead:
@@ -71,6 +81,11 @@ class Services:
         settings = self.default_settings.updated(changes)
         self._parsed = (changes, settings)
         return settings
+
+    def warm(self) -> None:
+        """Build what start-up left for first use (openapi-core, the admin document), so no request waits for it."""
+        self.spec.warm()
+        self.admin_spec.warm()
 
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""

@@ -9,6 +9,8 @@ from gunicorn.app.base import BaseApplication
 
 from mockserver.access_log import RedactingLogger
 from mockserver.config import Config
+from mockserver.services import EXTENSION_KEY, Services
+from mockserver.warmup import Traffic, warm_after_first_answer
 from mockserver.worker import MockWorker
 
 
@@ -16,12 +18,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     """Gunicorn with the app built once in the master (``preload_app``).
 
     Building before the fork surfaces configuration errors at start-up, loads
-    the spec once, and lets every worker share the same store file.
+    the spec once, and lets every worker share the same store file. What the
+    app builds on first use instead (openapi-core) each worker builds in the
+    background once it has answered its first request (:mod:`mockserver.warmup`).
     """
 
     def __init__(self, app: Flask, config: Config) -> None:
         self.application = app
         self.mock_config = config
+        self.traffic = Traffic(app)
         super().__init__()
 
     def load_config(self) -> None:
@@ -43,6 +48,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "stability-mock",
             # One shared control socket per user would make two mocks collide.
             "control_socket_disable": True,
+            "post_worker_init": self._warm_up,
         }
         if config.tls:
             from mockserver.interception.ca import LocalCA
@@ -52,5 +58,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in settings.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return self.application
+    def load(self) -> Traffic:
+        return self.traffic
+
+    def _warm_up(self, _worker: Any) -> None:
+        """In each worker as it starts: build openapi-core in the background before a request needs it."""
+        services: Services = self.application.extensions[EXTENSION_KEY]
+        warm_after_first_answer(self.traffic, services.warm)

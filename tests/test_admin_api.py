@@ -60,6 +60,9 @@ def test_unknown_fault_and_admin_path(client):
     assert client.get("/_mock/nothing").status_code == 404
 
 
+# Nothing rendered ahead: the job must still be unrendered when listed, however long the listing takes
+# (the first admin call parses spec/admin.yml, about as long as rendering this job ahead).
+@pytest.mark.parametrize("config", [Config(store="memory://", target_pixels=256 * 256, render_ahead_threads=0)])
 def test_jobs_are_listed_with_their_plan(client, upload):
     from tests.images import png
 

@@ -2,7 +2,8 @@
 
 ``router`` (which operation a request names: the first stage of every call),
 ``document`` (the :class:`Spec`: queries and validation), ``verdict`` (what
-validation answers), ``repairs`` (openapi-core, repaired for these documents),
+validation answers), ``engine`` (openapi-core on the document, imported on first
+use), ``repairs`` (openapi-core, repaired for these documents),
 ``shortcuts`` and ``uploads`` (verdicts without openapi-core, proven equal),
 ``files`` (reading ``spec/`` from a checkout or a wheel).
 """

@@ -5,56 +5,55 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from flask import Request, Response
-from openapi_core import Config as OpenAPIConfig
-from openapi_core import OpenAPI
-from openapi_core.contrib.flask import FlaskOpenAPIRequest
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
-from mockserver.field_errors import describe_openapi_error
+from mockserver.deferred import Deferred
 from mockserver.multipart import MultipartForm, ParsedForm
 from mockserver.profiles import parse_document, profile_document
 from mockserver.spec.files import bundled_text, resolve_local_ref
-from mockserver.spec.repairs import OpenAPIRequest, RequestUnmarshaller, ResponseUnmarshaller
 from mockserver.spec.router import Route, Router
 from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
 from mockserver.spec.uploads import UploadShortcut
 from mockserver.spec.verdict import RequestInvalid, ValidRequest
 
+if TYPE_CHECKING:
+    from openapi_core import OpenAPI
+
+    from mockserver.spec.engine import Engine
+
 
 class Spec:
-    """The bundled OpenAPI document with request and response validation."""
+    """The bundled OpenAPI document with request and response validation.
+
+    Everything a plainly valid request needs (router, shortcuts, form parser) is
+    built from the document here; openapi-core, which decides and words the rest,
+    is built on first use (see :mod:`mockserver.spec.engine`), or earlier by :meth:`warm`.
+    """
 
     def __init__(
         self, document: Mapping[str, Any], *, max_body_bytes: int = 10 * 1024 * 1024, verdict_cache_bytes: int = 0
     ) -> None:
         self.document: dict[str, Any] = copy.deepcopy(dict(document))
-        for_matching = copy.deepcopy(self.document)
-        # A relative server so that requests to any host (localhost, a test
-        # client) match; the file itself keeps the production server.
-        for_matching["servers"] = [{"url": "/"}, *for_matching.get("servers", [])]
         known = {name for op in self.operations for name in (self.request_schema(op) or {}).get("properties", {})}
         self.form = MultipartForm(dict(self._numeric_fields()), max_body_bytes, known)
-        self.openapi = OpenAPI.from_dict(
-            for_matching,
-            config=OpenAPIConfig(
-                # The documents are the bundled ones, which tests/test_profiles.py checks with
-                # openapi-spec-validator; checking them again on every start was ~40% of it.
-                spec_validator_cls=None,
-                request_unmarshaller_cls=RequestUnmarshaller,
-                response_unmarshaller_cls=ResponseUnmarshaller,
-                extra_media_type_deserializers={"multipart/form-data": self.form},
-            ),
-        )
+        self._engine: Deferred[Engine] = Deferred(partial(_engine, self.document, self.form))
         self.shortcut = BodylessShortcut(self.document)
         self.uploads = UploadShortcut(self.document)
         self.verdicts = VerdictMemo(verdict_cache_bytes)
         #: The first stage of every call: which operation of this document a request names.
         self.router = Router(self.operations, self.statuses, self.renders_at_once)
+
+    @property
+    def openapi(self) -> OpenAPI:
+        """openapi-core's ``OpenAPI`` on this document (built now if it was not yet)."""
+        return self._engine.get().openapi
+
+    def warm(self) -> None:
+        """Build openapi-core now, so that the first request that needs it does not wait for it."""
+        self._engine.get()
 
     @classmethod
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
@@ -167,18 +166,19 @@ class Spec:
         ``parsed`` is the outcome of parsing the request's multipart body, when the caller
         has it; ``route`` what the router answered for it (asked here otherwise).
         """
+        engine = self._engine.get()
         form: ParsedForm | None = None
         if request.mimetype == "multipart/form-data":
-            # openapi-core is handed the media type alone (see _OpenAPIRequest); the
+            # openapi-core is handed the media type alone (see repairs.OpenAPIRequest); the
             # boundary comes from Werkzeug's parse of the full header.
             boundary = request.mimetype_params.get("boundary", "")
             with self.form.parsed(request.get_data(), boundary, parsed) as form:
-                result = self.openapi.unmarshal_request(OpenAPIRequest(request))
+                result, problems = engine.unmarshal_request(request)
         else:
-            result = self.openapi.unmarshal_request(OpenAPIRequest(request))
+            result, problems = engine.unmarshal_request(request)
         repeated = form.repeated if form is not None else {}
         lines = {f"{name}: sent {count} times; send each field once" for name, count in repeated.items()}
-        lines.update(line for error in result.errors for line in describe_openapi_error(error))
+        lines.update(problems)
         if lines:
             raise RequestInvalid(sorted(lines), form)
         route = route or self.router.find(request)
@@ -197,11 +197,11 @@ class Spec:
 
     def response_errors(self, request: Request, response: Response) -> list[str]:
         """Why ``response`` breaks the spec for ``request`` (empty when it conforms)."""
-        result = self.openapi.unmarshal_response(FlaskOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
-        if any(isinstance(error, (PathNotFound, OperationNotFound)) for error in result.errors):
+        problems = self._engine.get().response_errors(request, response)
+        if problems is None:
             # 404 for unknown paths and 405 for wrong methods have no operation.
             return error_body_problems(response)
-        return [f"{type(error).__name__}: {str(error)[:300]}" for error in result.errors]
+        return problems
 
     def text_for(self, server_url: str | None) -> str:
         """The document as YAML, listing this mock first among the servers."""
@@ -216,6 +216,13 @@ class Spec:
                 *document.get("servers", []),
             ]
         return document
+
+
+def _engine(document: Mapping[str, Any], form: MultipartForm) -> Engine:
+    """openapi-core on ``document``, imported here, on first use: start-up and valid requests never need it."""
+    from mockserver.spec.engine import Engine
+
+    return Engine(document, form)
 
 
 def error_body_problems(response: Response) -> list[str]:

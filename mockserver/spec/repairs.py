@@ -1,4 +1,4 @@
-"""openapi-core 0.23, repaired for this API's documents; the only module that builds openapi-core objects.
+"""openapi-core 0.23, repaired for this API's documents; :mod:`mockserver.spec.engine` puts them together.
 
 Four repairs (each measured; see the docstrings): a 3.1 validator that accepts
 ``bytes`` for ``format: binary`` uploads, validator factories that stop copying
@@ -6,7 +6,7 @@ an unchanged format checker for every schema, a request view that hands
 openapi-core only the media type it can parse, and (Python 3.11) pathable's
 ``Subscriptable`` check answered without re-walking the protocol every time. The multipart deserializer is
 :mod:`mockserver.multipart`; the relative server is added by
-:class:`mockserver.spec.document.Spec`.
+:class:`mockserver.spec.engine.Engine`, the only one of the mock's modules that imports this one.
 """
 
 from __future__ import annotations
