@@ -55,7 +55,7 @@ class _UploadCheck:
 
 
 class UploadShortcut:
-    """A verdict for plainly valid multipart uploads, the same as openapi-core's.
+    """openapi-core's verdict on multipart uploads that are plainly valid, or refused for plain reasons.
 
     An operation is compiled when its only parameters are optional string headers,
     its security an API-key header (or none), its body ``multipart/form-data`` with
@@ -66,7 +66,8 @@ class UploadShortcut:
     parts for binary properties, text for the others) and within bounds, with the
     required ones present. The body is what openapi-core builds: the properties
     sent, cast as :class:`~mockserver.multipart.MultipartForm` casts them, and the
-    defaults of those absent.
+    defaults of those absent. A request not taken on is refused with openapi-core's
+    lines when all it breaks is among what is compiled here (see :meth:`_refusal`).
     """
 
     def __init__(self, document: Mapping[str, Any]) -> None:
