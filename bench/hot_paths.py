@@ -215,7 +215,7 @@ def upload_calls(rounds: int = 5, count: int = 40) -> Iterator[tuple[str, float,
 
     Uploads in new bytes each time (so neither the verdict memo nor the render cache
     answers), through the whole WSGI app with a SQLite store, the two ways alternating.
-    A refused upload is here to show what the shortcut leaves to openapi-core.
+    A refused upload shows the shortcut's refusals against openapi-core's.
     """
     with tempfile.TemporaryDirectory(prefix="stability-bench-uploads-") as folder:
         app = build_app(Path(folder))

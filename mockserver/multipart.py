@@ -20,6 +20,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import MultiPartParser
 
+from mockserver.plain_form import plain_parts
+
 _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
@@ -59,23 +61,21 @@ class MultipartForm:
         self.known_fields = frozenset(known_fields)
 
     def parse(self, body: bytes, boundary: str) -> ParsedForm:
-        """The form in ``body``; :class:`ValueError` for a body that is not one."""
+        """The form in ``body``; :class:`ValueError` for a body that is not one.
+
+        A body in the plain layout is split by :func:`~mockserver.plain_form.plain_parts`
+        (the same parts, several times cheaper); any other goes to Werkzeug's parser.
+        """
         if not boundary:
             raise ValueError("multipart body without a boundary")
-        parser = MultiPartParser(
-            stream_factory=lambda *_args, **_kwargs: io.BytesIO(),
-            max_form_memory_size=self.max_bytes,
-            max_form_parts=200,
-        )
-        try:
-            form, files = parser.parse(io.BytesIO(body), boundary.encode("latin-1"), len(body))
-        except Exception as exc:  # Werkzeug raises several kinds for malformed bodies.
-            raise ValueError(f"malformed multipart body: {exc}") from exc
+        encoded = boundary.encode("latin-1")
+        plain = plain_parts(body, encoded) if len(body) <= self.max_bytes else None
+        form, files = (MultiDict(plain[0]), MultiDict(plain[1])) if plain is not None else self._werkzeug(body, encoded)
         fields: MultiDict[str, Any] = MultiDict()
         for name, text in form.items(multi=True):
             fields.add(name, self._cast(name, text))
         for name, upload in files.items(multi=True):
-            fields.add(name, upload.read())
+            fields.add(name, upload)
         return ParsedForm(
             text=form.to_dict(),
             files={name: value for name, value in fields.items() if isinstance(value, bytes)},
@@ -84,6 +84,18 @@ class MultipartForm:
             },
             fields=fields,
         )
+
+    def _werkzeug(self, body: bytes, boundary: bytes) -> tuple[MultiDict[str, str], MultiDict[str, bytes]]:
+        parser = MultiPartParser(
+            stream_factory=lambda *_args, **_kwargs: io.BytesIO(),
+            max_form_memory_size=self.max_bytes,
+            max_form_parts=200,
+        )
+        try:
+            form, files = parser.parse(io.BytesIO(body), boundary, len(body))
+        except Exception as exc:  # Werkzeug raises several kinds for malformed bodies.
+            raise ValueError(f"malformed multipart body: {exc}") from exc
+        return form, MultiDict([(name, upload.read()) for name, upload in files.items(multi=True)])
 
     def outcome(self, body: bytes, boundary: str) -> ParsedForm | ValueError:
         """:meth:`parse`, with the error as a value: what :meth:`parsed` lends."""

@@ -35,10 +35,10 @@ from PIL import Image
 AUTH = {"Authorization": "Bearer sk-cold-start"}
 
 
-def upload(output_format):
+def upload(output_format, **more):
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (200, 30, 30)).save(buffer, "PNG")
-    data = {"image": (io.BytesIO(buffer.getvalue()), "in.png", "image/png"), "output_format": output_format}
+    data = {"image": (io.BytesIO(buffer.getvalue()), "in.png", "image/png"), "output_format": output_format, **more}
     return client.post("/v2beta/stable-image/upscale/fast", data=data, headers=AUTH)
 
 
@@ -60,23 +60,30 @@ seen["creative, poll"] = [creative.status_code, poll.status_code]
 seen["after valid requests"] = loaded()
 refused = upload("gif")
 seen["refused"] = [refused.status_code, refused.get_json()["errors"]]
-seen["after a refusal"] = loaded()
+seen["after a plain refusal"] = loaded()
+# A field the upload shortcut does not know: openapi-core decides, so it is built now.
+unknown = upload("png", style_hint="anything")
+seen["unknown field"] = [unknown.status_code]
+seen["after openapi-core decided"] = loaded()
 print(json.dumps(seen))
 """
 
 
-def test_valid_requests_never_import_openapi_core_and_refusals_read_as_before():
+def test_valid_requests_and_plain_refusals_never_import_openapi_core():
     done = subprocess.run(
         [sys.executable, "-c", IN_A_FRESH_PROCESS], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
     )
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "openapi_core" in seen.pop("after a refusal")
+    assert "openapi_core" in seen.pop("after openapi-core decided")
     assert seen == {
         "at start": [],
         "fast": [200, "image/png"],
         "creative, poll": [200, 202],
         "after valid requests": [],
+        # The upload shortcut words this refusal itself (mockserver.spec.uploads), as openapi-core does.
         "refused": [400, GIF_ERRORS],
+        "after a plain refusal": [],
+        "unknown field": [200],
     }
 
 

@@ -36,7 +36,7 @@ class _BodylessCheck:
     key_headers: tuple[str, ...] | None
 
 
-def _environ_key(header: str) -> str:
+def environ_key(header: str) -> str:
     """Where WSGI keeps a header, as Werkzeug's ``EnvironHeaders`` looks it up (without building it)."""
     key = header.upper().replace("-", "_")
     return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
@@ -127,7 +127,7 @@ def plain_parameters(
             return None
         if max_length is not None and not isinstance(max_length, int):
             return None
-        headers.append((_environ_key(name), max_length))
+        headers.append((environ_key(name), max_length))
     return tuple(path), tuple(headers)
 
 
@@ -149,7 +149,7 @@ def key_headers_for(document: Mapping[str, Any], operation: Mapping[str, Any]) -
             continue
         scheme = schemes.get(next(iter(requirement)), {})
         if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
-            found.append(_environ_key(str(scheme["name"])))
+            found.append(environ_key(str(scheme["name"])))
     return tuple(found)
 
 
@@ -241,4 +241,11 @@ class VerdictMemo:
         )
 
 
-__all__ = ["BodylessShortcut", "VerdictMemo", "headers_plainly_valid", "key_headers_for", "plain_parameters"]
+__all__ = [
+    "BodylessShortcut",
+    "VerdictMemo",
+    "environ_key",
+    "headers_plainly_valid",
+    "key_headers_for",
+    "plain_parameters",
+]

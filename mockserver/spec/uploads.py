@@ -1,18 +1,21 @@
-"""The upload shortcut: openapi-core's verdict on a plainly valid multipart upload, without asking it.
+"""The upload shortcut: openapi-core's verdict on a multipart upload, without asking it, when it is plain.
 
 openapi-core spends 2-7 ms on an upload (finding the path, building a validator,
 a caster and a deserializer per form property, validating the decoded form).
 For a form schema made only of simple properties (binary files, strings with
 lengths or a string enum, integers and numbers with bounds) that walk amounts to
 a few comparisons on the form Werkzeug already parsed, compiled here once from
-the document in force. Anything the compiled check does not plainly accept goes
-to openapi-core, which decides and words the errors: this module never refuses.
-``tests/test_spec_shortcut.py`` compares both on generated uploads.
+the document in force. A plainly valid upload gets openapi-core's body; an
+upload that breaks only what is compiled here (a missing key header, a header
+too long, a missing field, a value outside its enum, bounds or lengths, text
+for a number) gets openapi-core's error lines, worded as
+:mod:`mockserver.field_errors` words them. Anything else goes to openapi-core.
+``tests/test_spec_shortcut.py`` and ``tests/test_spec_refusals.py`` compare
+both on generated uploads.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,57 +24,17 @@ from flask import Request
 
 from mockserver.multipart import ParsedForm
 from mockserver.spec.files import resolve_local_ref
-from mockserver.spec.shortcuts import headers_plainly_valid, key_headers_for, plain_parameters
-from mockserver.spec.verdict import ValidRequest
+from mockserver.spec.form_fields import FormField, form_field
+from mockserver.spec.shortcuts import environ_key, headers_plainly_valid, key_headers_for, plain_parameters
+from mockserver.spec.verdict import RequestInvalid, ValidRequest
+
+#: The lines openapi-core's errors (and the checks around them in ``Spec``) become, for what is not a form property.
+_SECURITY_LINE = "authorization: invalid or missing header value"
+_IMAGE_AS_TEXT_LINE = "image: must be a file part (an uploaded image), not a text field"
 
 #: Keywords that only annotate: they change neither the verdict nor the value.
 _ANNOTATIONS = frozenset({"description", "title", "example", "examples"})
-#: What a property may say, by schema type; a property with any other keyword is left to openapi-core.
-_KEYWORDS = {
-    "binary": frozenset({"type", "format"}),
-    "string": frozenset({"type", "minLength", "maxLength", "enum", "default"}),
-    "integer": frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default"}),
-    "number": frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default"}),
-}
 _OBJECT_KEYWORDS = frozenset({"type", "required", "properties", "additionalProperties"}) | _ANNOTATIONS
-
-
-@dataclass(frozen=True)
-class _Field:
-    """One form property openapi-core would check with these few keywords alone."""
-
-    #: The schema's ``type`` (``binary`` for a ``string`` of ``format: binary``).
-    schema_type: str
-    min_length: int | None = None
-    max_length: int | None = None
-    enum: frozenset[str] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: float | None = None
-    exclusive_maximum: float | None = None
-
-    def accepts(self, value: Any) -> bool:
-        """Whether ``value`` (as the form parser cast it) is plainly valid here."""
-        python_type = type(value)
-        if self.schema_type == "binary":
-            return python_type is bytes
-        if self.schema_type == "string":
-            if python_type is not str:
-                return False
-            if self.enum is not None and value not in self.enum:
-                return False
-            return (self.min_length is None or len(value) >= self.min_length) and (
-                self.max_length is None or len(value) <= self.max_length
-            )
-        # bool is an int to Python, not to JSON Schema; the parser never makes one anyway.
-        if not (python_type is int or (python_type is float and self.schema_type == "number" and math.isfinite(value))):
-            return False
-        return (
-            (self.minimum is None or value >= self.minimum)
-            and (self.maximum is None or value <= self.maximum)
-            and (self.exclusive_minimum is None or value > self.exclusive_minimum)
-            and (self.exclusive_maximum is None or value < self.exclusive_maximum)
-        )
 
 
 @dataclass(frozen=True)
@@ -80,27 +43,31 @@ class _UploadCheck:
 
     operation_id: str
     method: str
-    fields: Mapping[str, _Field]
+    fields: Mapping[str, FormField]
     required: frozenset[str]
     #: What openapi-core fills in for absent properties that have a default.
     defaults: Mapping[str, Any]
     headers: tuple[tuple[str, int | None], ...]
     key_headers: tuple[str, ...] | None
+    #: Header parameters' names as the document spells them, by environ key (the refusal names them so);
+    #: ``None`` when two share a header (then a header too long is left to openapi-core).
+    header_names: Mapping[str, str] | None
 
 
 class UploadShortcut:
-    """A verdict for plainly valid multipart uploads, the same as openapi-core's.
+    """openapi-core's verdict on multipart uploads that are plainly valid, or refused for plain reasons.
 
     An operation is compiled when its only parameters are optional string headers,
     its security an API-key header (or none), its body ``multipart/form-data`` with
-    an object schema whose properties are all simple (see :class:`_Field`), and
+    an object schema whose properties are all simple (see :class:`FormField`), and
     its ``encoding`` only names content types of binary parts. A request is taken
     on when its key header is there, its headers are within length, and every part
     of its form is a property of the schema, sent once, of the right kind (file
     parts for binary properties, text for the others) and within bounds, with the
     required ones present. The body is what openapi-core builds: the properties
     sent, cast as :class:`~mockserver.multipart.MultipartForm` casts them, and the
-    defaults of those absent.
+    defaults of those absent. A request not taken on is refused with openapi-core's
+    lines when all it breaks is among what is compiled here (see :meth:`_refusal`).
     """
 
     def __init__(self, document: Mapping[str, Any]) -> None:
@@ -113,27 +80,76 @@ class UploadShortcut:
                     self.checks[template] = check
 
     def valid(self, request: Request, template: str | None, form: ParsedForm) -> ValidRequest | None:
-        """The :class:`ValidRequest` openapi-core would give for ``request`` (whose body is ``form``), or ``None``."""
+        """The :class:`ValidRequest` openapi-core would give for ``request`` (whose body is ``form``), or ``None``.
+
+        Raises :class:`RequestInvalid` with openapi-core's error lines (and the form)
+        when it would refuse ``request`` for reasons this check words the same way.
+        """
         check = self.checks.get(template) if template is not None else None
         if (
             check is None
             or request.method != check.method
             or request.root_path
             or request.mimetype != "multipart/form-data"
-            or not headers_plainly_valid(request.environ, check.key_headers, check.headers)
         ):
             return None
         if not form.fields:
             return None  # an empty form: openapi-core decides what a missing body means
+        if headers_plainly_valid(request.environ, check.key_headers, check.headers):
+            body = self._plain_body(check, form)
+            if body is not None:
+                return ValidRequest(operation_id=check.operation_id, body=body, path={}, query={}, form=form)
+        errors = self._refusal(check, request.environ, form)
+        if errors is None:
+            return None
+        raise RequestInvalid(errors, form)
+
+    @staticmethod
+    def _plain_body(check: _UploadCheck, form: ParsedForm) -> dict[str, Any] | None:
         body = dict(check.defaults)
         for name, values in form.fields.lists():
             field = check.fields.get(name)
             if field is None or len(values) != 1 or not field.accepts(values[0]):
                 return None
             body[name] = values[0]
-        if not check.required <= body.keys():
-            return None
-        return ValidRequest(operation_id=check.operation_id, body=body, path={}, query={}, form=form)
+        return body if check.required <= body.keys() else None
+
+    @staticmethod
+    def _refusal(check: _UploadCheck, environ: Mapping[str, Any], form: ParsedForm) -> list[str] | None:
+        """The sorted error lines ``Spec.validate_with_openapi_core`` would raise, or ``None`` when unsure.
+
+        As openapi-core goes: a missing key header ends the check; otherwise every
+        header parameter and the decoded form (the schema's properties only, the
+        first part of each name, defaults for the absent) are checked, and all
+        that fails is listed. ``Spec`` adds a line per field sent twice, and
+        refuses a text ``image`` when nothing else failed. Lines are a set, sorted,
+        so the order in which openapi-core finds them does not matter.
+        """
+        lines = {f"{name}: sent {count} times; send each field once" for name, count in form.repeated.items()}
+        if check.key_headers is not None and not any(key in environ for key in check.key_headers):
+            return sorted({*lines, _SECURITY_LINE})
+        for key, max_length in check.headers:
+            value = environ.get(key)
+            if value is not None and max_length is not None and len(value) > max_length:
+                if check.header_names is None:
+                    return None
+                lines.add(f"{check.header_names[key]}: must be at most {max_length} characters")
+        decoded = {}
+        for name, field in check.fields.items():
+            if name in form.fields:
+                decoded[name] = field.decoded(form.fields[name])
+            elif name in check.defaults:
+                decoded[name] = check.defaults[name]
+        lines.update(f"{name}: required" for name in check.required if name not in decoded)
+        for name, value in decoded.items():
+            problems = check.fields[name].problems(value)
+            if problems is None:
+                return None
+            lines.update(f"{name}: {problem}" for problem in problems)
+        if not lines and "image" in decoded and not isinstance(decoded["image"], bytes):
+            lines.add(_IMAGE_AS_TEXT_LINE)
+        # No line: openapi-core finds the upload valid, in a way the plain check does not take on.
+        return sorted(lines) if lines else None
 
     def _check_for(self, item: Mapping[str, Any], method: str, operation: Any) -> _UploadCheck | None:
         if not isinstance(operation, dict) or "operationId" not in operation or method.upper() != "POST":
@@ -149,11 +165,11 @@ class UploadShortcut:
         schema = self._plain(media.get("schema"))
         if schema is None or set(schema) - _OBJECT_KEYWORDS or schema.get("type") != "object":
             return None
-        fields: dict[str, _Field] = {}
+        fields: dict[str, FormField] = {}
         defaults: dict[str, Any] = {}
         for name, raw in dict(schema.get("properties", {})).items():
             prop = self._plain(raw)
-            field = self._field(prop) if prop is not None else None
+            field = form_field(prop) if prop is not None else None
             if prop is None or field is None:
                 return None
             if "default" in prop:
@@ -176,7 +192,17 @@ class UploadShortcut:
             defaults=defaults,
             headers=parameters[1],
             key_headers=key_headers,
+            header_names=self._header_names(item, operation, len(parameters[1])),
         )
+
+    def _header_names(self, item: Mapping[str, Any], operation: Mapping[str, Any], count: int) -> dict[str, str] | None:
+        """Environ key → name of the ``count`` header parameters; ``None`` if two share a key."""
+        names: dict[str, str] = {}
+        for raw in [*operation.get("parameters", []), *item.get("parameters", [])]:
+            parameter = resolve_local_ref(self._document, raw)
+            if parameter.get("in") == "header":
+                names.setdefault(environ_key(str(parameter.get("name"))), str(parameter.get("name")))
+        return names if len(names) == count else None
 
     def _plain(self, node: Any) -> dict[str, Any] | None:
         """``node`` with its ``$ref`` followed, when the reference stands alone.
@@ -190,30 +216,7 @@ class UploadShortcut:
         return {key: value for key, value in resolved.items() if key not in _ANNOTATIONS} if resolved else None
 
     @staticmethod
-    def _field(prop: Mapping[str, Any]) -> _Field | None:
-        schema_type = prop.get("type")
-        if schema_type == "string" and "format" in prop:
-            schema_type = "binary" if prop["format"] == "binary" else None
-        if not isinstance(schema_type, str) or schema_type not in _KEYWORDS or set(prop) - _KEYWORDS[schema_type]:
-            return None
-        if schema_type == "string":
-            lengths = [prop.get("minLength"), prop.get("maxLength")]
-            enum = prop.get("enum")
-            if not all(value is None or type(value) is int for value in lengths):
-                return None
-            if enum is not None and not (isinstance(enum, list) and all(type(value) is str for value in enum)):
-                return None
-            return _Field(schema_type, lengths[0], lengths[1], frozenset(enum) if enum is not None else None)
-        if schema_type in ("integer", "number"):
-            names = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-            bounds = [prop.get(name) for name in names]
-            if not all(value is None or type(value) in (int, float) for value in bounds):
-                return None
-            return _Field(schema_type, None, None, None, *bounds)
-        return _Field(schema_type)
-
-    @staticmethod
-    def _plain_encoding(encoding: Any, fields: Mapping[str, _Field]) -> bool:
+    def _plain_encoding(encoding: Any, fields: Mapping[str, FormField]) -> bool:
         """Only content types of binary parts, which openapi-core passes through as bytes.
 
         An entry for a text property, or a ``style``, changes how openapi-core
