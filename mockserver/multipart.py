@@ -63,7 +63,7 @@ class MultipartForm:
     def parse(self, body: bytes, boundary: str) -> ParsedForm:
         """The form in ``body``; :class:`ValueError` for a body that is not one.
 
-        A body in the plain layout is split by :func:`~mockserver.plain_form.plain_parts`
+        A body in the plain layout is parsed by :func:`~mockserver.plain_form.plain_parts`
         (the same parts, several times cheaper); any other goes to Werkzeug's parser.
         """
         if not boundary:

@@ -1,4 +1,5 @@
-"""Plain multipart bodies split by hand give Werkzeug's parts: compared on generated bodies, odd ones included."""
+"""Plain multipart bodies parsed by the ``multipart`` library give Werkzeug's parts: compared on generated bodies,
+odd ones included."""
 
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def test_the_parsed_form_is_the_same_either_way(made: tuple[bytes, bytes]) -> No
         [("image", SPLIT_AT_READS), ("prompt", "a"), ("image", SPLIT_AT_READS[::-1])],
     ],
 )
-def test_what_clients_send_is_split_by_hand(sent: list[tuple[str, str | bytes]]) -> None:
+def test_what_clients_send_takes_the_plain_path(sent: list[tuple[str, str | bytes]]) -> None:
     body, content_type = multipart_body(sent)
     boundary = content_type.split("boundary=")[1]
     plain = plain_parts(body, boundary.encode())

@@ -76,7 +76,7 @@ def test_serving_needs_only_runtime_dependencies_and_contract_its_extra(dists: D
     its own pytest plugin would slow every pytest run of an environment that merely installs the mock."""
     requirements = [Requirement(line) for line in metadata(dists).get_all("Requires-Dist") or []]
     runtime = {requirement.name.lower() for requirement in requirements if requirement.marker is None}
-    assert {"flask", "werkzeug", "pillow", "openapi-core", "pyyaml", "click", "gunicorn"} <= runtime
+    assert {"flask", "werkzeug", "multipart", "pillow", "openapi-core", "pyyaml", "click", "gunicorn"} <= runtime
     assert {"requests", "redis", "cryptography", "h11"} <= runtime
     assert "hypothesis" not in runtime
     contract = {
