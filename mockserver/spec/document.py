@@ -130,11 +130,11 @@ class Spec:
         ``route`` is what the router answered for it, when the caller routed it already.
 
         Body-less GETs that plainly conform (every poll of a result) are answered by
-        :class:`BodylessShortcut`, and uploads that plainly conform by
-        :class:`UploadShortcut`, both many times cheaper than openapi-core and with
-        the same verdict; everything else goes through openapi-core. An upload sent
-        again byte for byte is answered first by :class:`VerdictMemo` (when enabled),
-        which spares even the parse of its form.
+        :class:`BodylessShortcut`, and uploads that plainly conform, or are refused for
+        a plain reason, by :class:`UploadShortcut`, both many times cheaper than
+        openapi-core and with the same verdict and wording; everything else goes
+        through openapi-core. An upload sent again byte for byte is answered first by
+        :class:`VerdictMemo` (when enabled), which spares even the parse of its form.
         """
         route = route or self.router.find(request)
         template = route.template if route is not None else self.router.template(request)
