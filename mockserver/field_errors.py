@@ -7,7 +7,6 @@ upload), so it is never shown: each error is rebuilt from its parts instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_core.casting.schemas.exceptions import CastError
@@ -23,14 +22,7 @@ from openapi_core.validation.request.exceptions import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
-_TYPE_NAMES = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "true or false",
-    "object": "an object",
-    "array": "a list",
-}
+from mockserver.rule_messages import TYPE_NAMES, rule_message, short
 
 
 def describe_openapi_error(error: BaseException) -> list[str]:
@@ -55,7 +47,7 @@ def _describe(error: BaseException) -> Iterator[str]:
         yield "body: is not valid multipart/form-data"
     elif isinstance(cause, CastError):
         kind = str(cause.type)
-        yield f"body: {_short(cause.value)} is not {_TYPE_NAMES.get(kind, kind)}"
+        yield f"body: {short(cause.value)} is not {TYPE_NAMES.get(kind, kind)}"
     elif isinstance(cause, InvalidSchemaValue):
         for schema_error in cause.schema_errors:
             yield from describe_schema_error(schema_error)
@@ -88,40 +80,14 @@ def describe_schema_error(error: SchemaError, prefix: str = "") -> Iterator[str]
                 if name not in present:
                     yield f"{where + '.' if where else ''}{name}: required"
             return
-        case "type":
-            if error.schema.get("format") == "binary":
-                message = "must be a file part (an uploaded image)"
-            else:
-                message = f"must be {_TYPE_NAMES.get(value, value)}, got {_short(error.instance)}"
-        case "enum":
-            message = "must be one of: " + ", ".join(str(item) for item in value)
-        case "minimum":
-            message = f"must be ≥ {value}"
-        case "maximum":
-            message = f"must be ≤ {value}"
-        case "exclusiveMinimum":
-            message = f"must be > {value}"
-        case "exclusiveMaximum":
-            message = f"must be < {value}"
-        case "minLength":
-            message = "must not be empty" if value == 1 else f"must be at least {value} characters"
-        case "maxLength":
-            message = f"must be at most {value} characters"
+        case "type" if error.schema.get("format") == "binary":
+            message = "must be a file part (an uploaded image)"
         case "additionalProperties":
             known = set(error.schema.get("properties", {}))
             extra = sorted(set(error.instance) - known) if isinstance(error.instance, dict) else []
             for name in extra:
                 yield f"{where + '.' if where else ''}{name}: is not a known field"
             return
-        case "pattern":
-            message = f"must match {value}"
-        case "format":
-            message = f"must be a valid {value}"
         case _:
-            message = f"breaks the {error.validator!r} rule"
+            message = rule_message(error.validator, value, error.instance) or f"breaks the {error.validator!r} rule"
     yield f"{where}: {message}"
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,8 +4,9 @@
 property. openapi-core decodes each part (text parts of non-binary properties as
 ``text/plain``), then validates the form with jsonschema, and
 :mod:`mockserver.field_errors` words each failing keyword; :meth:`FormField.problems`
-gives those same words for the few keywords a simple property may have, without
-importing either (a refused upload then never needs openapi-core).
+finds the same failing keywords for the few a simple property may have, without
+importing either (a refused upload then never needs openapi-core), and words them
+with the same :func:`~mockserver.rule_messages.rule_message`.
 ``tests/test_spec_refusals.py`` compares both on generated uploads.
 """
 
@@ -16,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.rule_messages import rule_message
+
 #: What a property may say, by schema type; a property with any other keyword is left to openapi-core.
 KEYWORDS = {
     "binary": frozenset({"type", "format"}),
@@ -23,8 +26,6 @@ KEYWORDS = {
     "integer": frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default"}),
     "number": frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default"}),
 }
-#: How ``field_errors`` names the type a value failed (only the types a number field can have).
-_TYPE_NAMES = {"integer": "an integer", "number": "a number"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class FormField:
         if self.schema_type == "string":
             return self._string_problems(value) if python_type is str else None
         if python_type is str:
-            return [f"must be {_TYPE_NAMES[self.schema_type]}, got {_short(value)}"]
+            return [_message("type", self.schema_type, value)]
         if not (python_type is int or (python_type is float and self.schema_type == "number")):
             return None
         return self._out_of_bounds(value)
@@ -97,26 +98,24 @@ class FormField:
     def _string_problems(self, value: str) -> list[str]:
         found = []
         if self.enum is not None and value not in self.enum:
-            found.append("must be one of: " + ", ".join(self.enum))
+            found.append(_message("enum", self.enum, value))
         if self.min_length is not None and len(value) < self.min_length:
-            found.append(
-                "must not be empty" if self.min_length == 1 else f"must be at least {self.min_length} characters"
-            )
+            found.append(_message("minLength", self.min_length, value))
         if self.max_length is not None and len(value) > self.max_length:
-            found.append(f"must be at most {self.max_length} characters")
+            found.append(_message("maxLength", self.max_length, value))
         return found
 
     def _out_of_bounds(self, value: float) -> list[str]:
         """The bounds ``value`` breaks, compared as jsonschema compares them (a NaN breaks none)."""
         found = []
         if self.minimum is not None and value < self.minimum:
-            found.append(f"must be ≥ {self.minimum}")
+            found.append(_message("minimum", self.minimum, value))
         if self.maximum is not None and value > self.maximum:
-            found.append(f"must be ≤ {self.maximum}")
+            found.append(_message("maximum", self.maximum, value))
         if self.exclusive_minimum is not None and value <= self.exclusive_minimum:
-            found.append(f"must be > {self.exclusive_minimum}")
+            found.append(_message("exclusiveMinimum", self.exclusive_minimum, value))
         if self.exclusive_maximum is not None and value >= self.exclusive_maximum:
-            found.append(f"must be < {self.exclusive_maximum}")
+            found.append(_message("exclusiveMaximum", self.exclusive_maximum, value))
         return found
 
 
@@ -144,10 +143,12 @@ def form_field(prop: Mapping[str, Any]) -> FormField | None:
     return FormField(schema_type)
 
 
-def _short(value: Any, limit: int = 40) -> str:
-    """A value as ``field_errors`` quotes it: its repr, cut at ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _message(rule: str, bound: Any, value: Any) -> str:
+    """The words ``field_errors`` gives openapi-core's error for the same broken rule."""
+    message = rule_message(rule, bound, value)
+    if message is None:
+        raise ValueError(f"no message for the {rule!r} rule")
+    return message
 
 
 __all__ = ["KEYWORDS", "FormField", "form_field"]
