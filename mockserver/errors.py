@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mockserver.rule_messages import SECURITY_LINE
+
 
 class MockError(Exception):
     """Base class of every error raised by the mock."""
@@ -50,7 +52,7 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
     kind.name: kind
     for kind in (
         ErrorKind(400, "bad_request", "The request is invalid; see errors for details."),
-        ErrorKind(401, "unauthorized", "authorization: invalid or missing header value"),
+        ErrorKind(401, "unauthorized", SECURITY_LINE),
         ErrorKind(402, "payment_required", "You lack sufficient credits to make this request."),
         ErrorKind(403, "content_moderation", "Your request was flagged by our content moderation system."),
         ErrorKind(403, "forbidden", "The admin API answers only on loopback, or with the admin token."),

@@ -22,7 +22,7 @@ from openapi_core.validation.request.exceptions import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
-from mockserver.rule_messages import TYPE_NAMES, rule_message, short
+from mockserver.rule_messages import SECURITY_LINE, TYPE_NAMES, rule_message, short
 
 
 def describe_openapi_error(error: BaseException) -> list[str]:
@@ -34,7 +34,7 @@ def describe_openapi_error(error: BaseException) -> list[str]:
 def _describe(error: BaseException) -> Iterator[str]:
     cause = error.__cause__
     if isinstance(error, SecurityValidationError) or isinstance(cause, SecurityNotFound):
-        yield "authorization: invalid or missing header value"
+        yield SECURITY_LINE
     elif isinstance(error, ParameterValidationError):
         yield from _describe_parameter(error)
     elif isinstance(error, MissingRequestBodyError):

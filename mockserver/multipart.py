@@ -39,6 +39,10 @@ class ParsedForm:
     #: Every part, numeric fields cast: what openapi-core checks against the schema.
     fields: MultiDict[str, Any]
 
+    def repeated_lines(self) -> set[str]:
+        """The 400's line for each API field sent more than once."""
+        return {f"{name}: sent {count} times; send each field once" for name, count in self.repeated.items()}
+
 
 #: The outcome of parsing the body that openapi-core is about to deserialize: (body, form or error).
 _LENT: contextvars.ContextVar[tuple[bytes, ParsedForm | ValueError] | None] = contextvars.ContextVar(

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+#: A missing or unusable API key, whichever way openapi-core or the upload shortcut finds it.
+SECURITY_LINE = "authorization: invalid or missing header value"
+#: An ``image`` sent as a text field where the schema wants a file part.
+IMAGE_AS_TEXT_LINE = "image: must be a file part (an uploaded image), not a text field"
+
 TYPE_NAMES = {
     "integer": "an integer",
     "number": "a number",
@@ -52,4 +57,4 @@ def rule_message(rule: str, value: Any, instance: Any = None) -> str | None:
     return None
 
 
-__all__ = ["TYPE_NAMES", "rule_message", "short"]
+__all__ = ["IMAGE_AS_TEXT_LINE", "SECURITY_LINE", "TYPE_NAMES", "rule_message", "short"]

@@ -13,6 +13,7 @@ from flask import Request, Response
 from mockserver.deferred import Deferred
 from mockserver.multipart import MultipartForm, ParsedForm
 from mockserver.profiles import parse_document, profile_document
+from mockserver.rule_messages import IMAGE_AS_TEXT_LINE
 from mockserver.spec.files import bundled_text, resolve_local_ref
 from mockserver.spec.router import Route, Router
 from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
@@ -176,8 +177,7 @@ class Spec:
                 result, problems = engine.unmarshal_request(request)
         else:
             result, problems = engine.unmarshal_request(request)
-        repeated = form.repeated if form is not None else {}
-        lines = {f"{name}: sent {count} times; send each field once" for name, count in repeated.items()}
+        lines = form.repeated_lines() if form is not None else set()
         lines.update(problems)
         if lines:
             raise RequestInvalid(sorted(lines), form)
@@ -186,7 +186,7 @@ class Spec:
             raise RequestInvalid([f"request: no operation for {request.method} {request.path}"], form)
         body = dict(result.body) if isinstance(result.body, Mapping) else {}
         if "image" in body and not isinstance(body["image"], bytes):
-            raise RequestInvalid(["image: must be a file part (an uploaded image), not a text field"], form)
+            raise RequestInvalid([IMAGE_AS_TEXT_LINE], form)
         return ValidRequest(
             operation_id=route.operation_id,
             body=body,

@@ -23,14 +23,11 @@ from typing import Any
 from flask import Request
 
 from mockserver.multipart import ParsedForm
+from mockserver.rule_messages import IMAGE_AS_TEXT_LINE, SECURITY_LINE, rule_message
 from mockserver.spec.files import resolve_local_ref
 from mockserver.spec.form_fields import FormField, form_field
 from mockserver.spec.shortcuts import environ_key, headers_plainly_valid, key_headers_for, plain_parameters
 from mockserver.spec.verdict import RequestInvalid, ValidRequest
-
-#: The lines openapi-core's errors (and the checks around them in ``Spec``) become, for what is not a form property.
-_SECURITY_LINE = "authorization: invalid or missing header value"
-_IMAGE_AS_TEXT_LINE = "image: must be a file part (an uploaded image), not a text field"
 
 #: Keywords that only annotate: they change neither the verdict nor the value.
 _ANNOTATIONS = frozenset({"description", "title", "example", "examples"})
@@ -125,15 +122,15 @@ class UploadShortcut:
         refuses a text ``image`` when nothing else failed. Lines are a set, sorted,
         so the order in which openapi-core finds them does not matter.
         """
-        lines = {f"{name}: sent {count} times; send each field once" for name, count in form.repeated.items()}
+        lines = form.repeated_lines()
         if check.key_headers is not None and not any(key in environ for key in check.key_headers):
-            return sorted({*lines, _SECURITY_LINE})
+            return sorted({*lines, SECURITY_LINE})
         for key, max_length in check.headers:
             value = environ.get(key)
             if value is not None and max_length is not None and len(value) > max_length:
                 if check.header_names is None:
                     return None
-                lines.add(f"{check.header_names[key]}: must be at most {max_length} characters")
+                lines.add(f"{check.header_names[key]}: {rule_message('maxLength', max_length)}")
         decoded = {}
         for name, field in check.fields.items():
             if name in form.fields:
@@ -147,7 +144,7 @@ class UploadShortcut:
                 return None
             lines.update(f"{name}: {problem}" for problem in problems)
         if not lines and "image" in decoded and not isinstance(decoded["image"], bytes):
-            lines.add(_IMAGE_AS_TEXT_LINE)
+            lines.add(IMAGE_AS_TEXT_LINE)
         # No line: openapi-core finds the upload valid, in a way the plain check does not take on.
         return sorted(lines) if lines else None
 
