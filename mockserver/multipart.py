@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import MultiPartParser
 
-from mockserver.plain_form import plain_parts
+from mockserver.plain_form import MAX_PARTS, plain_parts
 
 _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -93,7 +93,7 @@ class MultipartForm:
         parser = MultiPartParser(
             stream_factory=lambda *_args, **_kwargs: io.BytesIO(),
             max_form_memory_size=self.max_bytes,
-            max_form_parts=200,
+            max_form_parts=MAX_PARTS,
         )
         try:
             form, files = parser.parse(io.BytesIO(body), boundary, len(body))

@@ -28,8 +28,8 @@ _BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,./:=?-]{1,70}")
 _DISPOSITION = re.compile(r'form-data; name="([0-9A-Za-z_.\-\[\]]+)"(?:; filename="([0-9A-Za-z_.\- ]*)")?')
 #: A file part's ``Content-Type``: a bare media type, no parameters.
 _MEDIA_TYPE = re.compile(r"[0-9A-Za-z.+\-]+/[0-9A-Za-z.+\-]+")
-#: Werkzeug's ``max_form_parts`` for the API's forms; a body with more parts goes to it to be refused.
-_MAX_PARTS = 200
+#: Most parts an API form may have, for both parsers (Werkzeug's ``max_form_parts``): more is refused.
+MAX_PARTS = 200
 
 
 def plain_parts(body: bytes, boundary: bytes) -> tuple[list[tuple[str, str]], list[tuple[str, bytes]]] | None:
@@ -40,7 +40,7 @@ def plain_parts(body: bytes, boundary: bytes) -> tuple[list[tuple[str, str]], li
     files: list[tuple[str, bytes]] = []
     try:
         parser = multipart_library.PushMultipartParser(
-            boundary, content_length=len(body), max_segment_count=_MAX_PARTS, strict=True
+            boundary, content_length=len(body), max_segment_count=MAX_PARTS, strict=True
         )
         named: tuple[str, str | None] | None = None
         chunks: list[bytes] = []
@@ -84,4 +84,4 @@ def _plain_head(headers: list[tuple[str, str]]) -> tuple[str, str | None] | None
     return name, filename
 
 
-__all__ = ["plain_parts"]
+__all__ = ["MAX_PARTS", "plain_parts"]
