@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     rows += attempt("cache", "repeated request", lambda: figures.cache_hit(256, 8))
     rows += attempt("throughput", "1 and 2 workers and Prism, alternating", lambda: rounds.interleaved(seconds, tool))
-    rows += attempt("cold start", "process start", lambda: figures.cold_start(3))
+    # Seven starts: one start's time swings by a tenth of a second with the machine's load.
+    rows += attempt("cold start", "process start", lambda: figures.cold_start(7))
     rows += attempt("memory", "10 concurrent 1024²", lambda: figures.peak_memory(10, 1024))
     rows += attempt("memory", "10 concurrent 1024², cache off", lambda: figures.peak_memory(10, 1024, cache_bytes=0))
     rows += attempt("memory", f"{options.soak_seconds:g} s soak", lambda: figures.soak_memory(options.soak_seconds))
