@@ -24,7 +24,7 @@ from mockserver.errors import StoreFull
 from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.jobs import Job, JobPlan
-from mockserver.store import RedisStore
+from mockserver.store import RedisStore, redis_tracking
 from mockserver.store.base import RecordQuery, Snapshot
 
 #: The stores' clock in these tests. Redis also expires keys by its own (real)
@@ -732,6 +732,18 @@ def test_an_unchanged_redis_snapshot_sends_no_command(private_redis, redis_count
     assert commands_since(redis_counter, before) == {"multi": 1, "get": 1, "exists": 1, "exec": 1}
     reader.close()
     writer.close()
+
+
+def test_a_kept_redis_snapshot_is_read_again_after_a_while_even_unchanged(private_redis, redis_counter, monkeypatch):
+    """So a connection that died without a word (a vanished host) shows as an error, not as stale state, in time."""
+    monkeypatch.setattr(redis_tracking, "RECHECK_SECONDS", 0.0)
+    store = RedisStore(private_redis.url)
+    store.snapshot()  # opens the tracked connection and reads once
+    before = commands_run(redis_counter)
+    store.snapshot()
+    store.snapshot()
+    assert commands_since(redis_counter, before) == {"multi": 2, "get": 2, "exists": 2, "exec": 2}
+    store.close()
 
 
 def test_a_redis_snapshot_is_not_kept_across_a_lost_connection(private_redis, redis_counter):

@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 #: Even unchanged, a kept snapshot is read again this often: a connection that died
 #: without a word (no FIN from a vanished host) then shows up as an error, not as
-#: stale state. One round trip per process every ten seconds.
+#: stale state. At most one round trip per process every ten seconds.
 RECHECK_SECONDS = 10.0
 
 _REPLIES = 4  # MULTI, two QUEUED, EXEC
@@ -189,7 +189,11 @@ class TrackedSnapshot:
 
 
 def _values(reply: Any) -> tuple[bytes | str | None, int]:
-    """The ``EXEC`` reply's two values; an error inside it is raised, a reply of another shape refuses tracking."""
+    """The ``EXEC`` reply's two values; an error inside it is raised.
+
+    A reply of another shape (a parser that hands a push over as a reply, as redis-py
+    with hiredis before 3.2 did) turns tracking off rather than trusting what was read.
+    """
     if not isinstance(reply, list) or len(reply) != 2:
         raise TrackingRefused(f"unexpected reply to the snapshot's EXEC: {reply!r}")
     settings_json, faults_queued = reply
@@ -208,4 +212,4 @@ def _forget_after_fork() -> None:
 
 os.register_at_fork(after_in_child=_forget_after_fork)
 
-__all__ = ["RECHECK_SECONDS", "TrackedSnapshot", "TrackingRefused", "snapshot_from"]
+__all__ = ["RECHECK_SECONDS", "TrackedConnection", "TrackedSnapshot", "TrackingRefused", "snapshot_from"]
