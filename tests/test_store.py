@@ -5,23 +5,27 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import multiprocessing
+import os
 import sqlite3
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import redis
 
 from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError, open_store
 from mockserver.errors import StoreFull
 from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.jobs import Job, JobPlan
-from mockserver.store import RedisStore
-from mockserver.store.base import RecordQuery
+from mockserver.store import RedisStore, redis_tracking
+from mockserver.store.base import RecordQuery, Snapshot
 
 #: The stores' clock in these tests. Redis also expires keys by its own (real)
 #: clock, so this stays far ahead of it: only the store's logic decides here.
@@ -568,8 +572,6 @@ def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
 
 
 def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
-    from mockserver.store.base import Snapshot
-
     assert store.snapshot() == Snapshot(settings={}, faults_queued=False)
     store.save_settings({"pending_polls": 3})
     fault = Fault(status=429)
@@ -579,46 +581,58 @@ def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
     assert store.snapshot().faults_queued is False
 
 
+def stage(store: Store, what: str) -> None:
+    """One change to the per-call state, as any worker or replica may make it."""
+    if what == "settings":
+        store.save_settings({"pending_polls": 7})
+    elif what == "fault":
+        store.add_fault(Fault(status=503))
+    elif what == "take":
+        store.take_fault("upscaleImageFast", FAST_STATUSES, "call")
+    elif what == "delete":
+        store.delete_faults()
+    else:
+        store.reset()
+
+
+#: The snapshot after each change of :func:`stage`, made on the state :func:`before_staging` sets.
+STAGED = {
+    "settings": Snapshot(settings={"pending_polls": 7}, faults_queued=False),
+    "fault": Snapshot(settings={"pending_polls": 2}, faults_queued=True),
+    "take": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
+    "delete": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
+    "reset": Snapshot(settings={}, faults_queued=False),
+}
+
+
+def before_staging(store: Store, what: str) -> Snapshot:
+    """The state :data:`STAGED` starts from, read twice (so kept, where the store keeps it)."""
+    store.save_settings({"pending_polls": 2})
+    if what in ("take", "delete"):
+        store.add_fault(Fault(status=429, times=1))
+    before = store.snapshot()
+    assert store.snapshot() == before != STAGED[what]
+    return before
+
+
 def _stage_elsewhere(path: str, what: str) -> None:
     """In a forked process, as another gunicorn worker would: change the shared state of ``path``."""
     other = SQLiteStore(path)
-    if what == "settings":
-        other.save_settings({"pending_polls": 7})
-    elif what == "fault":
-        other.add_fault(Fault(status=503))
-    elif what == "take":
-        other.take_fault("upscaleImageFast", FAST_STATUSES, "call")
-    elif what == "delete":
-        other.delete_faults()
-    else:
-        other.reset()
+    stage(other, what)
     other.close()
 
 
-@pytest.mark.parametrize("what", ["settings", "fault", "take", "delete", "reset"])
+@pytest.mark.parametrize("what", list(STAGED))
 def test_a_sqlite_snapshot_sees_another_processs_change_at_once(tmp_path, what):
     """The snapshot is kept between calls, yet a change committed by another worker is in force for the next call."""
-    from mockserver.store.base import Snapshot
-
     path = tmp_path / "shared.sqlite3"
     store = SQLiteStore(path)
-    store.save_settings({"pending_polls": 2})
-    if what in ("take", "delete"):
-        store.add_fault(Fault(status=429))
-    before = store.snapshot()
-    assert store.snapshot() == before
+    before_staging(store, what)
     worker = multiprocessing.get_context("fork").Process(target=_stage_elsewhere, args=(str(path), what))
     worker.start()
     worker.join(30)
     assert worker.exitcode == 0
-    expected = {
-        "settings": Snapshot(settings={"pending_polls": 7}, faults_queued=False),
-        "fault": Snapshot(settings={"pending_polls": 2}, faults_queued=True),
-        "take": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
-        "delete": Snapshot(settings={"pending_polls": 2}, faults_queued=False),
-        "reset": Snapshot(settings={}, faults_queued=False),
-    }[what]
-    assert store.snapshot() == expected
+    assert store.snapshot() == STAGED[what]
     store.close()
 
 
@@ -651,3 +665,147 @@ def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_
     store.save_settings({"pending_polls": 3})
     assert store.snapshot().settings == {"pending_polls": 3}
     store.close()
+
+
+# The Redis snapshot: kept while unchanged, read again once Redis says it changed ---------
+
+
+@pytest.fixture
+def two_redis_workers(redis_url, redis_prefix):
+    """Two stores on one Redis and prefix: two tracked connections, as two workers or replicas."""
+    reader, writer = RedisStore(redis_url, prefix=redis_prefix), RedisStore(redis_url, prefix=redis_prefix)
+    yield reader, writer
+    reader.close()
+    writer.close()
+
+
+@pytest.mark.parametrize("what", list(STAGED))
+def test_a_kept_redis_snapshot_gives_way_to_another_workers_change_at_once(two_redis_workers, what):
+    reader, writer = two_redis_workers
+    before_staging(reader, what)
+    stage(writer, what)
+    assert reader.snapshot() == STAGED[what]
+    assert reader.snapshot() == STAGED[what]
+
+
+def test_every_redis_change_is_in_force_for_the_next_call_however_fast_they_come(two_redis_workers):
+    """Without the writer's fence (``RedisStore._fence``) this failed in most runs: a push not yet written out."""
+    reader, writer = two_redis_workers
+    for number in range(300):
+        writer.save_settings({"pending_polls": number})
+        assert reader.snapshot().settings == {"pending_polls": number}
+        assert writer.snapshot().settings == {"pending_polls": number}
+
+
+def commands_run(client: redis.Redis) -> dict[str, int]:
+    """Calls per command since the Redis started, but INFO's own."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(each["calls"]) for name, each in stats.items() if name != "cmdstat_info"}
+
+
+def commands_since(client: redis.Redis, before: dict[str, int]) -> dict[str, int]:
+    after = commands_run(client)
+    return {name: calls - before.get(name, 0) for name, calls in after.items() if calls != before.get(name, 0)}
+
+
+@pytest.fixture
+def redis_counter(private_redis) -> redis.Redis:
+    """A client of a Redis of this test's own, whose command counts only this test moves."""
+    client = redis.Redis.from_url(private_redis.url)
+    yield client
+    client.close()
+
+
+def test_an_unchanged_redis_snapshot_sends_no_command(private_redis, redis_counter):
+    reader, writer = RedisStore(private_redis.url), RedisStore(private_redis.url)
+    writer.save_settings({"pending_polls": 2})
+    reader.snapshot()  # opens the tracked connection and reads once
+    before = commands_run(redis_counter)
+    for _ in range(100):
+        assert reader.snapshot().settings == {"pending_polls": 2}
+    assert commands_since(redis_counter, before) == {}
+    writer.save_settings({"pending_polls": 3})
+    before = commands_run(redis_counter)
+    for _ in range(100):
+        assert reader.snapshot().settings == {"pending_polls": 3}
+    # One read after the change, in one round trip; none after it.
+    assert commands_since(redis_counter, before) == {"multi": 1, "get": 1, "exists": 1, "exec": 1}
+    reader.close()
+    writer.close()
+
+
+def test_a_kept_redis_snapshot_is_read_again_after_a_while_even_unchanged(private_redis, redis_counter, monkeypatch):
+    """So a connection that died without a word (a vanished host) shows as an error, not as stale state, in time."""
+    monkeypatch.setattr(redis_tracking, "RECHECK_SECONDS", 0.0)
+    store = RedisStore(private_redis.url)
+    store.snapshot()  # opens the tracked connection and reads once
+    before = commands_run(redis_counter)
+    store.snapshot()
+    store.snapshot()
+    assert commands_since(redis_counter, before) == {"multi": 2, "get": 2, "exists": 2, "exec": 2}
+    store.close()
+
+
+def test_a_redis_snapshot_is_not_kept_across_a_lost_connection(private_redis, redis_counter):
+    reader, writer = RedisStore(private_redis.url), RedisStore(private_redis.url)
+    writer.save_settings({"pending_polls": 2})
+    assert reader.snapshot().settings == {"pending_polls": 2}
+    # Its tracked connection killed: whatever changed meanwhile, nothing read on it is answered again.
+    tracking = [each["id"] for each in redis_counter.client_list() if "t" in each["flags"]]
+    assert len(tracking) == 1
+    redis_counter.client_kill_filter(_id=tracking[0])
+    writer.save_settings({"pending_polls": 3})
+    assert reader.snapshot().settings == {"pending_polls": 3}
+    # Redis gone: an error, not the kept snapshot; back (empty): what it holds now.
+    private_redis.stop()
+    with pytest.raises(StoreError, match="unreachable"):
+        reader.snapshot()
+    private_redis.start()
+    assert reader.snapshot() == Snapshot(settings={}, faults_queued=False)
+    writer.save_settings({"pending_polls": 4})
+    assert reader.snapshot().settings == {"pending_polls": 4}
+    reader.close()
+    writer.close()
+
+
+def test_a_redis_snapshot_kept_before_a_fork_is_neither_shared_nor_stale_in_the_child(redis_url, redis_prefix):
+    """gunicorn forks its workers after the master used the store: each process tracks on a connection of its own."""
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    store.save_settings({"pending_polls": 2})
+    assert store.snapshot().settings == {"pending_polls": 2}  # kept, on the parent's tracked connection
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+ warns on fork with threads about
+        child = os.fork()
+    if child == 0:  # the child: read, change, read, then leave without running any of pytest's teardown
+        code = 1
+        try:
+            seen = [store.snapshot().settings]
+            store.save_settings({"pending_polls": 5})
+            seen.append(store.snapshot().settings)
+            code = 0 if seen == [{"pending_polls": 2}, {"pending_polls": 5}] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # Had the child read the parent's socket, it would have taken the notice meant for the parent.
+    assert store.snapshot().settings == {"pending_polls": 5}
+    store.close()
+
+
+def test_a_redis_that_refuses_tracking_is_read_on_every_call(private_redis, redis_counter, caplog):
+    """No RESP3 or no CLIENT TRACKING (here: an ACL user without it): one round trip a call, and a debug line."""
+    redis_counter.acl_setuser(
+        "untracked", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client|tracking"]
+    )
+    url = private_redis.url.replace("redis://", "redis://untracked:pw@")
+    reader, writer = RedisStore(url), RedisStore(url)
+    with caplog.at_level(logging.DEBUG, logger="mockserver.store.redis_tracking"):
+        assert reader.snapshot() == Snapshot(settings={}, faults_queued=False)
+    assert any("no client-side tracking" in message for message in caplog.messages)
+    before = commands_run(redis_counter)
+    assert reader.snapshot() == reader.snapshot()
+    assert commands_since(redis_counter, before) == {"get": 2, "exists": 2}
+    writer.save_settings({"pending_polls": 3})
+    assert reader.snapshot().settings == {"pending_polls": 3}
+    reader.close()
+    writer.close()

@@ -19,6 +19,12 @@ uses short timeouts and health checks, and retries a command once on a broken
 connection, so the mock recovers by itself when Redis comes back. redis-py's
 pool notices a fork and opens fresh connections in the child, so the store may
 be built (and used) in gunicorn's master before it forks its workers.
+
+Per-call state: :meth:`RedisStore.snapshot` sends nothing while the settings and
+the fault queue are unchanged (:mod:`mockserver.store.redis_tracking`: Redis's
+client-side tracking tells each process when they change). Every change to them
+is fenced (:meth:`RedisStore._fence`), so it is in force for the next call of every
+process that shares the Redis.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -45,6 +51,7 @@ from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
 from mockserver.redaction import redacted_url
 from mockserver.store import redis_scripts as lua
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
+from mockserver.store.redis_tracking import TrackedConnection, TrackedSnapshot, snapshot_from
 
 DEFAULT_PREFIX = "stability-mock:"
 #: Short enough that a request fails fast (503) while Redis is away.
@@ -97,6 +104,17 @@ class RedisStore(Store):
         self._reset = register(lua.RESET)
         self._save_thumbnail = register(lua.SAVE_THUMBNAIL)
         self._clear_thumbnails = register(lua.CLEAR_THUMBNAILS)
+        self._tracked = TrackedSnapshot(
+            self._tracking_connection, self._key("settings"), self._key("faults"), where=self.url
+        )
+
+    def _tracking_connection(self) -> TrackedConnection:
+        """A connection like the pool's, but RESP3 (tracking pushes come down the same socket) and never retried
+        or health-checked behind the tracker's back: it decides alone when a connection is replaced."""
+        pool = self._client.connection_pool
+        options = {**pool.connection_kwargs, "protocol": 3, "health_check_interval": 0, "retry": Retry(NoBackoff(), 0)}
+        connection: TrackedConnection = pool.connection_class(**options)
+        return connection
 
     # Keys -------------------------------------------------------------------------
 
@@ -238,11 +256,14 @@ class RedisStore(Store):
         ]
         with self._errors():
             self._add_fault(keys=keys, args=args)
+            self._fence()
 
     def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
         args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, *(str(status) for status in statuses)]
         with self._errors():
             found = self._take_fault(keys=[self._key("faults")], args=args)
+            if found:  # it may have been the last one: the queue's key is gone
+                self._fence()
         return None if not found else _fault(found)
 
     def list_faults(self) -> list[Fault]:
@@ -253,7 +274,10 @@ class RedisStore(Store):
     def delete_faults(self, fault_id: str | None = None) -> int:
         args = [self._key("fault", "")] + ([] if fault_id is None else [fault_id])
         with self._errors():
-            return int(self._delete_faults(keys=[self._key("faults")], args=args))
+            deleted = int(self._delete_faults(keys=[self._key("faults")], args=args))
+            if deleted:
+                self._fence()
+        return deleted
 
     # Counters ---------------------------------------------------------------------
 
@@ -296,15 +320,32 @@ class RedisStore(Store):
         return {} if text is None else dict(json.loads(text))
 
     def snapshot(self) -> Snapshot:
-        with self._errors(), self._client.pipeline(transaction=False) as pipe:
-            pipe.get(self._key("settings"))
-            pipe.exists(self._key("faults"))
-            text, queued = pipe.execute()
-        return Snapshot(settings={} if text is None else dict(json.loads(text)), faults_queued=bool(queued))
+        """Kept between calls while unchanged (no command sent); one pipelined round trip where Redis cannot track."""
+        with self._errors():
+            tracked = self._tracked.get()
+            if tracked is not None:
+                return tracked
+            with self._client.pipeline(transaction=False) as pipe:
+                pipe.get(self._key("settings"))
+                pipe.exists(self._key("faults"))
+                text, queued = pipe.execute()
+        return snapshot_from(text, queued)
 
     def save_settings(self, changes: dict[str, Any]) -> None:
         with self._errors():
             self._client.set(self._key("settings"), json.dumps(changes))
+            self._fence()
+
+    def _fence(self) -> None:
+        """One more round trip after a change to the settings or the fault queue, so the change is in force for
+        every process's next call once this returns.
+
+        Redis queues the invalidations for the tracking connections while it runs the
+        write, but writes them to their sockets in the same pass as the writer's reply,
+        possibly after it. A command sent after that reply came back runs in a later
+        pass, so by its reply every invalidation of the change has been written out.
+        """
+        self._client.ping()
 
     def append_record(self, record: dict[str, Any], keep: int) -> None:
         """RPUSH then LTRIM in one transaction: the journal never holds more than ``keep``."""
@@ -347,6 +388,7 @@ class RedisStore(Store):
     def reset(self) -> None:
         with self._errors():
             self._reset(args=[_glob_escape(self.prefix) + "*"])
+            self._fence()
 
     def check(self) -> None:
         with self._errors():
@@ -354,6 +396,7 @@ class RedisStore(Store):
 
     def close(self) -> None:
         with self._errors():
+            self._tracked.close()
             self._client.close()
 
 
