@@ -40,6 +40,7 @@ from mockserver.services import EXTENSION_KEY, Services, current_services
 from mockserver.spec import Spec
 from mockserver.store import Store, open_store
 from mockserver.transport import client_socket, reset_connection, truncated
+from mockserver.url_rules import LazyBuilderRule
 
 log = logging.getLogger("stability_mock")
 
@@ -66,6 +67,8 @@ def create_app(
     except ApiError as exc:
         raise ConfigError("; ".join(exc.errors)) from exc
     app = Flask("mockserver")
+    # Each route's url_for builder is written on first use, not here (~20 ms of a start).
+    app.url_rule_class = LazyBuilderRule
     # Werkzeug refuses bodies over this while reading, which covers chunked
     # uploads that announce no length; announced lengths are refused earlier.
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

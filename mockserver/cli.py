@@ -9,14 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
+from mockserver.gc_pause import collector_paused
 
-from mockserver.app import create_app
-from mockserver.config import Config
-from mockserver.errors import ConfigError, MockError
-from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
-from mockserver.redaction import redacted_url
-from mockserver.runtime import RuntimeSettings
+# Flask, Werkzeug, Pillow and the mock: most of a cold start, and objects the process keeps.
+with collector_paused():
+    import click
+
+    from mockserver.app import create_app
+    from mockserver.config import Config
+    from mockserver.errors import ConfigError, MockError
+    from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
+    from mockserver.redaction import redacted_url
+    from mockserver.runtime import RuntimeSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,17 +115,19 @@ class BadConfiguration(click.ClickException):
 @config_options
 def serve(**options: Any) -> None:
     """Run the mock on gunicorn."""
-    from mockserver.serving import GunicornServer
+    # The app lives as long as the server: frozen before gunicorn forks (mockserver.gc_pause).
+    with collector_paused():
+        from mockserver.serving import GunicornServer
 
-    try:
-        options["api_keys"] = options["api_keys"] or None
-        config = Config.from_env(**options)
-        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        app = create_app(config)
-    except ConfigError as exc:
-        raise BadConfiguration(str(exc)) from exc
-    except MockError as exc:
-        raise click.ClickException(str(exc)) from exc
+        try:
+            options["api_keys"] = options["api_keys"] or None
+            config = Config.from_env(**options)
+            logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+            app = create_app(config)
+        except ConfigError as exc:
+            raise BadConfiguration(str(exc)) from exc
+        except MockError as exc:
+            raise click.ClickException(str(exc)) from exc
     scheme = "https" if config.tls else "http"
     click.echo(
         f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  "

@@ -14,8 +14,6 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import yaml
-
 SEED = "seed"
 LIVE = "live"
 PROFILES = (SEED, LIVE)
@@ -41,25 +39,32 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
-#: libyaml's parser when PyYAML was built with it: the same documents, parsed in C (a fifth of
-#: start-up went to parsing the bundled documents in Python).
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_document(text: str) -> Any:
-    """``yaml.safe_load(text)``, with libyaml when there is one."""
-    return yaml.load(text, Loader=_LOADER)
+    """``yaml.safe_load(text)``, with libyaml's parser (in C: a fifth of start-up went to parsing in Python).
+
+    PyYAML is imported here, not with this module: a start that finds the bundled
+    documents already parsed (:mod:`mockserver.spec.parsed`) never imports it (~27 ms).
+    """
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
 
 
 def profile_document(profile: str, read_text: Callable[[str], str]) -> dict[str, Any]:
     """The OpenAPI document of ``profile`` (``seed`` or ``live``); ``read_text(name)`` reads a file of ``spec/``."""
+    return merged_profile(profile, lambda name: parse_document(read_text(name)))
+
+
+def merged_profile(profile: str, read_document: Callable[[str], Any]) -> dict[str, Any]:
+    """:func:`profile_document`, from ``read_document(name)``: a file of ``spec/``, already parsed."""
     if profile not in _PATCHES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-    document: dict[str, Any] = parse_document(read_text(BASE_DOCUMENT))
+    document: dict[str, Any] = read_document(BASE_DOCUMENT)
     patch = _PATCHES[profile]
     if patch is not None:
-        document = merge_patch(document, parse_document(read_text(patch)))
+        document = merge_patch(document, read_document(patch))
     return document
 
 
-__all__ = ["LIVE", "PROFILES", "SEED", "merge_patch", "parse_document", "profile_document"]
+__all__ = ["LIVE", "PROFILES", "SEED", "merge_patch", "merged_profile", "parse_document", "profile_document"]

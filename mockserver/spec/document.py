@@ -7,14 +7,13 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from flask import Request, Response
 
 from mockserver.deferred import Deferred
 from mockserver.multipart import MultipartForm, ParsedForm
-from mockserver.profiles import parse_document, profile_document
+from mockserver.profiles import merged_profile
 from mockserver.rule_messages import IMAGE_AS_TEXT_LINE
-from mockserver.spec.files import bundled_text, resolve_local_ref
+from mockserver.spec.files import bundled_document, resolve_local_ref
 from mockserver.spec.router import Route, Router
 from mockserver.spec.shortcuts import BodylessShortcut, VerdictMemo
 from mockserver.spec.uploads import UploadShortcut
@@ -59,12 +58,12 @@ class Spec:
     @classmethod
     def bundled(cls, name: str = "openapi.yml", **kwargs: Any) -> Spec:
         """``spec/openapi.yml`` (the upscale API) or ``spec/admin.yml`` (the mock's own)."""
-        return cls(parse_document(bundled_text(name)), **kwargs)
+        return cls(bundled_document(name), **kwargs)
 
     @classmethod
     def for_profile(cls, profile: str, **kwargs: Any) -> Spec:
         """The upscale API as ``profile`` plays it (see :mod:`mockserver.profiles`)."""
-        return cls(profile_document(profile, bundled_text), **kwargs)
+        return cls(merged_profile(profile, bundled_document), **kwargs)
 
     @cached_property
     def renders_at_once(self) -> frozenset[str]:
@@ -204,7 +203,9 @@ class Spec:
         return problems
 
     def text_for(self, server_url: str | None) -> str:
-        """The document as YAML, listing this mock first among the servers."""
+        """The document as YAML, listing this mock first among the servers (PyYAML imported only here)."""
+        import yaml
+
         return yaml.safe_dump(self.document_for(server_url), sort_keys=False, allow_unicode=True)
 
     def document_for(self, server_url: str | None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The files of ``spec/``, read the same from a checkout or an installed wheel, and their local ``$ref``s."""
+"""The files of ``spec/``, read and parsed the same from a checkout or a wheel, and their local ``$ref``s."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mockserver.profiles import parse_document
+from mockserver.spec.parsed import CACHE_FOLDER, cached_parse
+
 SPEC_PACKAGE_DIR = Path(__file__).resolve().parent.parent.parent / "spec"
+#: Where a wheel puts ``spec/`` (the ``mockserver.bundled_spec`` package).
+INSTALLED_SPEC_DIR = Path(__file__).resolve().parent.parent / "bundled_spec"
 
 
 def bundled_text(name: str) -> str:
@@ -16,6 +21,23 @@ def bundled_text(name: str) -> str:
     if local.is_file():
         return local.read_text("utf-8")
     return resources.files("mockserver.bundled_spec").joinpath(name).read_text("utf-8")
+
+
+def bundled_document(name: str) -> Any:
+    """A YAML file of ``spec/``, parsed; a JSON copy kept beside it spares later starts PyYAML.
+
+    See :mod:`mockserver.spec.parsed`: the copy is named after the YAML text, so it
+    always follows the file, and without a usable copy the file is parsed as before.
+    """
+    return cached_parse(name, bundled_text(name), parse_document, _copies_folder(name))
+
+
+def _copies_folder(name: str) -> Path | None:
+    """Where parsed copies of ``name`` are kept: beside the file, when it is a real file on disk."""
+    for folder in (SPEC_PACKAGE_DIR, INSTALLED_SPEC_DIR):
+        if (folder / name).is_file():
+            return folder / CACHE_FOLDER
+    return None
 
 
 def resolve_local_ref(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
@@ -28,4 +50,4 @@ def resolve_local_ref(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
-__all__ = ["SPEC_PACKAGE_DIR", "bundled_text", "resolve_local_ref"]
+__all__ = ["SPEC_PACKAGE_DIR", "bundled_document", "bundled_text", "resolve_local_ref"]

@@ -40,7 +40,7 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_checkout(dists: Dists
         sources = {path.relative_to(ROOT).as_posix() for path in (ROOT / package).rglob("*.py")}
         assert sources <= names
     assert {"mockserver/py.typed", "contract_tests/py.typed"} <= names
-    bundled = {f"mockserver/bundled_spec/{path.name}" for path in (ROOT / "spec").iterdir()}
+    bundled = {f"mockserver/bundled_spec/{path.name}" for path in (ROOT / "spec").iterdir() if path.is_file()}
     assert {"mockserver/bundled_spec/openapi.yml", "mockserver/bundled_spec/admin.yml"} <= bundled <= names
 
 
