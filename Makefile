@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 # Python caches compiled modules in __pycache__ unless PYTHONDONTWRITEBYTECODE is set (as in
 # many containers and CI images): then a checkout compiled the mock's ~80 modules again at
 # every start, ~0.1 s of CPU of a cold start. compileall writes them anyway and Python reads
-# them; a module edited since is compiled in memory again, as without them.
+# them; a module edited since is compiled in memory again, as without them. The same goes for
+# the bundled YAML's parsed copies (mockserver/spec/parsed.py): `python -m mockserver.spec`.
 bytecode: $(STAMP)
 	$(BIN)/python -m compileall -q mockserver
+	$(BIN)/python -m mockserver.spec > /dev/null
 
 run: bytecode
 	$(BIN)/stability-mock serve

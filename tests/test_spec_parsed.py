@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from mockserver.profiles import LIVE, SEED, profile_document
@@ -30,6 +31,12 @@ class CountingParser:
     def __call__(self, text: str) -> Any:
         self.calls += 1
         return yaml.safe_load(text)
+
+
+@pytest.fixture(autouse=True)
+def writes_beside_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As Python does by default (this machine and CI may set ``PYTHONDONTWRITEBYTECODE``)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
 
 
 def copies(folder: Path) -> list[Path]:
@@ -105,12 +112,28 @@ print("yaml" in sys.modules, app.test_client().get("/openapi.yml").status_code)
 """
 
 
+def test_no_copy_is_written_where_python_writes_no_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``PYTHONDONTWRITEBYTECODE`` (or ``-B``) asks that nothing be written beside the sources: copies are only read."""
+    parse = CountingParser()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    cached_parse("doc.yml", FIRST, parse, tmp_path)
+    assert copies(tmp_path) == []
+    cached_parse("doc.yml", FIRST, parse, tmp_path, write=True)
+    assert cached_parse("doc.yml", FIRST, parse, tmp_path) == yaml.safe_load(FIRST)
+    assert parse.calls == 2
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    cached_parse("doc.yml", EDITED, parse, tmp_path)
+    assert len(copies(tmp_path)) == 1 and parse.calls == 3
+
+
 def test_a_start_with_a_copy_never_imports_pyyaml() -> None:
-    """The first start keeps a copy (or finds one); the next one reads it, and PyYAML is imported only to serve YAML."""
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", START], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
-        ).stdout.split()
-        for _ in range(2)
-    ]
-    assert runs[1] == ["False", "200"]
+    """``python -m mockserver.spec`` (``make run``'s step) keeps the copies; a start then reads them, and imports
+    PyYAML only to serve YAML. Run with ``PYTHONDONTWRITEBYTECODE`` as set on this machine or not."""
+    kept = subprocess.run(
+        [sys.executable, "-m", "mockserver.spec"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert {Path(path).name.split(".")[0] for path in kept.stdout.split()} == {"openapi", "live"}
+    run = subprocess.run(
+        [sys.executable, "-c", START], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert run.stdout.split() == ["False", "200"]

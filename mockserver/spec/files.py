@@ -23,13 +23,25 @@ def bundled_text(name: str) -> str:
     return resources.files("mockserver.bundled_spec").joinpath(name).read_text("utf-8")
 
 
-def bundled_document(name: str) -> Any:
+def bundled_document(name: str, *, write: bool | None = None) -> Any:
     """A YAML file of ``spec/``, parsed; a JSON copy kept beside it spares later starts PyYAML.
 
     See :mod:`mockserver.spec.parsed`: the copy is named after the YAML text, so it
     always follows the file, and without a usable copy the file is parsed as before.
     """
-    return cached_parse(name, bundled_text(name), parse_document, _copies_folder(name))
+    return cached_parse(name, bundled_text(name), parse_document, _copies_folder(name), write=write)
+
+
+def keep_parsed_copies() -> list[Path]:
+    """Write the parsed copy of every bundled YAML file that has none; the copies now there (for a build step)."""
+    kept: list[Path] = []
+    for folder in (SPEC_PACKAGE_DIR, INSTALLED_SPEC_DIR):
+        for source in sorted(folder.glob("*.yml")):
+            bundled_document(source.name, write=True)
+            kept += (folder / CACHE_FOLDER).glob(f"{source.name}.*.json")
+        if kept:
+            break
+    return kept
 
 
 def _copies_folder(name: str) -> Path | None:
@@ -50,4 +62,4 @@ def resolve_local_ref(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
-__all__ = ["SPEC_PACKAGE_DIR", "bundled_document", "bundled_text", "resolve_local_ref"]
+__all__ = ["SPEC_PACKAGE_DIR", "bundled_document", "bundled_text", "keep_parsed_copies", "resolve_local_ref"]

@@ -7,6 +7,11 @@ parsed from (and of :data:`FORMAT`), so an edited document never matches an old 
 and is parsed again. A copy that cannot be read, trusted or written is ignored, and
 the YAML is parsed as before; nothing of it reaches the user.
 
+Like Python's bytecode, a copy is written when a start finds none, unless Python was
+told not to write beside the sources (``PYTHONDONTWRITEBYTECODE``, ``-B``: containers,
+read-only installs); ``python -m mockserver.spec`` writes them anyway, as
+``compileall`` does for bytecode (``make run`` and ``make bench`` run it).
+
 Copies are kept only for documents JSON gives back equal and unshared: PyYAML can
 build values JSON has no form for (dates, non-string keys), and aliases (``&a``/``*a``)
 that make two places one object, which a JSON copy would split in two.
@@ -18,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,12 +35,15 @@ FORMAT = 1
 CACHE_FOLDER = "__pycache__"
 
 
-def cached_parse(name: str, text: str, parse: Callable[[str], Any], folder: Path | None) -> Any:
+def cached_parse(
+    name: str, text: str, parse: Callable[[str], Any], folder: Path | None, *, write: bool | None = None
+) -> Any:
     """``parse(text)``, or the copy of it kept in ``folder`` for this very ``text``.
 
     ``name`` (the YAML file's name) only groups the copies: writing one removes the
     other copies of the same name, left by earlier versions of the file. Without a
-    folder this is ``parse(text)``.
+    folder this is ``parse(text)``. ``write``: whether to keep a copy when none fits;
+    by default, unless Python writes no bytecode (see the module's docstring).
     """
     if folder is None:
         return parse(text)
@@ -44,7 +53,7 @@ def cached_parse(name: str, text: str, parse: Callable[[str], Any], folder: Path
     if kept is not None:
         return kept
     document = parse(text)
-    if _survives_json(document):
+    if (not sys.dont_write_bytecode if write is None else write) and _survives_json(document):
         _write(path, digest, document)
     return document
 
