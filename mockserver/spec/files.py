@@ -34,13 +34,13 @@ def bundled_document(name: str, *, write: bool | None = None) -> Any:
 
 def keep_parsed_copies() -> list[Path]:
     """Write the parsed copy of every bundled YAML file that has none; the copies now there (for a build step)."""
+    copies = _copies_folder("openapi.yml")
+    if copies is None:
+        return []
     kept: list[Path] = []
-    for folder in (SPEC_PACKAGE_DIR, INSTALLED_SPEC_DIR):
-        for source in sorted(folder.glob("*.yml")):
-            bundled_document(source.name, write=True)
-            kept += (folder / CACHE_FOLDER).glob(f"{source.name}.*.json")
-        if kept:
-            break
+    for source in sorted(copies.parent.glob("*.yml")):
+        bundled_document(source.name, write=True)
+        kept += copies.glob(f"{source.name}.*.json")
     return kept
 
 
