@@ -14,10 +14,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=build /wheels /wheels
-# `python -m mockserver.spec` keeps the bundled YAML's parsed copies in the install (the
+# `python -m mockserver.openapi` keeps the bundled YAML's parsed copies in the install (the
 # runtime user may not write there, and PYTHONDONTWRITEBYTECODE asks a start not to).
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
-    && python -m mockserver.spec \
+    && python -m mockserver.openapi \
     && groupadd --gid 10001 mock && useradd --create-home --uid 10001 --gid 10001 mock
 USER 10001:10001
 WORKDIR /home/mock

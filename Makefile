@@ -19,10 +19,10 @@ $(STAMP): pyproject.toml
 # many containers and CI images): then a checkout compiled the mock's ~80 modules again at
 # every start, ~0.1 s of CPU of a cold start. compileall writes them anyway and Python reads
 # them; a module edited since is compiled in memory again, as without them. The same goes for
-# the bundled YAML's parsed copies (mockserver/spec/parsed.py): `python -m mockserver.spec`.
+# the bundled YAML's parsed copies (mockserver/openapi/parsed.py): `python -m mockserver.openapi`.
 bytecode: $(STAMP)
 	$(BIN)/python -m compileall -q mockserver
-	$(BIN)/python -m mockserver.spec > /dev/null
+	$(BIN)/python -m mockserver.openapi > /dev/null
 
 run: bytecode
 	$(BIN)/stability-mock serve

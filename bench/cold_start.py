@@ -61,7 +61,7 @@ def python_of(tree: Path) -> str:
 
 def has_bytecode(tree: Path) -> bool:
     """Whether the tree's ``mockserver`` package has compiled modules cached for this interpreter."""
-    return any((tree / "mockserver" / "__pycache__").glob(f"app.{sys.implementation.cache_tag}.pyc"))
+    return any((tree / "mockserver" / "__pycache__").glob(f"cli.{sys.implementation.cache_tag}.pyc"))
 
 
 def one_start(tree: Path) -> list[float]:

@@ -6,7 +6,7 @@ dependencies). Engines are started one after the other for each worker count
 and each round, so load from elsewhere on the machine skews them alike; the
 table gives each engine's rate as a ratio of gunicorn gthread's in the same
 round and worker count (the first engine named; by default gunicorn's stock
-gthread worker, which ``serve`` ran before ``mockserver.worker``).
+gthread worker, which ``serve`` ran before ``mockserver.serving.worker``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
 WARMUP = 0.5
 ROUNDS = 6
-FACTORY = "mockserver.app:create_app"
+FACTORY = "mockserver.web.app:create_app"
 
 
 def command(engine: str, port: int, workers: int) -> list[str]:
@@ -38,7 +38,7 @@ def command(engine: str, port: int, workers: int) -> list[str]:
         return [python, "-m", "mockserver", "serve", "--port", str(port), "--workers", str(workers)]
     if engine == "mockworker":
         # This branch's worker with the same command line as gthread-stock: only the worker differs.
-        return _gunicorn("mockserver.worker.MockWorker", port, workers, "--threads", "4")
+        return _gunicorn("mockserver.serving.worker.MockWorker", port, workers, "--threads", "4")
     if engine == "gthread-stock":
         # gunicorn's own gthread worker, as serve ran before the request-reading worker (4 threads, no preload).
         return _gunicorn("gthread", port, workers, "--threads", "4")

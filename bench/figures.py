@@ -25,8 +25,8 @@ from PIL import Image
 from bench import api, load, server
 from bench.images import photo_png, variant
 from bench.processes import cpu_ticks, peak_rss_kib
-from mockserver.generation import order_for
 from mockserver.imaging import RULES_BY_OPERATION, EncodeSettings, RenderSettings, decode, render
+from mockserver.imaging.upscaler import order_for
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 #: A small input for polls, cold starts and validation errors.

@@ -37,8 +37,8 @@ def running(workers: int, threads: int = 4) -> Iterator[server.Server]:
         log = data_dir / "server.log"
         command = [
             sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--threads", str(threads), "--worker-class", "mockserver.worker.MockWorker",
-            "--access-logfile", "-", "--logger-class", "mockserver.access_log.RedactingLogger",
+            "--threads", str(threads), "--worker-class", "mockserver.serving.worker.MockWorker",
+            "--access-logfile", "-", "--logger-class", "mockserver.serving.access_log.RedactingLogger",
             "--log-level", "warning", "bench.floor:app",
         ]  # fmt: skip
         with server.spawned(command, port, log, data_dir) as floor:

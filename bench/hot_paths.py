@@ -33,8 +33,8 @@ from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
 from bench.images import photo_png, variant
 from bench.server import AUTH
 from mockserver import Config, create_app
-from mockserver.services import EXTENSION_KEY, Services
-from mockserver.spec import BodylessShortcut, Spec, UploadShortcut, VerdictMemo
+from mockserver.openapi import BodylessShortcut, Spec, UploadShortcut, VerdictMemo
+from mockserver.services import Services, services_of
 
 Environ = dict[str, Any]
 
@@ -53,7 +53,7 @@ def build_app(folder: Path, *, shortcut: bool = True) -> Flask:
     app = create_app(Config(store=f"sqlite:///{folder}/bench.sqlite3", target_pixels=128 * 128))
     if not shortcut:
         # As before the poll fast paths: openapi-core validates every request.
-        services: Services = app.extensions[EXTENSION_KEY]
+        services: Services = services_of(app)
         services.spec.shortcut = BodylessShortcut({})
         services.spec.uploads = UploadShortcut({})
         services.spec.verdicts = VerdictMemo(0)
@@ -179,7 +179,7 @@ def upload_validation(rounds: int = 7, count: int = 100) -> Iterator[tuple[str, 
     see the same machine; the shortcut's figure includes parsing the form.
     """
     app = create_app(Config(store="memory://"))
-    spec: Spec = app.extensions[EXTENSION_KEY].spec
+    spec: Spec = services_of(app).spec
     spec.verdicts = VerdictMemo(0)
     plain, shortcut = UploadShortcut({}), spec.uploads
     kinds = {
@@ -219,7 +219,7 @@ def upload_calls(rounds: int = 5, count: int = 40) -> Iterator[tuple[str, float,
     """
     with tempfile.TemporaryDirectory(prefix="stability-bench-uploads-") as folder:
         app = build_app(Path(folder))
-        spec: Spec = app.extensions[EXTENSION_KEY].spec
+        spec: Spec = services_of(app).spec
         plain, shortcut = UploadShortcut({}), spec.uploads
         base, number = photo_png(256), 0
         kinds = {

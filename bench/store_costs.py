@@ -41,12 +41,12 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
     from bench.hot_paths import call, environ, upload_environ
     from bench.images import photo_png
     from mockserver import Config, create_app
-    from mockserver.services import EXTENSION_KEY
+    from mockserver.services import services_of
 
     with tempfile.TemporaryDirectory(prefix="stability-bench-store-") as folder:
         url = store if store != "sqlite" else f"sqlite:///{folder}/bench.sqlite3"
         app = create_app(Config(store=url, target_pixels=128 * 128))
-        mock = app.extensions[EXTENSION_KEY]
+        mock = services_of(app)
         mock.store.reset()
         app.test_client().post("/_mock/faults", json={"operation": "*", "job": {"pending_polls": None}})
         upload = photo_png(1024)

@@ -29,8 +29,8 @@ from flask import Flask
 from bench.api import FAST_PATH
 from bench.hot_paths import Environ, build_app, call, distinct_fast, jobs, repeat, upload_environ
 from bench.images import photo_png, variant
-from mockserver.services import EXTENSION_KEY, Services
-from mockserver.thumbnails import Thumbnailer
+from mockserver.pipeline.thumbnails import Thumbnailer
+from mockserver.services import Services, services_of
 
 
 class NoThumbnails:
@@ -51,7 +51,7 @@ class Figures:
 
 
 def one_round(app: Flask, requests: Iterator[Environ], count: int, expected: str) -> Figures:
-    services: Services = app.extensions[EXTENSION_KEY]
+    services: Services = services_of(app)
     pool = services.thumbnails.pool if isinstance(services.thumbnails, Thumbnailer) else None
     counts = (pool.accepted, pool.declined) if pool is not None else (0, 0)
     thread, process, wall = time.thread_time(), time.process_time(), time.perf_counter()
@@ -94,7 +94,7 @@ def cases(folder: Path, scale: float) -> Iterator[tuple[str, Flask, Callable[[],
     yield "fast 256² PNG, new bytes, output_format=gif (400)", app, lambda: refused, times(40), "400"
     # The same, as in a long fuzz or contract run: the thread's CPU burst is spent, its share is what is left.
     sustained = build_app(folder / "sustained")
-    thumbnails = sustained.extensions[EXTENSION_KEY].thumbnails
+    thumbnails = services_of(sustained).thumbnails
     thumbnails.pool.burst_seconds = 0.02
     yield "the same, sustained (burst spent: a tenth of a core)", sustained, lambda: refused, times(40), "400"
 
@@ -103,7 +103,7 @@ def measure(rounds: int = 8, scale: float = 1.0) -> Iterator[tuple[str, Figures,
     """(path, figures with thumbnails, figures without) per path."""
     with tempfile.TemporaryDirectory(prefix="stability-bench-thumbnails-") as folder:
         for name, app, requests, count, expected in cases(Path(folder), scale):
-            services: Services = app.extensions[EXTENSION_KEY]
+            services: Services = services_of(app)
             real = services.thumbnails
             rows: dict[bool, list[Figures]] = {True: [], False: []}
             for number in range(rounds):

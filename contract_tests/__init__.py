@@ -4,14 +4,26 @@ A live mock for pytest (the ``stability_mock`` fixture), hypothesis strategies
 for images and requests, and the named properties every correct client keeps,
 runnable from ``stability-mock contract`` or from Python.
 
-The public names load on first use (see :mod:`mockserver.lazy`): the pytest plugin
+From the bottom up: ``strategies`` (hypothesis strategies: images, valid and
+invalid requests, async plans), ``adapters`` (Python ``module:factory`` and
+command-template clients), ``properties`` (the named client properties: the
+contract), ``trials`` (what the server is made to do per property; one
+example's run), ``runner`` (runs every property, shrinks failures), ``report``
+(the ``--html`` and ``--json`` reports) and ``junit`` (JUnit XML), ``cli``
+(``stability-mock contract``, added through an entry point) and
+``reference_client`` (a small, correct requests-based client). The pytest half:
+``server`` (a live mock in a thread), ``handle`` (:class:`StabilityMock`, what a
+test holds), ``interception`` (the ``stability_mock_proxy`` fixture's proxy) and
+``plugin`` (the pytest11 entry: the ``stability_mock`` fixture and marker).
+
+The public names load on first use (see :mod:`mockserver.util.lazy_exports`): the pytest plugin
 lives in this package, and a pytest run that never uses the fixture must not pay
 for hypothesis, Flask or Pillow.
 """
 
 import typing
 
-from mockserver import lazy
+from mockserver.util import lazy_exports
 
 if typing.TYPE_CHECKING:
     from contract_tests.adapters import ClientOutcome, CommandAdapter, PythonAdapter
@@ -58,7 +70,7 @@ __all__ = [
     "upscale_requests",
 ]
 
-__getattr__, __dir__ = lazy.exports(
+__getattr__, __dir__ = lazy_exports.exports(
     __name__,
     {
         "PROPERTIES": "contract_tests.properties",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from mockserver.profiles import PROFILES
+from mockserver.settings.profiles import PROFILES
 
 #: What a plain install says when asked for the contract suite (hypothesis is in an extra).
 CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'stability-upscale-mock[contract]'"

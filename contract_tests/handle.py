@@ -1,8 +1,8 @@
 """What a test holds: the mock's address and key, its journal, and ways to stage trouble.
 
-Every method calls :class:`mockserver.control.MockControl`, the same code the
-admin API runs, and the handle speaks :class:`mockserver.control.Controls` like
-the HTTP :class:`mockserver.admin_client.MockAdmin`: what works here works over
+Every method calls :class:`mockserver.control.local.MockControl`, the same code the
+admin API runs, and the handle speaks :class:`mockserver.control.local.Controls` like
+the HTTP :class:`mockserver.control.remote.MockAdmin`: what works here works over
 HTTP and from a scenario file, with the same names and answers.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests.server import LiveServer
-from mockserver.control import Credits, JobView, MockControl
-from mockserver.faults import Fault
-from mockserver.runtime import RuntimeSettings
+from mockserver.control.local import Credits, JobView, MockControl
+from mockserver.models import Fault
+from mockserver.settings.runtime import RuntimeSettings
 
 
 class StabilityMock:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from contract_tests.handle import StabilityMock
     from contract_tests.interception import InterceptedMock
     from contract_tests.server import LiveServer
-    from mockserver.config import Config
+    from mockserver.settings.config import Config
 
 MARKER = "stability_mock"
 
@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def stability_mock_config() -> Config:
     """The session server's configuration; override this fixture to change it."""
-    from mockserver.config import Config
+    from mockserver.settings.config import Config
 
     return Config(store="memory://")
 
@@ -66,7 +66,7 @@ def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]
 def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
     """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
     from contract_tests.server import LiveServer
-    from mockserver.runtime import RuntimeSettings
+    from mockserver.settings.runtime import RuntimeSettings
 
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):

@@ -16,7 +16,7 @@ from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
 from contract_tests.trials import Example, explicit_examples, run_example, strategy_for
 from mockserver import Config
-from mockserver.profiles import PROFILES, SEED
+from mockserver.settings.profiles import PROFILES, SEED
 
 PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipped"
 API_KEY = "sk-contract-suite"

@@ -14,9 +14,9 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mockserver import Config, MemoryStore, create_app
-from mockserver.control import MockControl
-from mockserver.services import EXTENSION_KEY, Services
-from mockserver.warmup import Traffic, warm_after_first_answer
+from mockserver.control.local import MockControl
+from mockserver.services import Services, services_of
+from mockserver.serving.warmup import Traffic, warm_after_first_answer
 
 
 class LiveServer:
@@ -36,7 +36,7 @@ class LiveServer:
     @property
     def control(self) -> MockControl:
         """In-process access to the same operations as the admin API."""
-        return MockControl(self.app.extensions[EXTENSION_KEY])
+        return MockControl(services_of(self.app))
 
     @property
     def port(self) -> int:
@@ -58,8 +58,8 @@ class LiveServer:
         self._server = make_server(self.host, self.requested_port, traffic, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="stability-mock", daemon=True)
         self._thread.start()
-        # As a gunicorn worker does (mockserver.warmup): openapi-core is built once the first answer is out.
-        services: Services = self.app.extensions[EXTENSION_KEY]
+        # As a gunicorn worker does (mockserver.serving.warmup): openapi-core is built once the first answer is out.
+        services: Services = services_of(self.app)
         warm_after_first_answer(traffic, services.warm)
         return self
 

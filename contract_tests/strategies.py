@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import strategies as st
 from PIL import Image
 
-from mockserver.jobs import OUTCOMES, SUCCESS, JobPlan
+from mockserver.models import OUTCOMES, SUCCESS, JobPlan
+from mockserver.openapi import Spec
 from mockserver.operations import OPERATION_IDS
-from mockserver.profiles import SEED
-from mockserver.spec import Spec
+from mockserver.settings.profiles import SEED
 
 OPERATIONS = tuple(OPERATION_IDS)
 #: The async operations of the seed profile; :func:`async_operations` gives any profile's.
@@ -209,7 +209,7 @@ def async_plans(draw: st.DrawFn, *, max_pending: int = 3, max_seconds: float = 0
     return JobPlan(draw(st.integers(0, max_pending)), round(seconds, 2), draw(st.sampled_from(outcomes)))
 
 
-#: The name this toolkit first exported for :class:`~mockserver.jobs.JobPlan` (the same class).
+#: The name this toolkit first exported for :class:`~mockserver.models.JobPlan` (the same class).
 AsyncPlan = JobPlan
 
 

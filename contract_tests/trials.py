@@ -1,6 +1,6 @@
 """Trials: what the server is staged to do for each kind of property, and how one example runs.
 
-Named apart from ``mockserver/scenario.py``, which is a YAML file of trouble staged
+Named apart from ``mockserver/control/scenario.py``, which is a YAML file of trouble staged
 when the mock starts, not a test situation.
 """
 
@@ -27,9 +27,9 @@ from contract_tests.strategies import (
     request_schema,
     upscale_requests,
 )
-from mockserver.generation import order_for
-from mockserver.jobs import CONTENT_FILTERED
-from mockserver.services import EXTENSION_KEY
+from mockserver.imaging.upscaler import order_for
+from mockserver.models import CONTENT_FILTERED
+from mockserver.services import services_of
 
 POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
 START_ERRORS = (401, 403, 413, 429, 500, 503)
@@ -210,7 +210,7 @@ def expected_output(server: LiveServer, request: UpscaleRequest) -> bytes:
     schema = request_schema(request.operation)
     body = {name: prop["default"] for name, prop in schema["properties"].items() if "default" in prop}
     body.update(request.fields)
-    upscaler = server.app.extensions[EXTENSION_KEY].upscaler
+    upscaler = services_of(server.app).upscaler
     order = order_for(request.operation_id, body, bytes(request.image))
     return bytes(upscaler.render(request.operation_id, bytes(request.image), order).data)
 

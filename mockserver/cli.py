@@ -9,18 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mockserver.gc_pause import collector_paused
+from mockserver.serving.gc_pause import collector_paused
 
 # Flask, Werkzeug, Pillow and the mock: most of a cold start, and objects the process keeps.
 with collector_paused():
     import click
 
-    from mockserver.app import create_app
-    from mockserver.config import Config
     from mockserver.errors import ConfigError, MockError
-    from mockserver.knobs import Knob, default_text, knobs, option_name, value_problems
-    from mockserver.redaction import redacted_url
-    from mockserver.runtime import RuntimeSettings
+    from mockserver.settings.config import Config
+    from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
+    from mockserver.settings.runtime import RuntimeSettings
+    from mockserver.util.redaction import redacted_url
+    from mockserver.web.app import create_app
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,9 +115,9 @@ class BadConfiguration(click.ClickException):
 @config_options
 def serve(**options: Any) -> None:
     """Run the mock on gunicorn."""
-    # The app lives as long as the server: frozen before gunicorn forks (mockserver.gc_pause).
+    # The app lives as long as the server: frozen before gunicorn forks (mockserver.serving.gc_pause).
     with collector_paused():
-        from mockserver.serving import GunicornServer
+        from mockserver.serving.server import GunicornServer
 
         try:
             options["api_keys"] = options["api_keys"] or None

@@ -1,7 +1,7 @@
 """One exception hierarchy, and the single table that turns it into HTTP.
 
 Everything the mock can answer with an error is an :class:`ApiError` subclass;
-the edge (:mod:`mockserver.app`) maps them to the API's error body in one place,
+the edge (:mod:`mockserver.web.app`) maps them to the API's error body in one place,
 so no handler ever builds an error response itself.
 """
 
@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mockserver.rule_messages import SECURITY_LINE
+#: A missing or unusable API key: the 401's line, and the one openapi-core or the upload shortcut gives it.
+SECURITY_LINE = "authorization: invalid or missing header value"
 
 
 class MockError(Exception):
@@ -59,7 +60,7 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
         ErrorKind(404, "not_found", "No such endpoint."),
         ErrorKind(405, "method_not_allowed", "This endpoint does not accept that method."),
-        # The serving engine's own refusals, before the app sees the request (mockserver.serving).
+        # The serving engine's own refusals, before the app sees the request (mockserver.serving.server).
         ErrorKind(408, "request_timeout", "The request was not received in time; send it again."),
         ErrorKind(413, "payload_too_large", "body: payloads cannot be larger than 10MiB in size"),
         ErrorKind(414, "uri_too_long", "request: the request line is too long."),

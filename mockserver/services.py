@@ -1,4 +1,10 @@
-"""What the routes share: config, spec, store, upscaler and clock, built once per app."""
+"""What one app is built from: config, spec, store, upscaler, clock and pools, built once per app.
+
+No Flask here: the edge finds an app's services with :func:`services_of` (the
+current request's with :func:`mockserver.web.current.current_services`), and
+the control plane, the serving engine and the contract suite use them without
+depending on the web layer.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, Protocol
 
-from flask import current_app
-
-from mockserver.config import Config
-from mockserver.deferred import Deferred
-from mockserver.generation import Upscaler
-from mockserver.render_ahead import RenderAhead
-from mockserver.runtime import RuntimeSettings
-from mockserver.spec import Spec
+from mockserver.imaging.upscaler import Upscaler
+from mockserver.openapi import Spec
+from mockserver.pipeline.render_ahead import RenderAhead
+from mockserver.pipeline.thumbnails import Thumbnailer
+from mockserver.settings.config import Config
+from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store
-from mockserver.sweeper import Sweeper
-from mockserver.thumbnails import Thumbnailer
+from mockserver.store.sweeper import Sweeper
+from mockserver.util.deferred import Deferred
 
 EXTENSION_KEY = "stability_mock"
 PURGE_EVERY_SECONDS = 60.0
@@ -94,7 +98,13 @@ class Services:
             self.store.purge_expired(now)
 
 
-def current_services() -> Services:
-    """The services of the app handling the current request."""
-    found: Services = current_app.extensions[EXTENSION_KEY]
+class HasExtensions(Protocol):
+    """What :func:`services_of` needs of an app: Flask's ``extensions`` mapping."""
+
+    extensions: dict[str, Any]
+
+
+def services_of(app: HasExtensions) -> Services:
+    """The services an app was built with (:func:`mockserver.web.app.create_app` keeps them in its extensions)."""
+    found: Services = app.extensions[EXTENSION_KEY]
     return found

@@ -21,9 +21,13 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from mockserver import Config, MemoryStore, create_app
-from mockserver.services import EXTENSION_KEY, Services
+from mockserver.services import Services, services_of
 from tests.images import decoded
 from tests.servers import free_port
+
+#: The checkout's root, and its sample images: tests in any folder find files from here.
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
 
 API_KEY = "sk-test-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -56,7 +60,7 @@ class SpecCheckedClient(FlaskClient):
             kwargs["data"] = body
             kwargs["content_type"] = f"multipart/form-data; boundary={boundary}"
         response = super().open(*args, **kwargs)
-        services: Services = self.application.extensions[EXTENSION_KEY]
+        services: Services = services_of(self.application)
         # Response validation needs only the request's method and matched route.
         environ = {**response.request.environ, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"}
         with self.application.request_context(environ):

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockserver.errors import BadRequest
-from mockserver.negotiation import parse_accept, parse_media_type, quality, wants_json
+from mockserver.web.negotiation import parse_accept, parse_media_type, quality, wants_json
 from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 from gunicorn.config import Config as GunicornConfig
 
-from mockserver import access_log
-from mockserver.access_log import redacted_query, redacted_uri
+from mockserver.serving import access_log
+from mockserver.serving.access_log import redacted_query, redacted_uri
 from tests.servers import running_server
 
 

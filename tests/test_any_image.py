@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mockserver import create_app
-from mockserver.config import Config
+from mockserver.settings.config import Config
 from mockserver.store import MemoryStore
 from tests.conftest import SMALL_TARGET, SpecCheckedClient
 from tests.images import decoded

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.auth import authenticate, fingerprint, key_from_header
 from mockserver.errors import Unauthorized
+from mockserver.pipeline.auth import authenticate, fingerprint, key_from_header
 
 
 @pytest.mark.parametrize(

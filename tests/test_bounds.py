@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from mockserver import Config, SQLiteStore, create_app
-from mockserver.config import MIB
-from mockserver.services import EXTENSION_KEY
-from mockserver.sweeper import sweep
+from mockserver.services import services_of
+from mockserver.settings.config import MIB
+from mockserver.store.sweeper import sweep
 from tests.conftest import AUTH, CREATIVE_PATH, SMALL_TARGET
 from tests.test_store import NOW, make_job
 
@@ -41,12 +41,12 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
     assert refused.status_code == 503
     assert refused.get_json()["name"] == "service_unavailable"
     assert any("store: full" in error and "max_store_bytes" in error for error in refused.get_json()["errors"])
-    store = app.extensions[EXTENSION_KEY].store
+    store = services_of(app).store
     assert [job.id for job in store.list_jobs(clock())] == [first.get_json()["id"]]
     assert store.stored_bytes() == len(image)
     # The job a client was told about is still there, and answers.
     assert client.get(f"/v2beta/results/{first.get_json()['id']}", headers=AUTH).status_code == 202
-    clock.advance(app.extensions[EXTENSION_KEY].config.retention_seconds + 1)
+    clock.advance(services_of(app).config.retention_seconds + 1)
     assert client.post(CREATIVE_PATH, data=upload(image, prompt="a lighthouse"), headers=AUTH).status_code == 200
 
 
@@ -55,7 +55,7 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
     [Config(store="memory://", target_pixels=SMALL_TARGET, retention_seconds=5, sweep_seconds=0.05, **NOT_AHEAD)],
 )
 def test_the_sweep_drops_expired_jobs_without_any_new_traffic(client, upload, app, clock):
-    store = app.extensions[EXTENSION_KEY].store
+    store = services_of(app).store
     created = client.post(CREATIVE_PATH, data=upload(noise_png(64), prompt="a lighthouse"), headers=AUTH)
     assert created.status_code == 200
     kept = store.stored_bytes()
@@ -77,7 +77,7 @@ def test_a_sweep_gives_a_sqlite_files_space_back(tmp_path: Path) -> None:
         store.add_job(make_job(f"{number:064x}", expires_at=NOW + 1), os.urandom(MIB))
     grown = path.stat().st_size + Path(f"{path}-wal").stat().st_size
     assert grown > 24 * MIB
-    assert sweep(app.extensions[EXTENSION_KEY]) == 24
+    assert sweep(services_of(app)) == 24
     assert store.stored_bytes() == 0
     assert path.stat().st_size < 2 * MIB
     assert Path(f"{path}-wal").stat().st_size < 2 * MIB
@@ -139,4 +139,4 @@ def test_thirty_calls_with_one_megabyte_prompts_leave_a_small_sqlite_file(tmp_pa
     assert records[-1]["fields"]["prompt"] == "29" + "p" * 998 + "… (1,048,578 characters)"
     on_disk = path.stat().st_size + Path(f"{path}-wal").stat().st_size
     assert on_disk < 2 * MIB
-    app.extensions[EXTENSION_KEY].store.close()
+    services_of(app).store.close()

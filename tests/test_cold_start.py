@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mockserver.deferred import Deferred
-from mockserver.warmup import Traffic, warm_after_first_answer
+from mockserver.serving.warmup import Traffic, warm_after_first_answer
+from mockserver.util.deferred import Deferred
 from tests.images import png
 from tests.servers import ROOT, running_server
 
@@ -80,7 +80,7 @@ def test_valid_requests_and_plain_refusals_never_import_openapi_core():
         "fast": [200, "image/png"],
         "creative, poll": [200, 202],
         "after valid requests": [],
-        # The upload shortcut words this refusal itself (mockserver.spec.uploads), as openapi-core does.
+        # The upload shortcut words this refusal itself (mockserver.openapi.uploads), as openapi-core does.
         "refused": [400, GIF_ERRORS],
         "after a plain refusal": [],
         "unknown field": [200],

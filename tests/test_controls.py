@@ -10,8 +10,8 @@ import requests
 from contract_tests.handle import StabilityMock
 from contract_tests.server import LiveServer
 from mockserver import Config
-from mockserver.admin_client import MockAdmin
-from mockserver.control import Controls, MockControl
+from mockserver.control.local import Controls, MockControl
+from mockserver.control.remote import MockAdmin
 from tests.images import png
 
 SURFACES = [MockControl, StabilityMock, MockAdmin]

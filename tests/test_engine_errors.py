@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mockserver.engine_errors import HtmlPage, api_error_for, error_bytes
+from mockserver.serving.engine_errors import HtmlPage, api_error_for, error_bytes
 
 
 def _page(status_line: bytes) -> HtmlPage:

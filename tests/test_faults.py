@@ -1,6 +1,6 @@
 """A gunicorn worker killed (SIGKILL) mid-request: the master replaces it, and no job is lost.
 
-A job stores its request, not its result (see ``mockserver/jobs.py``), so a
+A job stores its request, not its result (see ``mockserver/pipeline/jobs.py``), so a
 worker that dies while rendering only delays the job until the next poll.
 The kill is aimed, not timed: the test waits until the worker has spent real
 CPU time on the request (it is rendering), then kills it.

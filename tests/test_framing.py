@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.framing import MAX_HEAD_BYTES, RequestFraming
+from mockserver.serving.framing import MAX_HEAD_BYTES, RequestFraming
 
 HEAD = b"POST /x HTTP/1.1\r\nHost: x\r\n"
 

@@ -1,4 +1,4 @@
-"""The collector held off during start-up (mockserver.gc_pause) is on afterwards, start-up's objects frozen."""
+"""The collector held off during start-up (mockserver.serving.gc_pause) is on afterwards, start-up's objects frozen."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mockserver.gc_pause import collector_paused
+from mockserver.serving.gc_pause import collector_paused
 from tests.servers import ROOT
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mockserver.admin_client import MockAdmin
+from mockserver.control.remote import MockAdmin
 from mockserver.interception.ca import LocalCA
 from tests.servers import free_port, running_server
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from mockserver import Config
-from mockserver.journal import RECORD_LIMIT_BYTES, bounded
-from mockserver.services import EXTENSION_KEY
+from mockserver.pipeline.journal import RECORD_LIMIT_BYTES, bounded
+from mockserver.services import services_of
 from mockserver.store.base import RecordQuery
 from tests.conftest import API_KEY, AUTH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
@@ -128,7 +128,7 @@ def test_secret_headers_are_masked_in_the_journal(client):
 
 
 def test_every_secret_header_is_masked_whatever_its_case():
-    from mockserver.journal import redacted_headers
+    from mockserver.pipeline.journal import redacted_headers
 
     shown = redacted_headers(
         [("COOKIE", "session=1"), ("x-Admin-Token", "t"), ("Proxy-Authorization", "p"), ("X-Api-Key", "k")]
@@ -154,7 +154,7 @@ def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(client, u
     """The probe's finding 3: 30 rejected 9.5 MB prompts added 282 MB to the journal."""
     for number in range(30):
         client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt=f"{number}" + "é" * 1_000_000), headers=AUTH)
-    store = app.extensions[EXTENSION_KEY].store
+    store = services_of(app).store
     records = store.records(RecordQuery())
     assert len(records) == 30
     assert max(len(json.dumps(record)) for record in records) <= RECORD_LIMIT_BYTES
@@ -176,7 +176,7 @@ def test_a_record_stays_under_its_byte_limit_whatever_it_holds():
 
 
 def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(client):
-    from mockserver.routes.admin import newest_within
+    from mockserver.web.routes.admin import newest_within
 
     records = [{"n": number, "padding": "x" * 30_000} for number in range(1000)]
     kept = newest_within(records, 1024 * 1024)

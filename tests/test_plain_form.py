@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import MultiPartParser
 
-from mockserver import multipart
-from mockserver.multipart import MultipartForm, ParsedForm
-from mockserver.plain_form import plain_parts
+from mockserver.openapi import multipart
+from mockserver.openapi.multipart import MultipartForm, ParsedForm
+from mockserver.openapi.plain_form import plain_parts
 from tests.test_spec_shortcut import multipart_body
 
 BOUNDARIES = [

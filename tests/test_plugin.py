@@ -72,7 +72,7 @@ def test_plugin_as_users_meet_it(pytester):
 
 #: What the fixture needs (hypothesis is for the contract suite, not the fixture; openapi-core is
 #: imported when a request needs it, or in the background after the server's first answer).
-THE_MOCK = ("flask", "werkzeug", "PIL", "mockserver.app")
+THE_MOCK = ("flask", "werkzeug", "PIL", "mockserver.web.app")
 
 SEES_WHAT_IS_IMPORTED = f"""
 import sys

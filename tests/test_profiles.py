@@ -15,8 +15,8 @@ from openapi_spec_validator import validate
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.cli import main
-from mockserver.profiles import LIVE, SEED, merge_patch, parse_document, profile_document
-from mockserver.spec import Spec, bundled_text
+from mockserver.openapi import Spec, bundled_text
+from mockserver.settings.profiles import LIVE, SEED, merge_patch, parse_document, profile_document
 from tests import spec_compat as superset
 from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, Clock, SpecCheckedClient
 from tests.images import decoded, png

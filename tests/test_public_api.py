@@ -10,7 +10,7 @@ import pytest
 
 from tests.packaging.installs import HEAVY
 
-PACKAGES = ["mockserver", "contract_tests"]
+PACKAGES = ["mockserver", "mockserver.control", "contract_tests"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -45,12 +45,27 @@ def imported_after(code: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "code",
-    ["import contract_tests.plugin", "import mockserver, contract_tests", "from mockserver.config import Config"],
+    [
+        "import contract_tests.plugin",
+        "import mockserver, contract_tests",
+        "from mockserver.settings.config import Config",
+    ],
 )
 def test_light_imports_load_nothing_heavy(code):
     assert not set(HEAVY) & imported_after(code)
 
 
 def test_a_public_name_loads_its_module_on_first_use():
-    assert {"flask", "mockserver.app"} <= imported_after("from mockserver import create_app")
+    assert {"flask", "mockserver.web.app"} <= imported_after("from mockserver import create_app")
     assert {"hypothesis", "contract_tests.strategies"} <= imported_after("import contract_tests; contract_tests.images")
+
+
+def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning():
+    """0.1.0's README documented ``mockserver.admin_client.MockAdmin``; the layout move kept it working."""
+    from mockserver.control import MockAdmin
+
+    with pytest.warns(DeprecationWarning, match="import MockAdmin from mockserver.control"):
+        from mockserver.admin_client import MockAdmin as old_home
+    assert old_home is MockAdmin
+    with pytest.raises(ImportError, match="no_such_name"):
+        from mockserver.admin_client import no_such_name  # noqa: F401

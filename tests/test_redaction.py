@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from mockserver import Config, ConfigError, create_app
 from mockserver.cli import main
-from mockserver.redaction import redacted_url
-from mockserver.serving import GunicornServer
+from mockserver.serving.server import GunicornServer
+from mockserver.util.redaction import redacted_url
 
 SECRET = "hunter2-secret"
 

@@ -14,10 +14,9 @@ import redis
 import requests
 
 from mockserver import Config, ConfigError, StoreError, create_app, open_store
-from mockserver.admin_client import MockAdmin
-from mockserver.faults import Fault
+from mockserver.control.remote import MockAdmin
 from mockserver.imaging import RenderOrder
-from mockserver.jobs import Job, JobPlan
+from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore
 from tests import servers
 from tests.images import decoded

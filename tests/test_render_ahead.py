@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 
 from mockserver import create_app
-from mockserver.config import Config
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.jobs import Job, JobPlan
-from mockserver.render_ahead import QUEUE_PER_THREAD, RenderAhead
-from mockserver.services import EXTENSION_KEY, Services
+from mockserver.models import Job, JobPlan
+from mockserver.pipeline.render_ahead import QUEUE_PER_THREAD, RenderAhead
+from mockserver.services import Services, services_of
+from mockserver.settings.config import Config
 from mockserver.store import MemoryStore
 from tests.conftest import AUTH, SMALL_TARGET, SpecCheckedClient
 from tests.images import png
@@ -27,7 +27,7 @@ CREATIVE_PATH = "/v2beta/stable-image/upscale/creative"
 def _app(**settings: Any) -> tuple[Flask, Services, list[str]]:
     app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, **settings), store=MemoryStore())
     app.test_client_class = SpecCheckedClient
-    services: Services = app.extensions[EXTENSION_KEY]
+    services: Services = services_of(app)
     renders: list[str] = []
     render = services.upscaler.render
 

@@ -8,12 +8,13 @@ import threading
 import pytest
 
 from mockserver import Config
-from mockserver.config import MIB
 from mockserver.errors import BadRequest, ConfigError
-from mockserver.generation import AcceptedImage, Upscaler
 from mockserver.imaging import RenderOrder, RenderSettings
-from mockserver.lru import ByteBoundedLRU
-from mockserver.render_cache import request_digest, upload_digest
+from mockserver.imaging.cache_keys import request_digest, upload_digest
+from mockserver.imaging.upscaler import AcceptedImage, Upscaler
+from mockserver.services import services_of
+from mockserver.settings.config import MIB
+from mockserver.util.lru import ByteBoundedLRU
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import png
 
@@ -188,7 +189,7 @@ def test_render_cache_bytes_is_a_config_field_and_env_variable() -> None:
 def test_the_fast_endpoint_answers_a_repeat_from_the_cache(app, client, upload) -> None:  # type: ignore[no-untyped-def]
     data = png(64, 64)
     first = client.post(FAST_PATH, data=upload(data, output_format="webp"), headers=AUTH)
-    cache = app.extensions["stability_mock"].upscaler.cache
+    cache = services_of(app).upscaler.cache
     hits = cache.hits
     again = client.post(FAST_PATH, data=upload(data, output_format="webp"), headers=AUTH)
     assert again.status_code == first.status_code == 200
@@ -211,4 +212,4 @@ def test_a_job_completed_twice_renders_once(app, client, upload) -> None:  # typ
             response = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
         results.append(response.data)
     assert results[0] == results[1]
-    assert app.extensions["stability_mock"].upscaler.cache.hits >= 1
+    assert services_of(app).upscaler.cache.hits >= 1

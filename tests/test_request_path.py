@@ -26,25 +26,25 @@ from tests.images import png
 
 #: The modules a request passes through, in the order the README's Layout gives.
 ADMISSION = [
-    "mockserver.admission",
-    "mockserver.spec.router",
-    "mockserver.auth",
-    "mockserver.spec.document",
-    "mockserver.rate_limit",
-    "mockserver.faults",
-    "mockserver.content_rules",
-    "mockserver.credits",
+    "mockserver.web.admission",
+    "mockserver.openapi.router",
+    "mockserver.pipeline.auth",
+    "mockserver.openapi.document",
+    "mockserver.pipeline.rate_limit",
+    "mockserver.pipeline.faults",
+    "mockserver.pipeline.content_rules",
+    "mockserver.pipeline.credits",
 ]
 STAGES = frozenset(
     [
         *ADMISSION,
-        "mockserver.routes.upscale",
-        "mockserver.negotiation",
-        "mockserver.generation",
-        "mockserver.jobs",
-        "mockserver.render_ahead",
-        "mockserver.responses",
-        "mockserver.journal",
+        "mockserver.web.routes.upscale",
+        "mockserver.web.negotiation",
+        "mockserver.imaging.upscaler",
+        "mockserver.pipeline.jobs",
+        "mockserver.pipeline.render_ahead",
+        "mockserver.web.responses",
+        "mockserver.pipeline.journal",
     ]
 )
 
@@ -73,15 +73,15 @@ def stages_entered() -> Iterator[list[str]]:
 @pytest.mark.parametrize(
     ("path", "operation"),
     [
-        (FAST_PATH, ["mockserver.routes.upscale", "mockserver.negotiation", "mockserver.generation"]),
+        (FAST_PATH, ["mockserver.web.routes.upscale", "mockserver.web.negotiation", "mockserver.imaging.upscaler"]),
         (
             CREATIVE_PATH,
             [
-                "mockserver.routes.upscale",
-                "mockserver.negotiation",
-                "mockserver.generation",
-                "mockserver.jobs",
-                "mockserver.render_ahead",
+                "mockserver.web.routes.upscale",
+                "mockserver.web.negotiation",
+                "mockserver.imaging.upscaler",
+                "mockserver.pipeline.jobs",
+                "mockserver.pipeline.render_ahead",
             ],
         ),
     ],
@@ -97,4 +97,4 @@ def test_an_upload_visits_each_stage_once_top_to_bottom(
     with stages_entered() as entered:
         response = client.post(path, data=form, headers=AUTH)
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert entered == [*ADMISSION, *operation, "mockserver.responses", "mockserver.journal"], entered
+    assert entered == [*ADMISSION, *operation, "mockserver.web.responses", "mockserver.pipeline.journal"], entered

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
-from mockserver.scenario import load_scenario
+from mockserver.control.scenario import load_scenario
 from tests.conftest import AUTH, FAST_PATH, SpecCheckedClient
 from tests.images import png
 

@@ -63,8 +63,8 @@ from schemathesis.transport.serialization import Binary
 from werkzeug.formparser import parse_form_data
 
 from mockserver import Config, MemoryStore, create_app
-from mockserver.profiles import LIVE, PROFILES, SEED, profile_document
-from mockserver.services import EXTENSION_KEY
+from mockserver.services import services_of
+from mockserver.settings.profiles import LIVE, PROFILES, SEED, profile_document
 from tests.images import image_bytes, jpeg, png, webp
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def generation_ids(operation_id: str, profile: str) -> Iterator[str]:
     app = APPS[profile]
     client = app.test_client()
     ids = []
-    at_once = app.extensions[EXTENSION_KEY].spec.renders_at_once
+    at_once = services_of(app).spec.renders_at_once
     for operation, path in (
         ("upscaleImageConservative", "/v2beta/stable-image/upscale/conservative"),
         ("upscaleImageCreative", "/v2beta/stable-image/upscale/creative"),

@@ -86,7 +86,7 @@ def _fast(url: str, key: str = "sk-serving") -> int:
 def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from mockserver.admin_client import MockAdmin
+    from mockserver.control.remote import MockAdmin
 
     options = ("--workers", "2", "--threads", "4", "--store", f"sqlite:///{tmp_path / 'staged.sqlite3'}")
     with running_server(*options, log=tmp_path / "staged.log") as url, MockAdmin(url) as admin:
@@ -115,7 +115,7 @@ def test_scenario_file_from_the_command_line(tmp_path):
     [("reset", requests.ConnectionError), ("truncate", requests.exceptions.ChunkedEncodingError)],
 )
 def test_transport_faults_on_gunicorn(tmp_path, transport, error):
-    from mockserver.admin_client import MockAdmin
+    from mockserver.control.remote import MockAdmin
 
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "t.log") as url, MockAdmin(url) as admin:
         admin.add_fault(operation="upscaleImageFast", transport=transport)

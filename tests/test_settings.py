@@ -1,4 +1,4 @@
-"""Settings are declared once (mockserver/knobs.py): the CLI, the README and spec/admin.yml say the same.
+"""Settings are declared once (mockserver/settings/knobs.py): the CLI, the README and spec/admin.yml say the same.
 
 Adding a setting means one field in ``RuntimeSettings`` or ``Config``; these
 tests then name every place that must mention it, with the same option,
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from mockserver import Config, ConfigError
 from mockserver.cli import main, serve
 from mockserver.errors import BadRequest
-from mockserver.knobs import Knob, default_text, knobs, option_name
-from mockserver.runtime import RuntimeSettings
+from mockserver.settings.knobs import Knob, default_text, knobs, option_name
+from mockserver.settings.runtime import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text("utf-8")

@@ -1,4 +1,4 @@
-"""Parsed copies of the bundled YAML (mockserver.spec.parsed) follow the YAML; trouble with them is silent."""
+"""Parsed copies of the bundled YAML (mockserver.openapi.parsed) follow the YAML; trouble with them is silent."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mockserver.profiles import LIVE, SEED, profile_document
-from mockserver.spec import Spec, bundled_text
-from mockserver.spec.files import bundled_document
-from mockserver.spec.parsed import cached_parse
+from mockserver.openapi import Spec, bundled_text
+from mockserver.openapi.files import bundled_document
+from mockserver.openapi.parsed import cached_parse
+from mockserver.settings.profiles import LIVE, SEED, profile_document
 from tests.servers import ROOT
 
 FIRST = "openapi: 3.1.0\ninfo: {title: first, version: '1'}\npaths: {}\n"
@@ -127,10 +127,10 @@ def test_no_copy_is_written_where_python_writes_no_bytecode(tmp_path: Path, monk
 
 
 def test_a_start_with_a_copy_never_imports_pyyaml() -> None:
-    """``python -m mockserver.spec`` (``make run``'s step) keeps the copies; a start then reads them, and imports
+    """``python -m mockserver.openapi`` (``make run``'s step) keeps the copies; a start then reads them, and imports
     PyYAML only to serve YAML. Run with ``PYTHONDONTWRITEBYTECODE`` as set on this machine or not."""
     kept = subprocess.run(
-        [sys.executable, "-m", "mockserver.spec"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-m", "mockserver.openapi"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
     )
     assert {Path(path).name.split(".")[0] for path in kept.stdout.split()} == {"openapi", "live"}
     run = subprocess.run(

@@ -11,14 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, create_app
-from mockserver.spec import Spec, UploadShortcut, VerdictMemo
+from mockserver.openapi import Spec, UploadShortcut, VerdictMemo
+from mockserver.services import services_of
 from tests.conftest import AUTH, CONSERVATIVE_PATH, FAST_PATH
 from tests.images import png
 from tests.test_spec_shortcut import (
     CLIENT_HEADERS,
     UNKNOWN_FIELDS,
     multipart_body,
-    services_of,
     upload_shortcut_verdict,
     value_near,
 )

@@ -12,7 +12,7 @@ import pytest
 from pathable import accessors
 from pathable.protocols import Subscriptable
 
-from mockserver.spec.repairs import SUBSCRIPTABLE_METHODS, QuickSubscriptable
+from mockserver.openapi.repairs import SUBSCRIPTABLE_METHODS, QuickSubscriptable
 
 
 class _NoLength:

@@ -20,11 +20,11 @@ from openapi_schema_validator import OAS30ReadValidator
 
 from contract_tests import strategies
 from mockserver import Config, create_app
-from mockserver.field_errors import describe_openapi_error
-from mockserver.multipart import MultipartForm
-from mockserver.services import EXTENSION_KEY, Services
-from mockserver.spec import RequestInvalid, Spec, ValidRequest, repairs
-from mockserver.spec.repairs import OpenAPIRequest
+from mockserver.openapi import RequestInvalid, Spec, ValidRequest, repairs
+from mockserver.openapi.field_errors import describe_openapi_error
+from mockserver.openapi.multipart import MultipartForm
+from mockserver.openapi.repairs import OpenAPIRequest
+from mockserver.services import services_of
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import png
 
@@ -43,11 +43,6 @@ AUTHORIZATION = st.one_of(
 @pytest.fixture(scope="module")
 def spec_app() -> Flask:
     return create_app(Config(store="memory://"))
-
-
-def services_of(app: Flask) -> Services:
-    found: Services = app.extensions[EXTENSION_KEY]
-    return found
 
 
 def verdict(validate: Any, req: Request) -> tuple[str, ValidRequest | list[str]]:
@@ -210,7 +205,7 @@ def test_the_memo_is_off_with_the_render_cache() -> None:
 
 @pytest.fixture(scope="module")
 def stock_openapi(spec_app: Flask) -> Any:
-    """openapi-core as shipped, with only the repairs the bundled spec needs (mockserver/spec/repairs.py)."""
+    """openapi-core as shipped, with only the repairs the bundled spec needs (mockserver/openapi/repairs.py)."""
     spec = services_of(spec_app).spec
 
     plain = SchemaValidatorsFactory(

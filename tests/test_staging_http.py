@@ -13,8 +13,8 @@ from PIL import ImageFilter, ImageStat
 
 from contract_tests import LiveServer
 from mockserver import Config
-from mockserver.admin_client import AdminError, MockAdmin
-from mockserver.control import Credits
+from mockserver.control.local import Credits
+from mockserver.control.remote import AdminError, MockAdmin
 from tests.images import decoded
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

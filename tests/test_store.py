@@ -21,9 +21,8 @@ import redis
 
 from mockserver import ConfigError, MemoryStore, SQLiteStore, Store, StoreError, open_store
 from mockserver.errors import StoreFull
-from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.jobs import Job, JobPlan
+from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore, redis_tracking
 from mockserver.store.base import RecordQuery, Snapshot
 
@@ -522,7 +521,7 @@ CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, operation TEXT, sta
 
 
 def test_a_sqlite_file_of_the_first_layout_is_migrated_with_its_jobs(tmp_path):
-    from mockserver.jobs import order_to_json
+    from mockserver.models import order_to_json
     from mockserver.store.base import result_meta
 
     path = tmp_path / "old.sqlite3"

@@ -12,12 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import Config, SQLiteStore, StoreError, create_app
-from mockserver.background import BoundedPool
-from mockserver.control import MockControl
+from mockserver.control.local import MockControl
 from mockserver.imaging.thumbnail import MAX_SIDE, MAX_SOURCE_PIXELS, thumbnail_of_encoded
-from mockserver.services import EXTENSION_KEY, Services
+from mockserver.pipeline.thumbnails import KEPT, Confirmations
+from mockserver.services import Services, services_of
 from mockserver.store.base import RecordQuery
-from mockserver.thumbnails import KEPT, Confirmations
+from mockserver.util.pool import BoundedPool
 from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, SpecCheckedClient
 from tests.images import decoded, jpeg, png
 
@@ -29,7 +29,7 @@ def config() -> Config:
 
 
 def services(app: Flask) -> Services:
-    found: Services = app.extensions[EXTENSION_KEY]
+    found: Services = services_of(app)
     return found
 
 

@@ -15,9 +15,9 @@ from werkzeug.test import TestResponse
 
 from mockserver import Config, MemoryStore, create_app
 from mockserver.cli import dashboard_url, main
-from mockserver.routes.ui import UI_DIR, prefers_html
-from mockserver.services import EXTENSION_KEY
-from mockserver.serving import GunicornServer
+from mockserver.services import services_of
+from mockserver.serving.server import GunicornServer
+from mockserver.web.routes.ui import UI_DIR, prefers_html
 from tests.conftest import AUTH, FAST_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +126,7 @@ def test_pyproject_ships_every_file_of_the_page():
     """The wheel check in tests/packaging builds it; this says which glob a new file lacks, in a second."""
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     # Globbed as setuptools globs them: "*" never crosses a "/".
-    shipped = {path for pattern in package_data["mockserver"] for path in UI_DIR.parent.glob(pattern)}
+    shipped = {path for pattern in package_data["mockserver.web"] for path in UI_DIR.parent.glob(pattern)}
     files = {path for path in UI_DIR.rglob("*") if path.is_file()}
     assert files and not sorted(str(path.relative_to(UI_DIR)) for path in files - shipped)
     assert (UI_DIR / "vendor" / "swagger-ui" / "LICENSE").is_file()
@@ -155,7 +155,7 @@ def test_openapi_json_is_the_document_in_force(profile):
     app, client = plain_client(Config(store="memory://", profile=profile))
     document = client.get("/openapi.json", base_url="http://mock.test:9000").get_json()
     assert document["servers"][0] == {"url": "http://mock.test:9000", "description": "This mock server"}
-    in_force = app.extensions[EXTENSION_KEY].spec.document
+    in_force = services_of(app).spec.document
     assert {**document, "servers": None} == {**in_force, "servers": None}
     assert ("/v1/user/balance" in document["paths"]) is (profile == "live")
     assert client.get("/openapi.yml").status_code == 200

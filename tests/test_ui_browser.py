@@ -20,7 +20,7 @@ import requests
 
 from contract_tests.server import LiveServer
 from mockserver import Config, MemoryStore, create_app
-from mockserver.auth import fingerprint
+from mockserver.pipeline.auth import fingerprint
 from tests.conftest import SMALL_TARGET
 from tests.servers import poll, start_job
 
@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 KEY = "sk-browser-test"
-#: The key the page fills in (mockserver/ui/js/api.js).
+#: The key the page fills in (mockserver/web/ui/js/api.js).
 DEMO_KEY = "sk-dashboard-demo"
 TOKEN = "dash-s3cret"
 #: Generous for a loaded 2-core machine; the page itself refreshes every 0.7 s.

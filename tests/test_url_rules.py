@@ -1,4 +1,4 @@
-"""The app's routes write their url_for builders on first use (mockserver.url_rules), and build the same URLs."""
+"""The app's routes write their url_for builders on first use (mockserver.web.url_rules), and build the same URLs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask, url_for
 from werkzeug.routing import Map, Rule
 
 from mockserver import Config, create_app
-from mockserver.url_rules import LazyBuilderRule
+from mockserver.web.url_rules import LazyBuilderRule
 
 
 @pytest.fixture

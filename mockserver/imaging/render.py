@@ -29,7 +29,7 @@ class RenderOrder:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Server-wide rendering choices (from :class:`mockserver.config.Config`)."""
+    """Server-wide rendering choices (from :class:`mockserver.settings.config.Config`)."""
 
     target_pixels: int = 4 * 1024 * 1024
     encode: EncodeSettings = field(default_factory=EncodeSettings)

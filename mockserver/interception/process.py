@@ -21,10 +21,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from mockserver.config import Config
 from mockserver.errors import ConfigError
 from mockserver.interception.ca import LocalCA
 from mockserver.interception.proxy import InterceptingProxy, ProxySettings, loopback_for
+from mockserver.settings.config import Config
 
 READY = b"ready\n"
 START_SECONDS = 20.0

@@ -18,19 +18,47 @@ import ssl
 import struct
 import time
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import h11
 
 from mockserver.errors import ApiError, BadRequest, Forbidden, ServiceUnavailable
 
-if TYPE_CHECKING:
-    from mockserver.interception.proxy import InterceptingProxy
-
 log = logging.getLogger(__name__)
+
+
+class SessionSettings(Protocol):
+    """The proxy settings a session reads (:class:`mockserver.interception.proxy.ProxySettings`)."""
+
+    @property
+    def hosts(self) -> frozenset[str]: ...
+
+    @property
+    def idle_seconds(self) -> float: ...
+
+
+class Owner(Protocol):
+    """What a session asks of the proxy that accepted it (:class:`mockserver.interception.proxy.InterceptingProxy`)."""
+
+    @property
+    def settings(self) -> SessionSettings: ...
+
+    def tracked(self, sock: socket.socket) -> AbstractContextManager[None]:
+        """Remember an open client socket until the block ends, so stopping the proxy can cut it."""
+        ...
+
+    def wrap_client(self, sock: socket.socket) -> ssl.SSLSocket:
+        """The client's socket with TLS, as the intercepted host."""
+        ...
+
+    def connect_upstream(self) -> socket.socket:
+        """A fresh connection to the mock's own listener."""
+        ...
+
 
 #: Hop-by-hop headers (RFC 9110 section 7.6.1) and the proxy's own: never passed on.
 HOP_BY_HOP = frozenset(
@@ -71,7 +99,7 @@ class _Route:
 class Session:
     """One client connection: its requests, one after another, and a tunnel if it asks for one."""
 
-    def __init__(self, proxy: InterceptingProxy, peer: tuple[str, int]) -> None:
+    def __init__(self, proxy: Owner, peer: tuple[str, int]) -> None:
         self.proxy = proxy
         self.settings = proxy.settings
         self.peer_is_loopback = _is_loopback(peer[0])

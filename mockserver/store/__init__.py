@@ -1,4 +1,15 @@
-"""State stores behind one interface, chosen by URL."""
+"""State stores behind one interface, chosen by URL, and the sweep that keeps them small.
+
+``base`` (the :class:`Store` interface: jobs, faults, counters, settings,
+journal, thumbnails), ``memory``, ``sqlite`` (with ``change_mark``: settings
+and faults read again only after they change), ``redis`` (with
+``redis_scripts``, its atomic Lua steps, and ``redis_tracking``: settings and
+faults kept until Redis says they changed) and ``sweeper`` (a thread per worker
+that drops expired jobs and compacts the store, traffic or not).
+
+Imports: ``models``, ``imaging``, ``util``, ``errors``: what it keeps, never
+what uses it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from mockserver.errors import ConfigError
-from mockserver.redaction import redacted_url
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
 from mockserver.store.sqlite import SQLiteStore
+from mockserver.util.redaction import redacted_url
 
 if TYPE_CHECKING:
     from mockserver.store.redis import RedisStore

@@ -13,9 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.faults import Fault
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job, JobPlan
+from mockserver.models import Fault, Job, JobPlan
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def settings(self) -> dict[str, Any]:
-        """Runtime setting changes (see :mod:`mockserver.runtime`)."""
+        """Runtime setting changes (see :mod:`mockserver.settings.runtime`)."""
 
     @abc.abstractmethod
     def save_settings(self, changes: dict[str, Any]) -> None:

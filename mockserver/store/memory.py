@@ -10,9 +10,8 @@ from collections.abc import Collection
 from typing import Any
 
 from mockserver.errors import StoreFull
-from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job, JobPlan
+from mockserver.models import Fault, Job, JobPlan, after_firing, fits
 from mockserver.store.base import RecordQuery, Snapshot, Store
 
 

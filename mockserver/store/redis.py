@@ -45,13 +45,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from mockserver.errors import ConfigError, StoreError, StoreFull
-from mockserver.faults import ANY_OPERATION, Fault
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
-from mockserver.redaction import redacted_url
+from mockserver.models import ANY_OPERATION, Fault, Job, JobPlan, order_from_json, order_to_json
 from mockserver.store import redis_scripts as lua
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 from mockserver.store.redis_tracking import TrackedConnection, TrackedSnapshot, snapshot_from
+from mockserver.util.redaction import redacted_url
 
 DEFAULT_PREFIX = "stability-mock:"
 #: Short enough that a request fails fast (503) while Redis is away.

@@ -13,7 +13,7 @@ prefix in ``ARGV`` (a single Redis, not a Cluster, is what the mock supports).
 
 from __future__ import annotations
 
-#: Fields of a job hash that make up :class:`mockserver.jobs.Job` (no image or
+#: Fields of a job hash that make up :class:`mockserver.models.Job` (no image or
 #: result bytes), in the order the scripts return them.
 JOB_FIELDS = ("op", "key", "created", "expires", "order", "plan", "polls", "seq", "result_meta")
 _JOB_FIELDS_LUA = ", ".join(f"'{name}'" for name in JOB_FIELDS)
@@ -140,7 +140,7 @@ return seq
 
 #: KEYS: fault queue. ARGV: fault key prefix, operation, scope, the "any operation"
 #: wildcard, then every status the operation can answer.
-#: ``mockserver.faults.fits`` and ``after_firing``, in Lua: the oldest fault of
+#: ``mockserver.models.fits`` and ``after_firing``, in Lua: the oldest fault of
 #: this scope, for this operation (or the wildcard), whose status (if any) the
 #: operation can answer, loses one use (deleted at its last) and comes back as
 #: it was when it fired: {json, times, fired}.

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.errors import StoreError, StoreFull
-from mockserver.faults import Fault, after_firing, fits
 from mockserver.imaging import RenderedImage
-from mockserver.jobs import Job, JobPlan, order_from_json, order_to_json
+from mockserver.models import Fault, Job, JobPlan, after_firing, fits, order_from_json, order_to_json
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 from mockserver.store.change_mark import ChangeMark
 

@@ -32,7 +32,7 @@ DROPPED = (
     "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
 )
 #: What a pytest run that never uses the mock must not import (issue 13); the fixture imports the mock.
-HEAVY = ("flask", "werkzeug", "PIL", "hypothesis", "openapi_core", "mockserver.app", "contract_tests.server")
+HEAVY = ("flask", "werkzeug", "PIL", "hypothesis", "openapi_core", "mockserver.web.app", "contract_tests.server")
 
 
 def run(command: Sequence[str | Path], *, timeout: float, **options: object) -> subprocess.CompletedProcess[str]:

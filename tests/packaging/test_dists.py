@@ -47,9 +47,11 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_checkout(dists: Dists
 def test_the_wheel_holds_the_dashboard_and_its_vendored_renderer(dists: Dists) -> None:
     """The dashboard is package data, not Python: a file left out of pyproject's globs is a blank page."""
     names = set(wheel_files(dists))
-    page = {path.relative_to(ROOT).as_posix() for path in (ROOT / "mockserver" / "ui").rglob("*") if path.is_file()}
+    page = {
+        path.relative_to(ROOT).as_posix() for path in (ROOT / "mockserver" / "web" / "ui").rglob("*") if path.is_file()
+    }
     wanted = {"index.html", "js/main.js", "vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/LICENSE"}
-    assert {f"mockserver/ui/{name}" for name in wanted} <= page <= names
+    assert {f"mockserver/web/ui/{name}" for name in wanted} <= page <= names
 
 
 def test_the_wheel_ships_the_license(dists: Dists) -> None:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from mockserver.config import Config
+from mockserver.settings.config import Config
 from tests.packaging.installs import ROOT, Installed, run
 from tests.servers import free_port
 

@@ -45,12 +45,12 @@ def test_version_from_the_command_and_python_m(installed: Installed, tmp_path: P
 
 
 def test_the_build_step_keeps_the_parsed_spec_in_the_install(installed: Installed, tmp_path: Path) -> None:
-    """The Dockerfile's ``python -m mockserver.spec``: copies land beside the installed YAML; a start uses them."""
-    written = installed.run("python", "-m", "mockserver.spec", cwd=tmp_path).stdout.split()
+    """The Dockerfile's ``python -m mockserver.openapi``: copies land beside the installed YAML; a start uses them."""
+    written = installed.run("python", "-m", "mockserver.openapi", cwd=tmp_path).stdout.split()
     assert {Path(path).name.split(".")[0] for path in written} == {"openapi", "live"}
     for path in map(Path, written):
         assert path.is_relative_to(installed.venv) and path.parent.parent.name == "bundled_spec"
-    start = "import sys; from mockserver.spec import Spec; Spec.bundled(); print('yaml' in sys.modules)"
+    start = "import sys; from mockserver.openapi import Spec; Spec.bundled(); print('yaml' in sys.modules)"
     assert installed.run("python", "-c", start, cwd=tmp_path).stdout.strip() == "False"
 
 
