@@ -2,7 +2,7 @@
 
 Draws requests from ``bench/fuzzing/http_strategies.py`` in batches, sends them
 over loopback sockets from a few threads, and judges every answer as
-``tests/test_fuzz.py`` does (answered, below 500, the API's error shape). At
+``tests/serving/test_fuzz.py`` does (answered, below 500, the API's error shape). At
 the end the server must still be healthy, with the same worker processes and
 no traceback in its log. Prints counts by status and by family; exits 1 on any
 failure.

@@ -37,7 +37,7 @@ class Engine:
         self.openapi = OpenAPI.from_dict(
             for_matching,
             config=OpenAPIConfig(
-                # The documents are the bundled ones, which tests/test_profiles.py checks with
+                # The documents are the bundled ones, which tests/settings/test_profiles.py checks with
                 # openapi-spec-validator; checking them again on every start was ~40% of it.
                 spec_validator_cls=None,
                 request_unmarshaller_cls=RequestUnmarshaller,

@@ -7,7 +7,7 @@ property. openapi-core decodes each part (text parts of non-binary properties as
 finds the same failing keywords for the few a simple property may have, without
 importing either (a refused upload then never needs openapi-core), and words them
 with the same :func:`~mockserver.openapi.rule_messages.rule_message`.
-``tests/test_spec_refusals.py`` compares both on generated uploads.
+``tests/openapi/test_spec_refusals.py`` compares both on generated uploads.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ headers clients send, in their plain form: a ``Content-Disposition: form-data``
 with a plain quoted name (and file name), and for a file at most a
 ``Content-Type``; and the boundary occurs only where the parts begin and end.
 Anything else gives ``None`` and goes to Werkzeug.
-``tests/test_plain_form.py`` compares both on generated bodies, odd ones included.
+``tests/openapi/test_plain_form.py`` compares both on generated bodies, odd ones included.
 """
 
 from __future__ import annotations

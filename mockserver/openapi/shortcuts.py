@@ -3,7 +3,7 @@
 :class:`BodylessShortcut` answers plainly valid polls from the document alone;
 :class:`VerdictMemo` remembers openapi-core's verdict on a request sent again
 byte for byte. Both give exactly openapi-core's verdict or defer to it
-(``tests/test_spec_shortcut.py`` compares them on generated requests).
+(``tests/openapi/test_spec_shortcut.py`` compares them on generated requests).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class BodylessShortcut:
     header is there and the headers are short enough. This class does exactly
     that, and answers ``None`` (so openapi-core decides, and words the errors)
     for anything it does not plainly accept. Operations with any other shape are
-    never shortcut. ``tests/test_spec_shortcut.py`` compares both on generated
+    never shortcut. ``tests/openapi/test_spec_shortcut.py`` compares both on generated
     requests.
     """
 

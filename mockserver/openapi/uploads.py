@@ -10,7 +10,7 @@ upload that breaks only what is compiled here (a missing key header, a header
 too long, a missing field, a value outside its enum, bounds or lengths, text
 for a number) gets openapi-core's error lines, worded as
 :mod:`mockserver.openapi.field_errors` words them. Anything else goes to openapi-core.
-``tests/test_spec_shortcut.py`` and ``tests/test_spec_refusals.py`` compare
+``tests/openapi/test_spec_shortcut.py`` and ``tests/openapi/test_spec_refusals.py`` compare
 both on generated uploads.
 """
 

@@ -5,7 +5,7 @@ Each field of :class:`~mockserver.settings.runtime.RuntimeSettings` and
 ``serve`` options (:mod:`mockserver.cli`), their environment names
 (:meth:`Config.from_env`), the checks every entrance runs (:func:`problems`)
 and the bounds in ``spec/admin.yml`` and the README all come from, or are
-tested against, that one declaration (``tests/test_settings.py``).
+tested against, that one declaration (``tests/settings/test_settings.py``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Why no cached entry can outlive a change:
   after Redis has written the invalidations out, so the next call of any process
   on the same host finds them in its socket. Without the fence a reader on the
   same host saw a change one call late a few times in a thousand
-  (``tests/test_redis.py``). Across hosts the notice is on the wire before the
+  (``tests/store/test_redis.py``). Across hosts the notice is on the wire before the
   writer's last reply, but a slower or lossy path to the reader could still
   deliver it after that reader's next call began; so could Redis's I/O threads
   (``io-threads`` above 1), which write to different clients independently.

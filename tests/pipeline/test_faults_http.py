@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,9 +14,9 @@ from contract_tests import LiveServer
 from mockserver import Config
 from mockserver.control.local import Credits
 from mockserver.control.remote import AdminError, MockAdmin
+from tests.conftest import FIXTURES
 from tests.images import decoded
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLE = (FIXTURES / "sample.png").read_bytes()
 KEY = "sk-http-tests"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,8 +15,8 @@ from contract_tests.reference_client import UpscaleClient
 from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
 from mockserver.cli import main
 from tests.clients.broken import BROKEN
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "contract_tests.reference_client:contract_factory"
 EVERY_CLAIM = ("retries", "content_filtered")
 

@@ -1,7 +1,7 @@
 """The bundled spec (spec/openapi.yml) is a compatible superset of the user's seed spec.
 
 A client written against the seed (tests/data/seed-spec.yml) must keep working
-against the mock; ``tests/spec_compat.py`` states what that means, rule by rule.
+against the mock; ``tests/openapi/spec_compat.py`` states what that means, rule by rule.
 The parametrized tests apply the rules to every seed item; the "teeth" tests at
 the end break a copy of the bundled spec and check that the matching rule
 notices. The only accepted narrowings are in :data:`DOCUMENTED_NARROWINGS`, each listed
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.spec_compat import (
+from tests.openapi.spec_compat import (
     BUNDLED,
     CHANGES_FILE,
     DOCUMENTED_NARROWINGS,

@@ -1,6 +1,6 @@
 """Odd images through the HTTP API of a gunicorn mock: a clear 400 or a correct image, in bounded memory.
 
-``tests/test_imaging.py`` decodes the fixtures in-process; here each odd kind
+``tests/imaging/test_imaging.py`` decodes the fixtures in-process; here each odd kind
 goes over HTTP to a real worker, whose peak resident memory (VmHWM) must stay
 under a generous bound: decompression bombs inside the size limits, cut pixel
 streams, 16-bit RGB(A), CMYK, palettes with transparency, animations and

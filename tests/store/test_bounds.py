@@ -15,7 +15,7 @@ from mockserver.services import services_of
 from mockserver.settings.config import MIB
 from mockserver.store.sweeper import sweep
 from tests.conftest import AUTH, CREATIVE_PATH, SMALL_TARGET
-from tests.test_store import NOW, make_job
+from tests.store.test_store import NOW, make_job
 
 
 def noise_png(size: int = 512) -> bytes:

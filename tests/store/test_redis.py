@@ -7,7 +7,6 @@ import math
 import os
 import time
 import warnings
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,10 +18,10 @@ from mockserver.imaging import RenderOrder
 from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore
 from tests import servers
+from tests.conftest import FIXTURES
 from tests.images import decoded
 from tests.servers import free_port, running_server
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = {"Authorization": "Bearer sk-redis"}
 SMALL = ("--target-pixels", "262144")
 FAST_PATH = "/v2beta/stable-image/upscale/fast"

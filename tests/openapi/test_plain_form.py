@@ -17,7 +17,7 @@ from werkzeug.formparser import MultiPartParser
 from mockserver.openapi import multipart
 from mockserver.openapi.multipart import MultipartForm, ParsedForm
 from mockserver.openapi.plain_form import plain_parts
-from tests.test_spec_shortcut import multipart_body
+from tests.openapi.test_spec_shortcut import multipart_body
 
 BOUNDARIES = [
     b"7f3a9c0e5b2d4f6a8c1e3b5d7f9a0c2e",

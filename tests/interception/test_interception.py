@@ -29,10 +29,10 @@ from contract_tests.interception import InterceptedMock
 from mockserver.interception.ca import LocalCA
 from mockserver.interception.proxy import InterceptingProxy, ProxySettings
 from tests.clients.aiohttp_client import OPERATIONS
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.stability_mock(target_pixels=65536)
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = (ROOT / "fixtures" / "sample.png").read_bytes()
 NODE_DIR = ROOT / "tests" / "node"
 BASE = "https://api.stability.ai"

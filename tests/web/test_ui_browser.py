@@ -21,7 +21,7 @@ import requests
 from contract_tests.server import LiveServer
 from mockserver import Config, MemoryStore, create_app
 from mockserver.pipeline.auth import fingerprint
-from tests.conftest import SMALL_TARGET
+from tests.conftest import ROOT, SMALL_TARGET
 from tests.servers import poll, start_job
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -29,7 +29,6 @@ Browser = playwright_api.Browser
 Page = playwright_api.Page
 expect = playwright_api.expect
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -21,9 +20,9 @@ from mockserver.imaging import (
     output_size,
     render,
 )
+from tests.conftest import FIXTURES
 from tests.images import decoded, png
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAST_RULES = RULES_BY_OPERATION["upscaleImageFast"]
 SETTINGS = RenderSettings(target_pixels=256 * 256)
 

@@ -11,17 +11,16 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from tests.conftest import FIXTURES
 from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = {"Authorization": "Bearer sk-slow"}
 #: Per kind of slow client; 3 kinds x 16 is 12 times the 4 threads that used to be enough to stop the server.
 SLOW_CLIENTS = 16

@@ -18,9 +18,8 @@ from mockserver.cli import dashboard_url, main
 from mockserver.services import services_of
 from mockserver.serving.server import GunicornServer
 from mockserver.web.routes.ui import UI_DIR, prefers_html
-from tests.conftest import AUTH, FAST_PATH
+from tests.conftest import AUTH, FAST_PATH, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 ELSEWHERE = {"REMOTE_ADDR": "192.0.2.10"}
 

@@ -24,8 +24,8 @@ from mockserver.cli import main, serve
 from mockserver.errors import BadRequest
 from mockserver.settings.knobs import Knob, default_text, knobs, option_name
 from mockserver.settings.runtime import RuntimeSettings
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text("utf-8")
 ADMIN = yaml.safe_load((ROOT / "spec" / "admin.yml").read_text("utf-8"))
 

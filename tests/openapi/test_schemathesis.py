@@ -47,7 +47,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,11 +64,12 @@ from werkzeug.formparser import parse_form_data
 from mockserver import Config, MemoryStore, create_app
 from mockserver.services import services_of
 from mockserver.settings.profiles import LIVE, PROFILES, SEED, profile_document
+from tests.conftest import ROOT
 from tests.images import image_bytes, jpeg, png, webp
 
 log = logging.getLogger(__name__)
 
-SPEC_FILE = Path(__file__).resolve().parent.parent / "spec" / "openapi.yml"
+SPEC_FILE = ROOT / "spec" / "openapi.yml"
 API_KEY = "sk-schemathesis"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 UPLOADS = ("upscaleImageFast", "upscaleImageConservative", "upscaleImageCreative")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
 from tests import servers
+from tests.conftest import FIXTURES
 from tests.images import decoded
 from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = {"Authorization": "Bearer sk-serving"}
 
 

@@ -434,6 +434,6 @@ def test_doubtful_uploads_are_not_taken_as_valid(
 ) -> None:
     body, content_type = multipart_body([("image", png(8, 8)), *fields])
     made = {"path": FAST_PATH, "method": "POST", "headers": headers, "data": body, "content_type": content_type}
-    # Refused by the shortcut itself, or left to openapi-core (tests/test_spec_refusals.py).
+    # Refused by the shortcut itself, or left to openapi-core (tests/openapi/test_spec_refusals.py).
     taken = upload_shortcut_verdict(spec_app, services_of(spec_app).spec, made)
     assert taken is None or taken[0] == "invalid"

@@ -15,8 +15,8 @@ conform to what that client was told to expect. So, after resolving every local
 * the seed's security scheme, security requirements and servers stay.
 
 Each rule is a small helper returning a list of problems (empty: compatible).
-``tests/test_spec_superset.py`` applies them to the bundled document (and
-breaks copies of it to show each rule has teeth); ``tests/test_profiles.py``
+``tests/openapi/test_spec_superset.py`` applies them to the bundled document (and
+breaks copies of it to show each rule has teeth); ``tests/settings/test_profiles.py``
 applies them to the live profile's document.
 """
 
@@ -29,7 +29,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
+
 SEED_FILE = ROOT / "tests" / "data" / "seed-spec.yml"
 BUNDLED_FILE = ROOT / "spec" / "openapi.yml"
 CHANGES_FILE = ROOT / "spec" / "CHANGES.md"

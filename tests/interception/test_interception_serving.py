@@ -16,11 +16,11 @@ import requests
 
 from mockserver.control.remote import MockAdmin
 from mockserver.interception.ca import LocalCA
+from tests.conftest import FIXTURES
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = {"Authorization": "Bearer sk-serving"}
 BASE = "https://api.stability.ai"
 

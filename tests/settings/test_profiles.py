@@ -17,9 +17,9 @@ from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.cli import main
 from mockserver.openapi import Spec, bundled_text
 from mockserver.settings.profiles import LIVE, SEED, merge_patch, parse_document, profile_document
-from tests import spec_compat as superset
 from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, Clock, SpecCheckedClient
 from tests.images import decoded, png
+from tests.openapi import spec_compat as superset
 
 BALANCE = "/v1/user/balance"
 ACCOUNT = "/v1/user/account"
@@ -75,7 +75,7 @@ LIVE_DEPARTURES = {("upscaleImageConservative", "200")}
 
 
 def _superset_problems(document: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
-    """Every seed compatibility rule of tests/test_spec_superset.py, applied to ``document``."""
+    """Every seed compatibility rule of tests/openapi/test_spec_superset.py, applied to ``document``."""
     seed, other = superset.SEED, superset.resolve_refs(document)
     found: dict[tuple[str, str], list[str]] = {}
 

@@ -15,7 +15,7 @@ from mockserver.openapi import Spec, UploadShortcut, VerdictMemo
 from mockserver.services import services_of
 from tests.conftest import AUTH, CONSERVATIVE_PATH, FAST_PATH
 from tests.images import png
-from tests.test_spec_shortcut import (
+from tests.openapi.test_spec_shortcut import (
     CLIENT_HEADERS,
     UNKNOWN_FIELDS,
     multipart_body,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.conftest import FIXTURES
 from tests.packaging.installs import HEAVY
 
 pytest_plugins = ["pytester"]
@@ -135,9 +136,8 @@ def test_fixture_stages_the_main_behaviours(stability_mock):
 
 
 def _sample() -> bytes:
-    from pathlib import Path
 
-    return (Path(__file__).resolve().parent.parent / "fixtures" / "sample.png").read_bytes()
+    return (FIXTURES / "sample.png").read_bytes()
 
 
 def _fast(mock, image: bytes) -> requests.Response:

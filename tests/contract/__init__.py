@@ -1,0 +1,1 @@
+"""The client contract suite, its reports and the pytest plugin."""

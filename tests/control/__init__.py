@@ -1,0 +1,1 @@
+"""Staging and inspection: MockControl, MockAdmin and the scenario file."""

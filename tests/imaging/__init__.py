@@ -1,0 +1,1 @@
+"""Pixels: decoding odd and hostile images, the rules, rendering and the render cache."""

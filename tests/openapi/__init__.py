@@ -1,0 +1,1 @@
+"""The documents and validation: openapi-core, the proven shortcuts, multipart, Schemathesis."""

@@ -1,0 +1,1 @@
+"""What the mock is told: Config, the declared settings, profiles."""

@@ -1,0 +1,1 @@
+"""The stores (memory, SQLite, Redis) behind one interface, their bounds, and redaction of their URLs."""
