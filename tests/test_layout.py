@@ -127,11 +127,13 @@ def test_every_part_of_mockserver_has_a_floor() -> None:
 
 
 def test_no_import_circle_even_for_types() -> None:
-    assert circles(GRAPH) == []
+    found = circles(GRAPH)
+    assert not found, "import circles: " + "; ".join(" → ".join(loop) for loop in found)
 
 
 def test_imports_point_down_the_floors() -> None:
-    assert upward_imports(GRAPH) == []
+    found = upward_imports(GRAPH)
+    assert not found, "imports pointing up the floors (see FLOORS): " + "; ".join(f"{a} → {b}" for a, b in found)
 
 
 def test_flask_is_imported_by_the_edge_and_the_engine_only() -> None:
@@ -140,7 +142,9 @@ def test_flask_is_imported_by_the_edge_and_the_engine_only() -> None:
         for module, path in ((module_name(path), path) for path in PACKAGE.rglob("*.py"))
         if any(name == "flask" or name.startswith("flask.") for name in imports_of(path))
     }
-    assert importers <= FLASK_PARTS
+    assert importers <= FLASK_PARTS, (
+        f"Flask imported outside the edge and the engine: {sorted(importers - FLASK_PARTS)}"
+    )
     assert "pipeline/" not in importers and "services.py" not in importers
 
 
