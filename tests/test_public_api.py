@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.packaging.installs import HEAVY
 
 PACKAGES = ["mockserver", "mockserver.control", "contract_tests"]
@@ -69,3 +71,26 @@ def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning():
     assert old_home is MockAdmin
     with pytest.raises(ImportError, match="no_such_name"):
         from mockserver.admin_client import no_such_name  # noqa: F401
+
+
+def resolve(dotted: str) -> object:
+    """The object a dotted path names: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name)
+        return found
+    raise ModuleNotFoundError(dotted)
+
+
+def test_every_python_path_the_readme_names_resolves():
+    """A user copies ``mockserver.control.MockAdmin`` from the README: a moved module must not break it."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    named = set(re.findall(r"`((?:mockserver|contract_tests)(?:\.[A-Za-z_]\w*)+)", readme))
+    assert "mockserver.control.MockAdmin" in named
+    for dotted in sorted(named):
+        resolve(dotted)
