@@ -41,7 +41,7 @@ def attempt(section: str, name: str, measure: Callable[[], list[Figure]]) -> lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput run (3 rounds)")
-    parser.add_argument("--output", type=Path, default=report.HERE / "RESULTS.md")
+    parser.add_argument("--output", type=Path, default=report.RESULTS)
     parser.add_argument("--soak-seconds", type=float, default=90.0, help="load of the memory soak (make soak runs 180)")
     options = parser.parse_args(argv)
     started = time.perf_counter()

@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import api, server
+from bench import ROOT, api, server
 from bench.images import photo_png
 from bench.processes import cpu_ticks
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--compile", action="store_true", help="compile each tree's mockserver package first")
     options = parser.parse_args(argv)
-    trees = {"after": server.ROOT, **({"before": options.before.resolve()} if options.before else {})}
+    trees = {"after": ROOT, **({"before": options.before.resolve()} if options.before else {})}
     for name, tree in trees.items():
         if options.compile:
             subprocess.run([python_of(tree), "-m", "compileall", "-q", "mockserver"], cwd=tree, check=True)

@@ -21,10 +21,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import api, load, server
+from bench import ROOT, api, load, server
 from bench.images import photo_png
 
-ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
 WARMUP = 0.5
 ROUNDS = 6

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench import api, load, server
+from bench import ROOT, api, load, server
 from bench.images import photo_png, variant
 from bench.processes import cpu_ticks, peak_rss_kib
 from mockserver.imaging import RULES_BY_OPERATION, EncodeSettings, RenderSettings, decode, render
@@ -338,7 +338,7 @@ def soak_memory(seconds: float) -> list[Figure]:
     """Peak RSS (VmHWM) of each worker over ``bench/soak.py``'s mixed load, run as its own process."""
     with tempfile.TemporaryDirectory(prefix="stability-bench-soak-") as folder:
         output = Path(folder) / "soak.json"
-        script = str(server.ROOT / "bench" / "soak.py")
+        script = str(ROOT / "bench" / "soak.py")
         command = [sys.executable, script, "--duration", str(seconds), "--json", str(output)]
         finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600, check=False)
         if not output.exists():

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import ROOT
 from bench.processes import children_of, rss_kib
 
-ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

@@ -14,8 +14,8 @@ Workloads:
 - the store's journal append on its own (``Store.append_record``).
 
 Example:
-    python bench/store_costs.py --before /tmp/base --rounds 5
-    python bench/store_costs.py --before /tmp/base --store redis://127.0.0.1:6391/0
+    python -m bench.store_costs --before /tmp/base --rounds 5
+    python -m bench.store_costs --before /tmp/base --store redis://127.0.0.1:6391/0
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-HERE = Path(__file__).resolve()
-TREE = HERE.parent.parent
 
 
 def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]:
@@ -87,7 +84,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
 
 def run_child(tree: Path, options: argparse.Namespace) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    command = [sys.executable, str(HERE), "--child", "--store", options.store]
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", options.store]
     command += ["--polls", str(options.polls), "--errors", str(options.errors), "--appends", str(options.appends)]
     done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -109,7 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     if options.child:
         print(json.dumps(child(options.store, options.polls, options.errors, options.appends)))
         return
-    trees = {"before": options.before, "after": TREE} if options.before else {"after": TREE}
+    # Here, not at the top: the child imports bench from the tree it measures, which may predate ROOT.
+    from bench import ROOT
+
+    trees = {"before": options.before, "after": ROOT} if options.before else {"after": ROOT}
     seen: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
     for _ in range(options.rounds):
         for name, tree in trees.items():
