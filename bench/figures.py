@@ -338,9 +338,8 @@ def soak_memory(seconds: float) -> list[Figure]:
     """Peak RSS (VmHWM) of each worker over ``bench/soak.py``'s mixed load, run as its own process."""
     with tempfile.TemporaryDirectory(prefix="stability-bench-soak-") as folder:
         output = Path(folder) / "soak.json"
-        script = str(ROOT / "bench" / "soak.py")
-        command = [sys.executable, script, "--duration", str(seconds), "--json", str(output)]
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600, check=False)
+        command = [sys.executable, "-m", "bench.soak", "--duration", str(seconds), "--json", str(output)]
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600, check=False, cwd=ROOT)
         if not output.exists():
             why = (finished.stdout + finished.stderr)[-2000:]
             raise RuntimeError(f"soak.py exited with {finished.returncode}: {why}")

@@ -1,7 +1,7 @@
 """Raw HTTP thrown at the mock on gunicorn: every request answered, below 500, in the API's shape.
 
 Prism's process exits on one malformed multipart part; this mock must answer
-anything a socket can carry. ``bench/fuzz.py`` runs the same strategies for
+anything a socket can carry. ``python -m bench.fuzzing`` runs the same strategies for
 10,000 requests; the regression tests below pin the bugs that fuzzing found.
 """
 

@@ -1,4 +1,4 @@
-"""Raw-HTTP fuzzing, shared by ``make fuzz`` (bench/fuzz.py) and tests/test_fuzz.py.
+"""Raw-HTTP fuzzing, shared by ``make fuzz`` (``python -m bench.fuzzing``) and tests/test_fuzz.py.
 
 Clients such as requests refuse to send broken framing and hide what a server
 answered before dropping a connection; these modules speak bytes over a

@@ -1,7 +1,7 @@
 """A fuzzing campaign outside pytest: draw requests in batches, send them, count what came back.
 
 The pytest test (``tests/test_fuzz.py``) uses the strategies with ``@given``
-so a failure shrinks to a minimal request; a long campaign (``bench/fuzz.py``)
+so a failure shrinks to a minimal request; a long campaign (``python -m bench.fuzzing``)
 wants counts over thousands of requests instead, so it draws batches with
 hypothesis (generation only, no shrinking) and judges every answer.
 """
