@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import figures, hot_paths, load, machine, prism, report, rounds
+from bench import figures, hot_paths, machine, prism, report, rounds
 from bench.figures import Figure
+from bench.harness import load
 
 #: Async jobs render to 1024², the size the fast 256² overhead figure makes.
 ASYNC_TARGET_PIXELS = 1024 * 1024

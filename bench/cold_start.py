@@ -37,9 +37,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ROOT, api, server
-from bench.images import photo_png
-from bench.processes import cpu_ticks
+from bench import ROOT
+from bench.harness import api, server
+from bench.harness.images import photo_png
+from bench.harness.processes import cpu_ticks
 
 SIZE = 64
 #: How long after the first 200 the last refusal is sent: past the worker's warm-up.

@@ -21,8 +21,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import ROOT, api, load, server
-from bench.images import photo_png
+from bench import ROOT
+from bench.harness import api, load, server
+from bench.harness.images import photo_png
 
 SECONDS = 2.0
 WARMUP = 0.5

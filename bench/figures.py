@@ -22,9 +22,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench import ROOT, api, load, server
-from bench.images import photo_png, variant
-from bench.processes import cpu_ticks, peak_rss_kib
+from bench import ROOT
+from bench.harness import api, load, server
+from bench.harness.images import photo_png, variant
+from bench.harness.processes import cpu_ticks, peak_rss_kib
 from mockserver.imaging import RULES_BY_OPERATION, EncodeSettings, RenderSettings, decode, render
 from mockserver.imaging.upscaler import order_for
 

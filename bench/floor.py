@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import server
+from bench.harness import server
 
 #: The same bytes a pending poll answers, so both runs move the same amount of data.
 BODY = b'{"id": "' + b"0" * 64 + b'", "status": "in-progress"}'

@@ -29,9 +29,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
-from bench.images import photo_png, variant
-from bench.server import AUTH
+from bench.harness.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+from bench.harness.images import photo_png, variant
+from bench.harness.server import AUTH
 from mockserver import Config, create_app
 from mockserver.openapi import BodylessShortcut, Spec, UploadShortcut, VerdictMemo
 from mockserver.services import Services, services_of

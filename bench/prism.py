@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import ROOT
-from bench.server import free_port
+from bench.harness.server import free_port
 
 PACKAGE = "@stoplight/prism-cli"
 SPEC = ROOT / "spec" / "openapi.yml"

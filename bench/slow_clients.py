@@ -15,8 +15,8 @@ import sys
 import threading
 import time
 
-from bench import api, server
-from bench.images import photo_png
+from bench.harness import api, server
+from bench.harness.images import photo_png
 
 GOAL_SECONDS = 2.0
 

@@ -28,9 +28,9 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from bench.images import encoded, photo
-from bench.processes import ServerProcesses, peak_rss_kib, rss_kib, server_processes, wait_for_workers
-from bench.server import running
+from bench.harness.images import encoded, photo
+from bench.harness.processes import ServerProcesses, peak_rss_kib, rss_kib, server_processes, wait_for_workers
+from bench.harness.server import running
 
 API = "/v2beta/stable-image/upscale"
 #: Upload file name → format: one of each kind the API accepts.

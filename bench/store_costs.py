@@ -34,9 +34,9 @@ from typing import Any
 
 def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]:
     """Run every workload once in this process; CPU and wall ms per call for each."""
-    from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+    from bench.harness.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+    from bench.harness.images import photo_png
     from bench.hot_paths import call, environ, upload_environ
-    from bench.images import photo_png
     from mockserver import Config, create_app
     from mockserver.services import services_of
 

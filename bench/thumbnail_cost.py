@@ -26,9 +26,9 @@ from typing import Any
 
 from flask import Flask
 
-from bench.api import FAST_PATH
+from bench.harness.api import FAST_PATH
+from bench.harness.images import photo_png, variant
 from bench.hot_paths import Environ, build_app, call, distinct_fast, jobs, repeat, upload_environ
-from bench.images import photo_png, variant
 from mockserver.pipeline.thumbnails import Thumbnailer
 from mockserver.services import Services, services_of
 

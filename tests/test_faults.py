@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.processes import ServerProcesses, cpu_ticks, server_processes, wait_for_workers
+from bench.harness.processes import ServerProcesses, cpu_ticks, server_processes, wait_for_workers
 from tests.images import decoded, png
 from tests.servers import running_server
 

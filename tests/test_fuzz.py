@@ -20,7 +20,7 @@ from bench.fuzzing.checks import error_shape_problems, problems
 from bench.fuzzing.http_strategies import RawRequest, raw_requests
 from bench.fuzzing.multipart import Part, encode
 from bench.fuzzing.wire import RawResponse, exchange
-from bench.processes import server_processes
+from bench.harness.processes import server_processes
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import decoded, png
 from tests.servers import running_server

@@ -19,7 +19,7 @@ import pytest
 import requests
 from PIL import Image
 
-from bench.processes import ServerProcesses, peak_rss_kib, server_processes
+from bench.harness.processes import ServerProcesses, peak_rss_kib, server_processes
 from tests.images import decoded
 from tests.servers import running_server
 

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import requests
 
 from bench.fuzzing.campaign import Summary, run
-from bench.processes import rss_kib, server_processes, wait_for_workers
-from bench.server import running
+from bench.harness.processes import rss_kib, server_processes, wait_for_workers
+from bench.harness.server import running
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from functools import cache
 from hypothesis import strategies as st
 
 from bench import ROOT
-from bench.images import encoded, photo
+from bench.harness.images import encoded, photo
 
 FIXTURES = ROOT / "fixtures"
 #: Odd fixtures the API answers 400 or an image for, never anything else.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import ROOT
-from bench.processes import children_of, rss_kib
+from bench.harness.processes import children_of, rss_kib
 
 API_KEY = "sk-bench"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
