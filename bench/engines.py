@@ -1,4 +1,4 @@
-"""The serving-engine comparison of ``bench/ENGINES.md``: the same app on several WSGI engines, in one run.
+"""The serving-engine comparison of ``bench/notes/ENGINES.md``: the same app on several WSGI engines, in one run.
 
 Run with ``.venv/bin/python -m bench.engines`` (granian and gevent must be
 installed in the venv: ``pip install granian gevent``; they are not project

@@ -12,7 +12,7 @@ from bench.hot_paths import HotPath
 
 #: ``make bench`` writes its figures here, followed by the profiling notes.
 RESULTS = ROOT / "bench" / "RESULTS.md"
-PROFILING_NOTES = ROOT / "bench" / "PROFILING.md"
+PROFILING_NOTES = ROOT / "bench" / "notes" / "PROFILING.md"
 
 
 @dataclass(frozen=True)

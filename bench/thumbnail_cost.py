@@ -10,7 +10,7 @@ work is in the round's process CPU. Three figures per call, medians of the round
 - **process CPU**: CPU time of the whole process, the background thread included;
 - **wall**: time per call seen by the caller (the thread competes for the GIL and cores).
 
-``python -m bench.thumbnail_cost``; figures in ``bench/THUMBNAILS.md``.
+``python -m bench.thumbnail_cost``; figures in ``bench/notes/THUMBNAILS.md``.
 """
 
 from __future__ import annotations
