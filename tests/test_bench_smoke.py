@@ -11,7 +11,8 @@ import sys
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, machine, plugin_startup, report, rounds, thumbnail_cost
+from bench import figures, hot_paths, machine, report, rounds
+from bench.compare import plugin_startup, thumbnail_cost
 from bench.harness import load
 from bench.harness.images import photo_png, variant
 

@@ -2,7 +2,7 @@
 
 A fresh interpreter is needed to see what is imported (this test process has
 openapi-core already), so the in-process checks run in a subprocess. No timings
-here: ``python -m bench.cold_start`` measures them.
+here: ``python -m bench.compare.cold_start`` measures them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""The serving-engine comparison of ``bench/notes/ENGINES.md``: the same app on several WSGI engines, in one run.
+"""The serving-engine comparison: the same app on several WSGI engines, in one run.
 
-Run with ``.venv/bin/python -m bench.engines`` (granian and gevent must be
+Conclusions: ``bench/notes/ENGINES.md`` (why ``serve`` stays on gunicorn, with this script's figures).
+
+Run with ``.venv/bin/python -m bench.compare.engines`` (granian and gevent must be
 installed in the venv: ``pip install granian gevent``; they are not project
 dependencies). Engines are started one after the other for each worker count
 and each round, so load from elsewhere on the machine skews them alike; the

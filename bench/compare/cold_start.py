@@ -1,6 +1,8 @@
 """Cold start, before and after a change, side by side in one run.
 
-    python -m bench.cold_start --before /work/main [--rounds 7]
+Conclusions: ``bench/notes/PROFILING.md``, "Cold start" and "Cold start, second round".
+
+    python -m bench.compare.cold_start --before /work/main [--rounds 7]
 
 Each round starts this tree's ``stability-mock serve`` and the baseline tree's
 (``--before``, run by its own ``.venv/bin/python`` when it has one), which one

@@ -1,5 +1,7 @@
 """The store's share of a call, before and after a change, side by side in one run.
 
+Conclusions: ``bench/notes/PROFILING.md``, "The store's share of a call" and "The Redis snapshot".
+
 Each round runs the same workload twice, in fresh processes, alternating: once
 on a baseline source tree (``--before``, e.g. ``git archive main | tar -x -C
 /tmp/base``) and once on this tree. The app is called through WSGI as in
@@ -14,8 +16,8 @@ Workloads:
 - the store's journal append on its own (``Store.append_record``).
 
 Example:
-    python -m bench.store_costs --before /tmp/base --rounds 5
-    python -m bench.store_costs --before /tmp/base --store redis://127.0.0.1:6391/0
+    python -m bench.compare.store_costs --before /tmp/base --rounds 5
+    python -m bench.compare.store_costs --before /tmp/base --store redis://127.0.0.1:6391/0
 """
 
 from __future__ import annotations

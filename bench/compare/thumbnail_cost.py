@@ -1,5 +1,7 @@
 """What the journal's thumbnails add to a call, with and without them, alternating in one run.
 
+Conclusions: ``bench/notes/THUMBNAILS.md``.
+
 Same set-up as :mod:`bench.hot_paths` (the app as ``serve`` builds it, SQLite
 store, called through WSGI in one process). Each round runs ``count`` calls of a
 path with the thumbnail thread on, then off (the hook answers at once, as if it
@@ -10,7 +12,7 @@ work is in the round's process CPU. Three figures per call, medians of the round
 - **process CPU**: CPU time of the whole process, the background thread included;
 - **wall**: time per call seen by the caller (the thread competes for the GIL and cores).
 
-``python -m bench.thumbnail_cost``; figures in ``bench/notes/THUMBNAILS.md``.
+``python -m bench.compare.thumbnail_cost``.
 """
 
 from __future__ import annotations
@@ -125,7 +127,9 @@ def _median(rows: list[Figures]) -> Figures:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.thumbnail_cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.compare.thumbnail_cost", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--rounds", type=int, default=8)
     options = parser.parse_args(argv)
     print("| path | caller CPU off → on | process CPU off → on | wall off → on | taken by the thread |")
