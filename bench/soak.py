@@ -200,7 +200,7 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
             *("--store", f"sqlite:///{Path(folder) / 'soak.sqlite3'}"),
             *("--target-pixels", str(options.target_pixels), "--pending-polls", str(options.pending_polls)),
         )
-        with running(*serve, folder=Path(folder)) as server:
+        with running(*serve, "--data-dir", folder) as server:
             url, log = server.url, server.log
             processes = wait_for_workers(url, options.workers)
             rss_start = memory(processes)

@@ -21,9 +21,9 @@ from bench.fuzzing.http_strategies import RawRequest, raw_requests
 from bench.fuzzing.multipart import Part, encode
 from bench.fuzzing.wire import RawResponse, exchange
 from bench.harness.processes import server_processes
+from bench.harness.server import running_server
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import decoded, png
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
         serve = ("--workers", str(options.workers), "--target-pixels", "65536")
-        with running(*serve, folder=Path(folder)) as server:
+        with running(*serve, "--data-dir", folder) as server:
             url, log = server.url, server.log
             before = wait_for_workers(url, options.workers)
             rss_start = sum(rss_kib(pid) for pid in before.all)
