@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench import figures, hot_paths, machine, prism, report, rounds
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += attempt(
             "overhead",
             f"{operation} 256² → 1024²",
-            lambda operation=operation: figures.async_overhead(operation, 256, 12, ASYNC_TARGET_PIXELS),
+            partial(figures.async_overhead, operation, 256, 12, ASYNC_TARGET_PIXELS),
         )
     rows += attempt("cache", "repeated request", lambda: figures.cache_hit(256, 8))
     rows += attempt("throughput", "1 and 2 workers and Prism, alternating", lambda: rounds.interleaved(seconds, tool))

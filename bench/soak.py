@@ -157,9 +157,17 @@ class Client:
         if response is not None and response.status_code != 404:
             self.tally.note(f"unknown id: {response.status_code}")
 
-    def send(self, call: str, method: str, path: str, **kwargs: object) -> requests.Response | None:
+    def send(
+        self,
+        call: str,
+        method: str,
+        path: str,
+        *,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> requests.Response | None:
         try:
-            response = self.session.request(method, self.url + path, timeout=REQUEST_TIMEOUT, **kwargs)  # type: ignore[arg-type]
+            response = self.session.request(method, self.url + path, timeout=REQUEST_TIMEOUT, files=files, data=data)
         except requests.RequestException as exc:
             with self.tally.lock:
                 self.tally.transport_errors[type(exc).__name__] += 1

@@ -30,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 
 def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]:
@@ -54,7 +54,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
         poll = environ("GET", f"/v2beta/results/{json.loads(body)['id']}")
         figures: dict[str, float] = {"upload bytes": float(len(upload))}
 
-        def timed(name: str, count: int, run: Any) -> None:
+        def timed(name: str, count: int, run: Callable[[int], None]) -> None:
             for number in range(min(50, count)):
                 run(number)
             started, wall = time.thread_time(), time.perf_counter()

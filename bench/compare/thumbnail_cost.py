@@ -23,8 +23,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -34,11 +35,15 @@ from bench.hot_paths import Environ, build_app, call, distinct_fast, jobs, repea
 from mockserver.pipeline.thumbnails import Thumbnailer
 from mockserver.services import Services, services_of
 
+if TYPE_CHECKING:
+    from mockserver.pipeline.exchange import Exchange
+    from mockserver.store import Store
+
 
 class NoThumbnails:
     """Stands in for the thumbnailer: what a call cost before thumbnails existed (one no-op call)."""
 
-    def submit(self, *args: Any) -> bool:
+    def submit(self, store: Store, exchange: Exchange, record: dict[str, Any], journal_size: int) -> bool:
         return False
 
 
@@ -86,7 +91,7 @@ def cases(folder: Path, scale: float) -> Iterator[tuple[str, Flask, Callable[[],
 
     app = build_app(folder)
     for name, prepared in jobs(app).items():
-        yield name, app, lambda prepared=prepared: repeat(prepared), times(300), name.split("(")[1][:3]
+        yield name, app, partial(repeat, prepared), times(300), name.split("(")[1][:3]
     cached = next(distinct_fast(256))
     call(app, cached)
     yield "fast 256² PNG, render-cache hit", app, lambda: repeat(cached), times(40), "200"
