@@ -49,7 +49,7 @@ clean:
 .PHONY: fuzz soak
 
 fuzz: $(STAMP)
-	$(BIN)/python bench/fuzz.py --requests 10000
+	$(BIN)/python -m bench.fuzzing --requests 10000
 
 soak: $(STAMP)
-	$(BIN)/python bench/soak.py --duration 180
+	$(BIN)/python -m bench.soak --duration 180

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from bench import figures, hot_paths, load, machine, prism, report, rounds
+from bench import figures, hot_paths, machine, prism, report, rounds
 from bench.figures import Figure
+from bench.harness import load
 
 #: Async jobs render to 1024², the size the fast 256² overhead figure makes.
 ASYNC_TARGET_PIXELS = 1024 * 1024
@@ -41,7 +43,7 @@ def attempt(section: str, name: str, measure: Callable[[], list[Figure]]) -> lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each throughput run (3 rounds)")
-    parser.add_argument("--output", type=Path, default=report.HERE / "RESULTS.md")
+    parser.add_argument("--output", type=Path, default=report.RESULTS)
     parser.add_argument("--soak-seconds", type=float, default=90.0, help="load of the memory soak (make soak runs 180)")
     options = parser.parse_args(argv)
     started = time.perf_counter()
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += attempt(
             "overhead",
             f"{operation} 256² → 1024²",
-            lambda operation=operation: figures.async_overhead(operation, 256, 12, ASYNC_TARGET_PIXELS),
+            partial(figures.async_overhead, operation, 256, 12, ASYNC_TARGET_PIXELS),
         )
     rows += attempt("cache", "repeated request", lambda: figures.cache_hit(256, 8))
     rows += attempt("throughput", "1 and 2 workers and Prism, alternating", lambda: rounds.interleaved(seconds, tool))

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench import api, load, server
-from bench.images import photo_png, variant
-from bench.processes import cpu_ticks, peak_rss_kib
+from bench import ROOT
+from bench.harness import api, load, server
+from bench.harness.images import photo_png, variant
+from bench.harness.processes import cpu_ticks, peak_rss_kib
 from mockserver.imaging import RULES_BY_OPERATION, EncodeSettings, RenderSettings, decode, render
 from mockserver.imaging.upscaler import order_for
 
@@ -338,9 +339,8 @@ def soak_memory(seconds: float) -> list[Figure]:
     """Peak RSS (VmHWM) of each worker over ``bench/soak.py``'s mixed load, run as its own process."""
     with tempfile.TemporaryDirectory(prefix="stability-bench-soak-") as folder:
         output = Path(folder) / "soak.json"
-        script = str(server.ROOT / "bench" / "soak.py")
-        command = [sys.executable, script, "--duration", str(seconds), "--json", str(output)]
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600, check=False)
+        command = [sys.executable, "-m", "bench.soak", "--duration", str(seconds), "--json", str(output)]
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600, check=False, cwd=ROOT)
         if not output.exists():
             why = (finished.stdout + finished.stderr)[-2000:]
             raise RuntimeError(f"soak.py exited with {finished.returncode}: {why}")

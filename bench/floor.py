@@ -12,17 +12,20 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bench import server
+from bench.harness import server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 #: The same bytes a pending poll answers, so both runs move the same amount of data.
 BODY = b'{"id": "' + b"0" * 64 + b'", "status": "in-progress"}'
 
 
-def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """A pending poll's answer, for any request: what remains of a poll once the app costs nothing."""
     start_response("202 ACCEPTED", [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))])
     return [BODY]

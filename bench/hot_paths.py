@@ -21,21 +21,25 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
-from bench.images import photo_png, variant
-from bench.server import AUTH
+from bench.harness.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+from bench.harness.images import photo_png, variant
+from bench.harness.server import AUTH
 from mockserver import Config, create_app
 from mockserver.openapi import BodylessShortcut, Spec, UploadShortcut, VerdictMemo
 from mockserver.services import Services, services_of
 
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+
+#: A WSGI environ (typeshed's ``WSGIEnvironment``): PEP 3333 gives its values many types.
 Environ = dict[str, Any]
 
 
@@ -72,7 +76,15 @@ def call(app: Flask, prepared: Environ) -> tuple[str, bytes]:
     request = dict(prepared)
     request["wsgi.input"] = io.BytesIO(prepared["bench.body"])
     statuses: list[str] = []
-    answer = app.wsgi_app(request, lambda status, headers, exc_info=None: statuses.append(status))  # type: ignore[arg-type]
+    written: list[bytes] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        statuses.append(status)
+        return written.append  # PEP 3333's legacy write(); Flask never calls it
+
+    answer = app.wsgi_app(request, start_response)
     try:
         body = b"".join(answer)
     finally:

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.server import ROOT, free_port
+from bench import ROOT
+from bench.harness.server import free_port
 
 PACKAGE = "@stoplight/prism-cli"
 SPEC = ROOT / "spec" / "openapi.yml"

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import ROOT
 from bench.figures import Figure
 from bench.hot_paths import HotPath
 
-HERE = Path(__file__).resolve().parent
-PROFILING_NOTES = HERE / "PROFILING.md"
+#: ``make bench`` writes its figures here, followed by the profiling notes.
+RESULTS = ROOT / "bench" / "RESULTS.md"
+PROFILING_NOTES = ROOT / "bench" / "notes" / "PROFILING.md"
 
 
 @dataclass(frozen=True)

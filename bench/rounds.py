@@ -13,7 +13,7 @@ import contextlib
 import statistics
 from dataclasses import dataclass, field
 
-from bench import api, floor, load, prism, server
+from bench import floor, prism
 from bench.figures import (
     INVALID_RUNS,
     POLL_TARGET_PIXELS,
@@ -26,7 +26,8 @@ from bench.figures import (
     throughput,
     throughput_row,
 )
-from bench.images import photo_png
+from bench.harness import api, load, server
+from bench.harness.images import photo_png
 
 #: Rounds of every (server, request) pair; the median of each is reported.
 ROUNDS = 3

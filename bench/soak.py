@@ -9,7 +9,7 @@ the resident memory of the server's processes at start and end. Exits 1 on any
 5xx, lost job, dropped connection, unexpected answer (a valid call
 refused, an invalid one accepted) or worker that died. Loopback only.
 
-    .venv/bin/python bench/soak.py --duration 180 --clients 16
+    .venv/bin/python -m bench.soak --duration 180 --clients 16
 """
 
 from __future__ import annotations
@@ -25,17 +25,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path, where the benchmark's own
-# modules (server.py, images.py) would shadow others: import from the checkout.
-sys.path[:1] = [str(ROOT)]
+import requests
+from PIL import Image
 
-import requests  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from bench.images import encoded, photo  # noqa: E402
-from bench.processes import ServerProcesses, peak_rss_kib, rss_kib, server_processes, wait_for_workers  # noqa: E402
-from bench.server import running  # noqa: E402
+from bench.harness.images import encoded, photo
+from bench.harness.processes import ServerProcesses, peak_rss_kib, rss_kib, server_processes, wait_for_workers
+from bench.harness.server import running
 
 API = "/v2beta/stable-image/upscale"
 #: Upload file name → format: one of each kind the API accepts.
@@ -162,9 +157,17 @@ class Client:
         if response is not None and response.status_code != 404:
             self.tally.note(f"unknown id: {response.status_code}")
 
-    def send(self, call: str, method: str, path: str, **kwargs: object) -> requests.Response | None:
+    def send(
+        self,
+        call: str,
+        method: str,
+        path: str,
+        *,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> requests.Response | None:
         try:
-            response = self.session.request(method, self.url + path, timeout=REQUEST_TIMEOUT, **kwargs)  # type: ignore[arg-type]
+            response = self.session.request(method, self.url + path, timeout=REQUEST_TIMEOUT, files=files, data=data)
         except requests.RequestException as exc:
             with self.tally.lock:
                 self.tally.transport_errors[type(exc).__name__] += 1
@@ -205,7 +208,7 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
             *("--store", f"sqlite:///{Path(folder) / 'soak.sqlite3'}"),
             *("--target-pixels", str(options.target_pixels), "--pending-polls", str(options.pending_polls)),
         )
-        with running(*serve, folder=Path(folder)) as server:
+        with running(*serve, "--data-dir", folder) as server:
             url, log = server.url, server.log
             processes = wait_for_workers(url, options.workers)
             rss_start = memory(processes)
@@ -258,7 +261,7 @@ def soak(options: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=180.0, help="seconds of load (default 180)")
     parser.add_argument("--clients", type=int, default=16, help="client threads (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")

@@ -15,15 +15,16 @@ from typing import Any
 import flask
 import pytest
 import redis
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
+from bench.harness.server import free_port
 from mockserver import Config, MemoryStore, create_app
 from mockserver.services import Services, services_of
 from tests.images import decoded
-from tests.servers import free_port
 
 #: The checkout's root, and its sample images: tests in any folder find files from here.
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,3 +237,21 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+def start_job(url: str, headers: dict[str, str]) -> str:
+    """Start a creative job of the sample image on a running server; its generation id."""
+    with (FIXTURES / "sample.png").open("rb") as image:
+        response = requests.post(
+            f"{url}{CREATIVE_PATH}",
+            files={"image": ("sample.png", image, "image/png")},
+            data={"prompt": "a yellow sun", "seed": "5", "output_format": "jpeg"},
+            headers=headers,
+            timeout=30,
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def poll(url: str, generation_id: str, headers: dict[str, str]) -> requests.Response:
+    return requests.get(f"{url}/v2beta/results/{generation_id}", headers=headers, timeout=60)

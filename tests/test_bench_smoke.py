@@ -11,8 +11,10 @@ import sys
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, load, machine, plugin_startup, report, rounds, thumbnail_cost
-from bench.images import photo_png, variant
+from bench import figures, hot_paths, machine, report, rounds
+from bench.compare import plugin_startup, thumbnail_cost
+from bench.harness import load
+from bench.harness.images import photo_png, variant
 
 
 def test_variants_change_the_bytes_but_not_the_pixels() -> None:

@@ -1,7 +1,7 @@
 """A fuzzing campaign outside pytest: draw requests in batches, send them, count what came back.
 
 The pytest test (``tests/serving/test_fuzz.py``) uses the strategies with ``@given``
-so a failure shrinks to a minimal request; a long campaign (``bench/fuzz.py``)
+so a failure shrinks to a minimal request; a long campaign (``python -m bench.fuzzing``)
 wants counts over thousands of requests instead, so it draws batches with
 hypothesis (generation only, no shrinking) and judges every answer.
 """
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bench.fuzzing.checks import problems
 from bench.fuzzing.http_strategies import RawRequest, raw_requests
-from bench.fuzzing.wire import Exchange, exchange
+from bench.fuzzing.wire import RawExchange, exchange
 
 T = TypeVar("T")
 
@@ -62,7 +62,7 @@ class Summary:
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
 
-    def add(self, request: RawRequest, result: Exchange, found: list[str], keep: int = 20) -> None:
+    def add(self, request: RawRequest, result: RawExchange, found: list[str], keep: int = 20) -> None:
         self.sent += 1
         self.by_kind[request.kind] += 1
         first = result.first
@@ -79,7 +79,7 @@ class Summary:
         return sum(count for status, count in self.by_status.items() if status[:1] == "5")
 
 
-def judge(port: int, request: RawRequest, timeout: float) -> tuple[Exchange, list[str]]:
+def judge(port: int, request: RawRequest, timeout: float) -> tuple[RawExchange, list[str]]:
     result = exchange(port, request.data, method=request.method, timeout=timeout)
     return result, problems(request, result)
 

@@ -32,14 +32,14 @@ import json
 import re
 
 from bench.fuzzing.http_strategies import RawRequest
-from bench.fuzzing.wire import Exchange, RawResponse
+from bench.fuzzing.wire import RawExchange, RawResponse
 
 HTTP_LAYER_STATUSES = frozenset({400, 414, 417, 431})
 ERROR_KEYS = {"id", "name", "message", "errors"}
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
-def problems(request: RawRequest, exchange: Exchange) -> list[str]:
+def problems(request: RawRequest, exchange: RawExchange) -> list[str]:
     """Everything wrong with how the server answered ``request`` (empty when all is well)."""
     found = []
     if exchange.read_error == "timeout":

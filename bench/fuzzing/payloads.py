@@ -8,13 +8,13 @@ byte by byte would exhaust hypothesis' per-example budget and shrink badly.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from hypothesis import strategies as st
 
-from bench.images import encoded, photo
+from bench import ROOT
+from bench.harness.images import encoded, photo
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
+FIXTURES = ROOT / "fixtures"
 #: Odd fixtures the API answers 400 or an image for, never anything else.
 ODD_FIXTURES = (
     "truncated.png",

@@ -39,8 +39,8 @@ class RawResponse:
 
 
 @dataclass(frozen=True)
-class Exchange:
-    """What one connection brought back."""
+class RawExchange:
+    """What one connection brought back, as bytes (an app-side call is ``mockserver.pipeline.exchange.Exchange``)."""
 
     responses: list[RawResponse]
     #: Why reading stopped before the server closed: ``timeout``, ``reset``, ``too-much``, or ``None``.
@@ -57,7 +57,7 @@ class Exchange:
         return self.responses[0] if self.responses else None
 
 
-def exchange(port: int, data: bytes, *, method: str = "GET", timeout: float = 15.0) -> Exchange:
+def exchange(port: int, data: bytes, *, method: str = "GET", timeout: float = 15.0) -> RawExchange:
     """Send ``data`` to ``127.0.0.1:port``, half-close, and parse everything answered."""
     started = time.monotonic()
     deadline = started + timeout
@@ -91,7 +91,7 @@ def exchange(port: int, data: bytes, *, method: str = "GET", timeout: float = 15
                 read_error = "too-much"
                 break
     responses, rest = parse_responses(bytes(received), method=method)
-    return Exchange(
+    return RawExchange(
         responses=responses,
         read_error=read_error,
         send_error=send_error,

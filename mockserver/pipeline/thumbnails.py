@@ -13,7 +13,7 @@ Thumbnails are kept by the image's sha256, which the record already names
 (``image.sha256``, ``delivered.sha256``): a result polled again or an upload sent
 again costs one store read and no write. A write per call measurably slowed the
 calls themselves on SQLite, whose single write lock they share (see
-``bench/THUMBNAILS.md``).
+``bench/notes/THUMBNAILS.md``).
 
 Bound: the store keeps the newest ``KEPT`` thumbnails (fewer when the journal
 is smaller: two per record at most), each at most

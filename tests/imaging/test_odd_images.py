@@ -19,9 +19,9 @@ import pytest
 import requests
 from PIL import Image
 
-from bench.processes import ServerProcesses, peak_rss_kib, server_processes
+from bench.harness.processes import ServerProcesses, peak_rss_kib, server_processes
+from bench.harness.server import running_server
 from tests.images import decoded
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 

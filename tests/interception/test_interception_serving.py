@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.harness.server import free_port, running_server
 from mockserver.control.remote import MockAdmin
 from mockserver.interception.ca import LocalCA
 from tests.conftest import FIXTURES
-from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from mockserver.openapi import Spec, bundled_text
 from mockserver.openapi.files import bundled_document
 from mockserver.openapi.parsed import cached_parse
 from mockserver.settings.profiles import LIVE, SEED, profile_document
-from tests.servers import ROOT
+from tests.conftest import ROOT
 
 FIRST = "openapi: 3.1.0\ninfo: {title: first, version: '1'}\npaths: {}\n"
 EDITED = FIRST.replace("first", "edited")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from tests.servers import free_port
+from bench.harness.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Variables of the test run that would let an installed command see the checkout or dev tools.

@@ -23,8 +23,8 @@ import pytest
 import requests
 import yaml
 
+from bench.harness.server import free_port
 from tests.packaging.installs import ROOT, Installed, run
-from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 

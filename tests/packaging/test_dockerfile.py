@@ -23,9 +23,9 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from bench.harness.server import free_port
 from mockserver.settings.config import Config
 from tests.packaging.installs import ROOT, Installed, run
-from tests.servers import free_port
 
 DOCKERFILE = ROOT / "Dockerfile"
 SUPPORTED = {"3.11", "3.12", "3.13", "3.14"}

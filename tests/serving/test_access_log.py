@@ -11,9 +11,9 @@ import pytest
 import requests
 from gunicorn.config import Config as GunicornConfig
 
+from bench.harness.server import running_server
 from mockserver.serving import access_log
 from mockserver.serving.access_log import redacted_query, redacted_uri
-from tests.servers import running_server
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 A fresh interpreter is needed to see what is imported (this test process has
 openapi-core already), so the in-process checks run in a subprocess. No timings
-here: ``python -m bench.cold_start`` measures them.
+here: ``python -m bench.compare.cold_start`` measures them.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.harness.server import running_server
 from mockserver.serving.warmup import Traffic, warm_after_first_answer
 from mockserver.util.deferred import Deferred
+from tests.conftest import ROOT
 from tests.images import png
-from tests.servers import ROOT, running_server
 
 FAST_PATH = "/v2beta/stable-image/upscale/fast"
 AUTH = {"Authorization": "Bearer sk-cold-start"}

@@ -1,7 +1,7 @@
 """Raw HTTP thrown at the mock on gunicorn: every request answered, below 500, in the API's shape.
 
 Prism's process exits on one malformed multipart part; this mock must answer
-anything a socket can carry. ``bench/fuzz.py`` runs the same strategies for
+anything a socket can carry. ``python -m bench.fuzzing`` runs the same strategies for
 10,000 requests; the regression tests below pin the bugs that fuzzing found.
 """
 
@@ -20,10 +20,10 @@ from bench.fuzzing.checks import error_shape_problems, problems
 from bench.fuzzing.http_strategies import RawRequest, raw_requests
 from bench.fuzzing.multipart import Part, encode
 from bench.fuzzing.wire import RawResponse, exchange
-from bench.processes import server_processes
+from bench.harness.processes import server_processes
+from bench.harness.server import running_server
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import decoded, png
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 

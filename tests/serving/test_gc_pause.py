@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from mockserver.serving.gc_pause import collector_paused
-from tests.servers import ROOT
+from tests.conftest import ROOT
 
 
 def test_the_pause_turns_the_collector_back_on_even_after_an_error() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests import servers
+from bench.harness.server import running_server
+from tests import conftest
 from tests.conftest import FIXTURES
 from tests.images import decoded
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -16,11 +16,11 @@ AUTH = {"Authorization": "Bearer sk-serving"}
 
 
 def start_job(url: str) -> str:
-    return servers.start_job(url, AUTH)
+    return conftest.start_job(url, AUTH)
 
 
 def poll(url: str, generation_id: str) -> requests.Response:
-    return servers.poll(url, generation_id, AUTH)
+    return conftest.poll(url, generation_id, AUTH)
 
 
 def test_a_job_created_on_one_server_is_finished_by_another(tmp_path):

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from bench.harness.server import running_server
 from tests.conftest import FIXTURES
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -207,22 +207,11 @@ def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path):
 def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path):
     import os
     import signal
-    import subprocess
-    import sys
 
-    from tests.servers import ROOT, _wait_until_healthy, free_port
+    from bench.harness.server import running
 
-    port = free_port()
-    log = tmp_path / "stop.log"
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, 30, log)
+    with running("--data-dir", str(tmp_path), log=tmp_path / "stop.log", seconds=30) as server:
+        url, process = server.url, server.process
         with _sockets(url, SLOW_CLIENTS, b""), requests.Session() as kept_alive:
             assert kept_alive.get(f"{url}/_mock/health", timeout=5).status_code == 200
             time.sleep(0.2)
@@ -231,10 +220,6 @@ def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path):
             process.wait(timeout=15)
             assert time.monotonic() - started < 5
         assert process.returncode == 0
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_in_pieces_or_expects_100(tmp_path):

@@ -1,4 +1,4 @@
-"""A short soak in CI: ``bench/soak.py`` for ~15 s with 8 clients, 2 workers sharing SQLite.
+"""A short soak in CI: ``python -m bench.soak`` for ~15 s with 8 clients, 2 workers sharing SQLite.
 
 The full run (``make soak``, 3 minutes, 16 clients) is the same script.
 """
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_short_soak_has_no_5xx_and_loses_no_job(tmp_path):
     report_file = tmp_path / "soak.json"
-    command = [sys.executable, str(ROOT / "bench" / "soak.py"), "--duration", "15", "--clients", "8"]
+    command = [sys.executable, "-m", "bench.soak", "--duration", "15", "--clients", "8"]
     finished = subprocess.run(
         [*command, "--json", str(report_file)], capture_output=True, text=True, timeout=300, cwd=ROOT
     )

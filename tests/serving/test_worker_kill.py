@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.processes import ServerProcesses, cpu_ticks, server_processes, wait_for_workers
+from bench.harness.processes import ServerProcesses, cpu_ticks, server_processes, wait_for_workers
+from bench.harness.server import running_server
 from tests.images import decoded, png
-from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
 

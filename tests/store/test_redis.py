@@ -12,15 +12,15 @@ import pytest
 import redis
 import requests
 
+from bench.harness.server import free_port, running_server
 from mockserver import Config, ConfigError, StoreError, create_app, open_store
 from mockserver.control.remote import MockAdmin
 from mockserver.imaging import RenderOrder
 from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore
-from tests import servers
+from tests import conftest
 from tests.conftest import FIXTURES
 from tests.images import decoded
-from tests.servers import free_port, running_server
 
 AUTH = {"Authorization": "Bearer sk-redis"}
 SMALL = ("--target-pixels", "262144")
@@ -178,11 +178,11 @@ def test_a_store_used_before_a_fork_works_in_parent_and_child_at_once(store):
 
 
 def start_job(url: str) -> str:
-    return servers.start_job(url, AUTH)
+    return conftest.start_job(url, AUTH)
 
 
 def poll(url: str, generation_id: str) -> requests.Response:
-    return servers.poll(url, generation_id, AUTH)
+    return conftest.poll(url, generation_id, AUTH)
 
 
 def fast(url: str, key: str = "sk-redis") -> requests.Response:

@@ -21,8 +21,7 @@ import requests
 from contract_tests.server import LiveServer
 from mockserver import Config, MemoryStore, create_app
 from mockserver.pipeline.auth import fingerprint
-from tests.conftest import ROOT, SMALL_TARGET
-from tests.servers import poll, start_job
+from tests.conftest import ROOT, SMALL_TARGET, poll, start_job
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 Browser = playwright_api.Browser

@@ -1,5 +1,7 @@
 """What the journal's thumbnails add to a call, with and without them, alternating in one run.
 
+Conclusions: ``bench/notes/THUMBNAILS.md``.
+
 Same set-up as :mod:`bench.hot_paths` (the app as ``serve`` builds it, SQLite
 store, called through WSGI in one process). Each round runs ``count`` calls of a
 path with the thumbnail thread on, then off (the hook answers at once, as if it
@@ -10,7 +12,7 @@ work is in the round's process CPU. Three figures per call, medians of the round
 - **process CPU**: CPU time of the whole process, the background thread included;
 - **wall**: time per call seen by the caller (the thread competes for the GIL and cores).
 
-``python -m bench.thumbnail_cost``; figures in ``bench/THUMBNAILS.md``.
+``python -m bench.compare.thumbnail_cost``.
 """
 
 from __future__ import annotations
@@ -21,22 +23,27 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from bench.api import FAST_PATH
+from bench.harness.api import FAST_PATH
+from bench.harness.images import photo_png, variant
 from bench.hot_paths import Environ, build_app, call, distinct_fast, jobs, repeat, upload_environ
-from bench.images import photo_png, variant
 from mockserver.pipeline.thumbnails import Thumbnailer
 from mockserver.services import Services, services_of
+
+if TYPE_CHECKING:
+    from mockserver.pipeline.exchange import Exchange
+    from mockserver.store import Store
 
 
 class NoThumbnails:
     """Stands in for the thumbnailer: what a call cost before thumbnails existed (one no-op call)."""
 
-    def submit(self, *args: Any) -> bool:
+    def submit(self, store: Store, exchange: Exchange, record: dict[str, Any], journal_size: int) -> bool:
         return False
 
 
@@ -84,7 +91,7 @@ def cases(folder: Path, scale: float) -> Iterator[tuple[str, Flask, Callable[[],
 
     app = build_app(folder)
     for name, prepared in jobs(app).items():
-        yield name, app, lambda prepared=prepared: repeat(prepared), times(300), name.split("(")[1][:3]
+        yield name, app, partial(repeat, prepared), times(300), name.split("(")[1][:3]
     cached = next(distinct_fast(256))
     call(app, cached)
     yield "fast 256² PNG, render-cache hit", app, lambda: repeat(cached), times(40), "200"
@@ -125,7 +132,9 @@ def _median(rows: list[Figures]) -> Figures:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.thumbnail_cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.compare.thumbnail_cost", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--rounds", type=int, default=8)
     options = parser.parse_args(argv)
     print("| path | caller CPU off → on | process CPU off → on | wall off → on | taken by the thread |")

@@ -1,6 +1,8 @@
-"""The serving-engine comparison of ``bench/ENGINES.md``: the same app on several WSGI engines, in one run.
+"""The serving-engine comparison: the same app on several WSGI engines, in one run.
 
-Run with ``.venv/bin/python -m bench.engines`` (granian and gevent must be
+Conclusions: ``bench/notes/ENGINES.md`` (why ``serve`` stays on gunicorn, with this script's figures).
+
+Run with ``.venv/bin/python -m bench.compare.engines`` (granian and gevent must be
 installed in the venv: ``pip install granian gevent``; they are not project
 dependencies). Engines are started one after the other for each worker count
 and each round, so load from elsewhere on the machine skews them alike; the
@@ -21,10 +23,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import api, load, server
-from bench.images import photo_png
+from bench import ROOT
+from bench.harness import api, load, server
+from bench.harness.images import photo_png
 
-ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
 WARMUP = 0.5
 ROUNDS = 6

@@ -1,6 +1,8 @@
 """Cold start, before and after a change, side by side in one run.
 
-    python -m bench.cold_start --before /work/main [--rounds 7]
+Conclusions: ``bench/notes/PROFILING.md``, "Cold start" and "Cold start, second round".
+
+    python -m bench.compare.cold_start --before /work/main [--rounds 7]
 
 Each round starts this tree's ``stability-mock serve`` and the baseline tree's
 (``--before``, run by its own ``.venv/bin/python`` when it has one), which one
@@ -37,9 +39,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import api, server
-from bench.images import photo_png
-from bench.processes import cpu_ticks
+from bench import ROOT
+from bench.harness import api, server
+from bench.harness.images import photo_png
+from bench.harness.processes import cpu_ticks
 
 SIZE = 64
 #: How long after the first 200 the last refusal is sent: past the worker's warm-up.
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--compile", action="store_true", help="compile each tree's mockserver package first")
     options = parser.parse_args(argv)
-    trees = {"after": server.ROOT, **({"before": options.before.resolve()} if options.before else {})}
+    trees = {"after": ROOT, **({"before": options.before.resolve()} if options.before else {})}
     for name, tree in trees.items():
         if options.compile:
             subprocess.run([python_of(tree), "-m", "compileall", "-q", "mockserver"], cwd=tree, check=True)

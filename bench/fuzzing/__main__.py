@@ -1,13 +1,13 @@
-"""Raw-HTTP fuzzing campaign against a fresh gunicorn mock: ``make fuzz`` (10,000 requests).
+"""``python -m bench.fuzzing``: raw-HTTP fuzzing of a fresh gunicorn mock (``make fuzz``: 10,000 requests).
 
-Draws requests from ``bench/fuzzing/http_strategies.py`` in batches, sends them
+Draws requests from :mod:`bench.fuzzing.http_strategies` in batches, sends them
 over loopback sockets from a few threads, and judges every answer as
 ``tests/serving/test_fuzz.py`` does (answered, below 500, the API's error shape). At
 the end the server must still be healthy, with the same worker processes and
 no traceback in its log. Prints counts by status and by family; exits 1 on any
 failure.
 
-    .venv/bin/python bench/fuzz.py --requests 10000 --seed 7
+    .venv/bin/python -m bench.fuzzing --requests 10000 --seed 7
 """
 
 from __future__ import annotations
@@ -20,20 +20,15 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path, where the benchmark's own
-# modules (server.py, images.py) would shadow others: import from the checkout.
-sys.path[:1] = [str(ROOT)]
+import requests
 
-import requests  # noqa: E402
-
-from bench.fuzzing.campaign import Summary, run  # noqa: E402
-from bench.processes import rss_kib, server_processes, wait_for_workers  # noqa: E402
-from bench.server import running  # noqa: E402
+from bench.fuzzing.campaign import Summary, run
+from bench.harness.processes import rss_kib, server_processes, wait_for_workers
+from bench.harness.server import running
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.fuzzing", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000, help="how many requests to send (default 10000)")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000, help="hypothesis seed (default: time)")
     parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
@@ -44,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
         serve = ("--workers", str(options.workers), "--target-pixels", "65536")
-        with running(*serve, folder=Path(folder)) as server:
+        with running(*serve, "--data-dir", folder) as server:
             url, log = server.url, server.log
             before = wait_for_workers(url, options.workers)
             rss_start = sum(rss_kib(pid) for pid in before.all)

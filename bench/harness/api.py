@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from bench.server import Server, request
+from bench.harness.server import Server, request
 
 FAST_PATH = "/v2beta/stable-image/upscale/fast"
 CONSERVATIVE_PATH = "/v2beta/stable-image/upscale/conservative"
@@ -19,7 +19,7 @@ class Multipart:
     body: bytes
     content_type: str
     #: Where the image part's bytes end: bytes inserted there make a new upload that
-    #: still starts as the same image (see :attr:`bench.load.Target.vary_at`).
+    #: still starts as the same image (see :attr:`bench.harness.load.Target.vary_at`).
     image_end: int = 0
 
 

@@ -1,6 +1,8 @@
 """What installing the package costs a pytest run that never uses the mock.
 
-    python -m bench.plugin_startup [--runs 15] [--python VENV/bin/python] [--output FILE]
+Conclusions: ``bench/notes/PLUGIN_STARTUP.md``, written by ``--output`` (the README quotes it).
+
+    python -m bench.compare.plugin_startup [--runs 15] [--python VENV/bin/python] [--output FILE]
 
 Runs pytest on a one-test project (in a temporary folder, outside this checkout)
 with the ``stability_mock`` plugin loaded and with it blocked (``-p no:stability_mock``),
@@ -96,7 +98,7 @@ def table(arms: list[Arm], imports: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.plugin_startup", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.compare.plugin_startup", description=__doc__)
     parser.add_argument("--runs", type=int, default=15, help="measured runs per arm")
     parser.add_argument(
         "--python", default=sys.executable, help="the interpreter of the environment to measure (one with pytest)"
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = (
         "# What the pytest plugin costs a run that never uses it\n\n"
-        f"Written by `python -m bench.plugin_startup` on {when}: {options.runs} runs per arm, interleaved, "
+        f"Written by `python -m bench.compare.plugin_startup` on {when}: {options.runs} runs per arm, interleaved, "
         f"with `{options.python}`; load average at start {os.getloadavg()[0]:.2f}.\n\n{table(arms, imports)}\n"
     )
     print(text)

@@ -1,6 +1,8 @@
 """Issue 12's slow-client goal on `serve`'s defaults: hundreds of slow and idle connections, a normal call < 2 s.
 
-Run with ``.venv/bin/python -m bench.slow_clients [COUNT] [SECONDS]`` (default 200
+Conclusions: ``bench/notes/ENGINES.md``, "Slow clients, with `serve`'s defaults".
+
+Run with ``.venv/bin/python -m bench.compare.slow_clients [COUNT] [SECONDS]`` (default 200
 of each kind for 20 s): COUNT connections that send a header line every 2 s,
 COUNT that sent half a body, COUNT idle connects, while a ``fast`` call is timed
 every 0.5 s. Prints each call and the worst; exits 1 if any call failed or took
@@ -15,8 +17,8 @@ import sys
 import threading
 import time
 
-from bench import api, server
-from bench.images import photo_png
+from bench.harness import api, server
+from bench.harness.images import photo_png
 
 GOAL_SECONDS = 2.0
 

@@ -1,5 +1,7 @@
 """The store's share of a call, before and after a change, side by side in one run.
 
+Conclusions: ``bench/notes/PROFILING.md``, "The store's share of a call" and "The Redis snapshot".
+
 Each round runs the same workload twice, in fresh processes, alternating: once
 on a baseline source tree (``--before``, e.g. ``git archive main | tar -x -C
 /tmp/base``) and once on this tree. The app is called through WSGI as in
@@ -14,8 +16,8 @@ Workloads:
 - the store's journal append on its own (``Store.append_record``).
 
 Example:
-    python bench/store_costs.py --before /tmp/base --rounds 5
-    python bench/store_costs.py --before /tmp/base --store redis://127.0.0.1:6391/0
+    python -m bench.compare.store_costs --before /tmp/base --rounds 5
+    python -m bench.compare.store_costs --before /tmp/base --store redis://127.0.0.1:6391/0
 """
 
 from __future__ import annotations
@@ -28,18 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-HERE = Path(__file__).resolve()
-TREE = HERE.parent.parent
 
 
 def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]:
     """Run every workload once in this process; CPU and wall ms per call for each."""
-    from bench.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+    from bench.harness.api import CONSERVATIVE_PATH, FAST_PATH, multipart
+    from bench.harness.images import photo_png
     from bench.hot_paths import call, environ, upload_environ
-    from bench.images import photo_png
     from mockserver import Config, create_app
     from mockserver.services import services_of
 
@@ -55,7 +54,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
         poll = environ("GET", f"/v2beta/results/{json.loads(body)['id']}")
         figures: dict[str, float] = {"upload bytes": float(len(upload))}
 
-        def timed(name: str, count: int, run: Any) -> None:
+        def timed(name: str, count: int, run: Callable[[int], None]) -> None:
             for number in range(min(50, count)):
                 run(number)
             started, wall = time.thread_time(), time.perf_counter()
@@ -87,7 +86,7 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
 
 def run_child(tree: Path, options: argparse.Namespace) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    command = [sys.executable, str(HERE), "--child", "--store", options.store]
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--store", options.store]
     command += ["--polls", str(options.polls), "--errors", str(options.errors), "--appends", str(options.appends)]
     done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -109,7 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     if options.child:
         print(json.dumps(child(options.store, options.polls, options.errors, options.appends)))
         return
-    trees = {"before": options.before, "after": TREE} if options.before else {"after": TREE}
+    # Here, not at the top: the child imports bench from the tree it measures, which may predate ROOT.
+    from bench import ROOT
+
+    trees = {"before": options.before, "after": ROOT} if options.before else {"after": ROOT}
     seen: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
     for _ in range(options.rounds):
         for name, tree in trees.items():
