@@ -9,11 +9,12 @@ the whole HTTP path, and each answer must be the image the request asked for.
 from __future__ import annotations
 
 import io
-from typing import Any
 
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from werkzeug.test import TestResponse
 
 from mockserver import create_app
 from mockserver.settings.config import Config
@@ -69,7 +70,7 @@ def _odd(image: Image.Image, mode: str) -> Image.Image:
     return image.convert("L").convert(mode)
 
 
-def _answer(client: Any, operation: str, data: bytes, output_format: str) -> Any:
+def _answer(client: FlaskClient, operation: str, data: bytes, output_format: str) -> TestResponse:
     form = {"image": (io.BytesIO(data), "input", "application/octet-stream"), "output_format": output_format}
     if operation != "fast":
         form["prompt"] = "a lighthouse"

@@ -177,7 +177,9 @@ def upscale(url: str, operation: str, image: bytes) -> requests.Response:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_odd_image_is_refused_clearly_or_upscaled_correctly_in_bounded_memory(server, case):
+def test_odd_image_is_refused_clearly_or_upscaled_correctly_in_bounded_memory(
+    server: tuple[str, ServerProcesses], case: str
+) -> None:
     url, processes = server
     operation, image, expected = CASES[case]
     answer = upscale(url, operation, image)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from mockserver import Config
 from mockserver.errors import BadRequest, ConfigError
@@ -17,6 +21,7 @@ from mockserver.settings.config import MIB
 from mockserver.util.lru import ByteBoundedLRU
 from tests.conftest import AUTH, FAST_PATH
 from tests.images import png
+from tests.imaging.test_imaging import OrderChange
 
 FAST_OP = "upscaleImageFast"
 ORDER = RenderOrder(operation_id=FAST_OP, output_format="png", seed=7)
@@ -72,6 +77,7 @@ def test_bad_uploads_are_refused_every_time_and_never_kept() -> None:
 def test_sources_of_other_objects_render_uncached() -> None:
     mock = upscaler()
     accepted = mock.accept(FAST_OP, png(64, 64))
+    assert isinstance(accepted, AcceptedImage)
     plain = dataclasses.replace(accepted, operation_id="", digest=b"")
     size = len(mock.cache)
     assert mock.render_source(plain, ORDER).data == mock.render_source(accepted, ORDER).data
@@ -133,10 +139,10 @@ def test_the_upscaler_cache_stays_within_its_bound() -> None:
         {"operation_id": "upscaleImageCreative"},
     ],
 )
-def test_every_order_field_is_part_of_the_key(change: dict[str, object]) -> None:
+def test_every_order_field_is_part_of_the_key(change: OrderChange) -> None:
     digest = upload_digest(png(64, 64))
     settings = RenderSettings()
-    changed = dataclasses.replace(ORDER, **change)  # type: ignore[arg-type]
+    changed = dataclasses.replace(ORDER, **change)
     assert request_digest(FAST_OP, digest, changed, settings) != request_digest(FAST_OP, digest, ORDER, settings)
 
 
@@ -186,7 +192,9 @@ def test_render_cache_bytes_is_a_config_field_and_env_variable() -> None:
         Config(render_cache_bytes=-1)
 
 
-def test_the_fast_endpoint_answers_a_repeat_from_the_cache(app, client, upload) -> None:  # type: ignore[no-untyped-def]
+def test_the_fast_endpoint_answers_a_repeat_from_the_cache(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     data = png(64, 64)
     first = client.post(FAST_PATH, data=upload(data, output_format="webp"), headers=AUTH)
     cache = services_of(app).upscaler.cache
@@ -198,7 +206,9 @@ def test_the_fast_endpoint_answers_a_repeat_from_the_cache(app, client, upload) 
     assert cache.hits >= hits + 2  # the decoded upload and the render
 
 
-def test_a_job_completed_twice_renders_once(app, client, upload) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_completed_twice_renders_once(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     data = png(64, 64)
     ids = [
         client.post(

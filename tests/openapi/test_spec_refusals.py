@@ -18,6 +18,7 @@ from tests.images import png
 from tests.openapi.test_spec_shortcut import (
     CLIENT_HEADERS,
     UNKNOWN_FIELDS,
+    UNKNOWN_VALUES,
     multipart_body,
     upload_shortcut_verdict,
     value_near,
@@ -48,13 +49,14 @@ def refused_uploads(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
         if name == "image":
             image = draw(st.sampled_from([png(8, 8), b"", b"not an image"]))
             sent = draw(st.sampled_from(["file", "file", "file", "none", "text", "twice", "text and file"]))
-            parts += {
+            by_kind: dict[str, list[tuple[str, str | bytes]]] = {
                 "file": [(name, image)],
                 "none": [],
                 "text": [(name, "abc")],
                 "twice": [(name, image)] * 2,
                 "text and file": [(name, "abc"), (name, image)],
-            }[sent]
+            }
+            parts += by_kind[sent]
             continue
         how = draw(st.sampled_from(["near", "near", "near", "odd", "absent", "absent", "twice"]))
         if how == "near":
@@ -62,9 +64,11 @@ def refused_uploads(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
         elif how == "odd":
             parts.append((name, draw(st.sampled_from(ODD_PARTS))))
         elif how == "twice":
-            parts += [(name, value_near(draw, prop)), (name, draw(st.sampled_from([value_near(draw, prop), b"x"])))]
+            first = value_near(draw, prop)
+            again: list[str | bytes] = [value_near(draw, prop), b"x"]
+            parts += [(name, first), (name, draw(st.sampled_from(again)))]
     if draw(st.integers(0, 5)) == 0:
-        parts.append((draw(st.sampled_from(UNKNOWN_FIELDS)), draw(st.sampled_from(["x", b"x"]))))
+        parts.append((draw(st.sampled_from(UNKNOWN_FIELDS)), draw(st.sampled_from(UNKNOWN_VALUES))))
     headers = {"Authorization": draw(st.sampled_from(["Bearer sk", "sk", ""]))} if draw(st.integers(0, 5)) else {}
     for name in draw(st.lists(st.sampled_from(CLIENT_HEADERS), unique=True, max_size=3)):
         value = draw(st.sampled_from(["app", "", "a" * 256, "a" * 257, "é" * 129, "é" * 128, "x,y" * 90]))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 from flask import Flask, Request, request
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openapi_core import Config as OpenAPIConfig
@@ -45,7 +46,7 @@ def spec_app() -> Flask:
     return create_app(Config(store="memory://"))
 
 
-def verdict(validate: Any, req: Request) -> tuple[str, ValidRequest | list[str]]:
+def verdict(validate: Callable[[Request], ValidRequest], req: Request) -> tuple[str, ValidRequest | list[str]]:
     try:
         return "valid", validate(req)
     except RequestInvalid as exc:
@@ -58,8 +59,8 @@ def poll_requests(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
     template = draw(st.sampled_from(sorted(spec.shortcut.checks)))
     path = template
     for name in spec.shortcut.checks[template].path:
-        value = draw(st.text(min_size=1, max_size=80).filter(lambda text: text not in (".", "..")))
-        path = path.replace("{" + name + "}", quote(value, safe=""))
+        segment = draw(st.text(min_size=1, max_size=80).filter(lambda text: text not in (".", "..")))
+        path = path.replace("{" + name + "}", quote(segment, safe=""))
     headers: dict[str, str] = {}
     authorization = draw(AUTHORIZATION)
     if authorization is not None:
@@ -148,7 +149,7 @@ def fixed_upload(image: bytes, **fields: str) -> tuple[bytes, str]:
     return b"".join([*parts, f"--{boundary}--\r\n".encode()]), f"multipart/form-data; boundary={boundary}"
 
 
-def journal_of(client: Any) -> list[dict[str, Any]]:
+def journal_of(client: FlaskClient) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = client.get("/_mock/requests").get_json()["requests"]
     return records
 
@@ -162,7 +163,7 @@ VOLATILE = ("time", "timestamp", "request_id", "duration_ms", "delivered")
     [({"output_format": "gif", "seed": "1.5"}, 400), ({"output_format": "webp"}, 200)],
 )
 def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
-    client: Any, fields: dict[str, str], status: int
+    client: FlaskClient, fields: dict[str, str], status: int
 ) -> None:
     body, content_type = fixed_upload(png(64, 64), **fields)
     memo = services_of(client.application).spec.verdicts
@@ -177,7 +178,7 @@ def test_a_repeated_request_gets_the_same_verdict_and_journal_record(
     assert first["fields"] == fields and first["image"]["width"] == 64
 
 
-def test_any_difference_in_the_request_is_a_miss(client: Any) -> None:
+def test_any_difference_in_the_request_is_a_miss(client: FlaskClient) -> None:
     body, content_type = fixed_upload(png(64, 64), output_format="gif")
     memo = services_of(client.application).spec.verdicts
     client.post(FAST_PATH, data=body, content_type=content_type, headers=AUTH)
@@ -204,7 +205,7 @@ def test_the_memo_is_off_with_the_render_cache() -> None:
 
 
 @pytest.fixture(scope="module")
-def stock_openapi(spec_app: Flask) -> Any:
+def stock_openapi(spec_app: Flask) -> OpenAPI:
     """openapi-core as shipped, with only the repairs the bundled spec needs (mockserver/openapi/repairs.py)."""
     spec = services_of(spec_app).spec
 
@@ -212,8 +213,10 @@ def stock_openapi(spec_app: Flask) -> Any:
         repairs._BytesTolerantOAS31Validator, format_checker=OAS30ReadValidator.FORMAT_CHECKER
     )
 
-    class Stock(V31RequestUnmarshaller):  # type: ignore[misc]
-        schema_validators_factory = plain
+    class Stock(V31RequestUnmarshaller):
+        # The bytes-tolerant validators are a plain factory where openapi-core's annotation
+        # wants the dialect one (which would pick its own validator class): as in repairs.py.
+        schema_validators_factory = plain  # type: ignore[assignment]
         schema_unmarshallers_factory = SchemaUnmarshallersFactory(
             plain, oas31_types_unmarshaller, format_unmarshallers=oas31_format_unmarshallers
         )
@@ -225,7 +228,9 @@ def stock_openapi(spec_app: Flask) -> Any:
     return OpenAPI.from_dict(document, config=config)
 
 
-def openapi_verdict(openapi: Any, req: Request, form: MultipartForm) -> tuple[list[str], Any, Any]:
+def openapi_verdict(
+    openapi: OpenAPI, req: Request, form: MultipartForm
+) -> tuple[list[str], Any, tuple[dict[str, Any], dict[str, Any]]]:
     with form.parsed(req.get_data(), req.mimetype_params.get("boundary", "")):
         result = openapi.unmarshal_request(OpenAPIRequest(req))
     lines = sorted({line for error in result.errors for line in describe_openapi_error(error)})
@@ -252,7 +257,9 @@ def uploads(draw: st.DrawFn) -> dict[str, Any]:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(data=st.data())
-def test_trimmed_openapi_core_gives_the_stock_verdict(spec_app: Flask, stock_openapi: Any, data: st.DataObject) -> None:
+def test_trimmed_openapi_core_gives_the_stock_verdict(
+    spec_app: Flask, stock_openapi: OpenAPI, data: st.DataObject
+) -> None:
     spec = services_of(spec_app).spec
     made = data.draw(st.one_of(uploads(), poll_requests(spec)))
     with spec_app.test_request_context(**made):
@@ -269,6 +276,8 @@ def test_trimmed_openapi_core_gives_the_stock_verdict(spec_app: Flask, stock_ope
 #: Text that the strict number casting refuses or reads otherwise than a person might.
 ODD_NUMBERS = ["1e3", " 5", "5 ", "0x10", "NaN", "inf", "-inf", "", "+5", "4_2", "٣", "1.", ".5", "-0", "007", "1e999"]
 UNKNOWN_FIELDS = ["Prompt", "extra", "image[]", "seed ", "ünknown"]
+#: What an unknown field carries: a text part or a file part.
+UNKNOWN_VALUES: list[str | bytes] = ["x", b"x"]
 
 
 @pytest.fixture(scope="module", params=["seed", "live"])
@@ -289,8 +298,8 @@ def value_near(draw: st.DrawFn, prop: dict[str, Any]) -> str:
         return draw(st.sampled_from([str(number), *ODD_NUMBERS]))
     if prop.get("type") == "number":
         low, high = prop.get("minimum", -1e9), prop.get("maximum", 1e9)
-        number = draw(st.one_of(st.sampled_from([low, high, low - 1e-9, high + 1e-9]), st.floats(low - 1, high + 1)))
-        text = draw(st.sampled_from([repr(number), f"{number:.3f}", str(int(number))]))
+        real = draw(st.one_of(st.sampled_from([low, high, low - 1e-9, high + 1e-9]), st.floats(low - 1, high + 1)))
+        text = draw(st.sampled_from([repr(real), f"{real:.3f}", str(int(real))]))
         return draw(st.sampled_from([text, text, *ODD_NUMBERS]))
     lengths = [n for n in (prop.get("minLength"), prop.get("maxLength")) if n is not None]
     sized = [n + delta for n in lengths for delta in (-1, 0, 1) if n + delta >= 0]
@@ -328,15 +337,22 @@ def near_valid_uploads(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
     for name, prop in schema["properties"].items():
         if name == "image":
             sent = draw(st.sampled_from(["file"] * 6 + ["none", "text", "twice"]))
-            parts += {"file": [(name, image)], "none": [], "text": [(name, "abc")], "twice": [(name, image)] * 2}[sent]
+            by_kind: dict[str, list[tuple[str, str | bytes]]] = {
+                "file": [(name, image)],
+                "none": [],
+                "text": [(name, "abc")],
+                "twice": [(name, image)] * 2,
+            }
+            parts += by_kind[sent]
             continue
         required = name in schema.get("required", [])
         if draw(st.sampled_from([True, True, True, False] if required else [True, False])):
             parts.append((name, value_near(draw, prop)))
             if draw(st.integers(0, 15)) == 0:
-                parts.append((name, draw(st.sampled_from([value_near(draw, prop), b"as a file"]))))
+                again: list[str | bytes] = [value_near(draw, prop), b"as a file"]
+                parts.append((name, draw(st.sampled_from(again))))
     if draw(st.integers(0, 7)) == 0:
-        parts.append((draw(st.sampled_from(UNKNOWN_FIELDS)), draw(st.sampled_from(["x", b"x"]))))
+        parts.append((draw(st.sampled_from(UNKNOWN_FIELDS)), draw(st.sampled_from(UNKNOWN_VALUES))))
     headers = {"Authorization": draw(st.sampled_from(["Bearer sk", "sk", ""]))} if draw(st.integers(0, 5)) else {}
     if draw(st.booleans()):
         headers[draw(st.sampled_from(CLIENT_HEADERS))] = draw(st.sampled_from(["app", "", "a" * 256, "a" * 257]))
@@ -409,7 +425,7 @@ TYPICAL_UPLOADS = [
 def test_typical_valid_uploads_take_the_shortcut(
     profile_app: Flask, operation: str, fields: list[tuple[str, str | bytes]]
 ) -> None:
-    made = {
+    made: dict[str, Any] = {
         "path": f"/v2beta/stable-image/upscale/{operation}",
         "method": "POST",
         "headers": {"Authorization": "Bearer sk", "stability-client-id": "app"},

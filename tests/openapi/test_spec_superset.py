@@ -277,11 +277,13 @@ JSON = "application/json"
 
 
 def _schemas(doc: Doc) -> dict[str, Any]:
-    return doc["components"]["schemas"]  # type: ignore[no-any-return]
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    return schemas
 
 
 def _op(doc: Doc, where: tuple[str, str]) -> dict[str, Any]:
-    return doc["paths"][where[0]][where[1]]  # type: ignore[no-any-return]
+    operation: dict[str, Any] = doc["paths"][where[0]][where[1]]
+    return operation
 
 
 def _field(op: Callable[..., Problems], where: tuple[str, str], field: str) -> Callable[[Doc, Doc], Problems]:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import io
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 
 
-def errors_for(client, path, **fields):
+def errors_for(client: FlaskClient, path: str, **fields: str) -> list[str]:
     data = {"image": (io.BytesIO(png(64, 64)), "in.png", "image/png"), **fields}
     response = client.post(path, data=data, headers=AUTH)
     assert response.status_code == 400, response.get_json()
     body = response.get_json()
     assert body["name"] == "bad_request"
     assert len(body["id"]) == 32
-    return body["errors"]
+    errors: list[str] = body["errors"]
+    return errors
 
 
 @pytest.mark.parametrize(
@@ -53,11 +55,11 @@ def errors_for(client, path, **fields):
         ),
     ],
 )
-def test_each_bad_field_is_named(client, path, fields, expected):
+def test_each_bad_field_is_named(client: FlaskClient, path: str, fields: dict[str, str], expected: list[str]) -> None:
     assert errors_for(client, path, **fields) == expected
 
 
-def test_every_problem_is_reported_at_once(client):
+def test_every_problem_is_reported_at_once(client: FlaskClient) -> None:
     errors = errors_for(client, CREATIVE_PATH, prompt="", seed="x", output_format="bmp", creativity="2")
     assert errors == [
         "creativity: must be ≤ 0.5",
@@ -68,23 +70,23 @@ def test_every_problem_is_reported_at_once(client):
 
 
 @pytest.mark.parametrize(("seed", "creativity"), [("0", "0.1"), ("4294967294", "0.5"), ("42", ".3"), ("7", "3e-1")])
-def test_canonical_numbers_are_accepted(client, seed, creativity):
+def test_canonical_numbers_are_accepted(client: FlaskClient, seed: str, creativity: str) -> None:
     data = {"image": (io.BytesIO(png(64, 64)), "in.png"), "prompt": "x", "seed": seed, "creativity": creativity}
     assert client.post(CREATIVE_PATH, data=data, headers=AUTH).status_code == 200
 
 
-def test_missing_image_is_named(client):
+def test_missing_image_is_named(client: FlaskClient) -> None:
     response = client.post(FAST_PATH, data={"output_format": "png", "x": (io.BytesIO(b"1"), "x.bin")}, headers=AUTH)
     assert response.get_json()["errors"] == ["image: required"]
 
 
-def test_json_body_is_refused_with_the_expected_content_type(client):
+def test_json_body_is_refused_with_the_expected_content_type(client: FlaskClient) -> None:
     response = client.post(FAST_PATH, json={"image": "abc"}, headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["content-type: must be multipart/form-data"]
 
 
-def test_malformed_multipart_is_400(client):
+def test_malformed_multipart_is_400(client: FlaskClient) -> None:
     response = client.post(
         FAST_PATH,
         data=b'--zz\r\nContent-Disposition: form-data; name="image"\r\n\r\nabc',
@@ -95,26 +97,26 @@ def test_malformed_multipart_is_400(client):
     assert response.get_json()["name"] == "bad_request"
 
 
-def test_multipart_without_boundary_is_400(client):
+def test_multipart_without_boundary_is_400(client: FlaskClient) -> None:
     response = client.post(FAST_PATH, data=b"abc", content_type="multipart/form-data", headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["body: is not valid multipart/form-data"]
 
 
-def test_empty_body_is_400(client):
+def test_empty_body_is_400(client: FlaskClient) -> None:
     response = client.post(FAST_PATH, headers=AUTH)
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["body: required (send the fields as multipart/form-data)"]
 
 
-def test_client_headers_are_bounded(client):
+def test_client_headers_are_bounded(client: FlaskClient) -> None:
     data = {"image": (io.BytesIO(png(64, 64)), "in.png")}
     response = client.post(FAST_PATH, data=data, headers={**AUTH, "stability-client-id": "c" * 257})
     assert response.status_code == 400
     assert response.get_json()["errors"] == ["stability-client-id: must be at most 256 characters"]
 
 
-def test_error_text_never_carries_the_upload(client):
+def test_error_text_never_carries_the_upload(client: FlaskClient) -> None:
     data = {"image": (io.BytesIO(png(1000, 1000)), "in.png"), "output_format": "tiff"}
     response = client.post(FAST_PATH, data=data, headers=AUTH)
     assert response.status_code == 400
@@ -122,7 +124,7 @@ def test_error_text_never_carries_the_upload(client):
     assert b"PNG" not in response.data
 
 
-def test_repeated_fields_are_refused_naming_them(client):
+def test_repeated_fields_are_refused_naming_them(client: FlaskClient) -> None:
     data = {
         "image": (io.BytesIO(png(64, 64)), "in.png"),
         "prompt": "x",
@@ -138,7 +140,7 @@ def test_repeated_fields_are_refused_naming_them(client):
 
 
 @pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
-def test_methods_the_api_lacks_are_405_with_the_spec_allow_list(client, method):
+def test_methods_the_api_lacks_are_405_with_the_spec_allow_list(client: FlaskClient, method: str) -> None:
     response = client.open("/v2beta/results/abc", method=method, headers=AUTH)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET"

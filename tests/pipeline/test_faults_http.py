@@ -73,7 +73,9 @@ def poll(server: LiveServer, generation_id: str, **headers: str) -> requests.Res
         (503, "service_unavailable"),
     ],
 )
-def test_queued_status_faults_answer_the_live_error(server, admin, status, name):
+def test_queued_status_faults_answer_the_live_error(
+    server: LiveServer, admin: MockAdmin, status: int, name: str
+) -> None:
     admin.add_fault(operation="upscaleImageFast", status=status, times=1)
     faulted = fast(server)
     assert faulted.status_code == status
@@ -85,7 +87,9 @@ def test_queued_status_faults_answer_the_live_error(server, admin, status, name)
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, 1), (429, 0), (503, 2)])
-def test_a_staged_retry_after_is_what_the_answer_says(server, admin, status, retry_after):
+def test_a_staged_retry_after_is_what_the_answer_says(
+    server: LiveServer, admin: MockAdmin, status: int, retry_after: int
+) -> None:
     admin.add_fault(operation="upscaleImageFast", status=status, retry_after=retry_after)
     faulted = fast(server)
     assert faulted.status_code == status
@@ -93,7 +97,7 @@ def test_a_staged_retry_after_is_what_the_answer_says(server, admin, status, ret
     assert admin.faults() == []
 
 
-def test_a_503_says_retry_after_only_when_staged(server, admin):
+def test_a_503_says_retry_after_only_when_staged(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageFast", status=503)
     assert "Retry-After" not in fast(server).headers
 
@@ -108,14 +112,16 @@ def test_a_503_says_retry_after_only_when_staged(server, admin):
         ({"status": 429, "retry_after": 1.5}, "retry_after: must be an integer"),
     ],
 )
-def test_a_retry_after_out_of_bounds_or_without_its_status_is_refused(admin, fault, error):
+def test_a_retry_after_out_of_bounds_or_without_its_status_is_refused(
+    admin: MockAdmin, fault: dict[str, float], error: str
+) -> None:
     with pytest.raises(AdminError) as caught:
         admin.add_fault(operation="upscaleImageFast", **fault)
     assert caught.value.status == 400
     assert any(line.startswith(error) for line in caught.value.body["errors"]), caught.value.body
 
 
-def test_fault_fires_times_then_stops_and_wildcards_match_any_operation(server, admin):
+def test_fault_fires_times_then_stops_and_wildcards_match_any_operation(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="*", status=500, times=2, message="upstream: exploded")
     first = start(server)
     second = fast(server)
@@ -125,7 +131,7 @@ def test_fault_fires_times_then_stops_and_wildcards_match_any_operation(server, 
     assert admin.faults() == []
 
 
-def test_faults_are_fifo_and_listed_with_their_remaining_uses(server, admin):
+def test_faults_are_fifo_and_listed_with_their_remaining_uses(server: LiveServer, admin: MockAdmin) -> None:
     one = admin.add_fault(operation="upscaleImageFast", status=429, times=3)
     admin.add_fault(operation="upscaleImageFast", status=500)
     assert fast(server).status_code == 429
@@ -136,13 +142,13 @@ def test_faults_are_fifo_and_listed_with_their_remaining_uses(server, admin):
     assert admin.clear_faults() == 0
 
 
-def test_a_fault_for_another_operation_does_not_fire(server, admin):
+def test_a_fault_for_another_operation_does_not_fire(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageCreative", status=429)
     assert fast(server).status_code == 200
     assert start(server).status_code == 429
 
 
-def test_a_404_fault_fires_only_where_the_operation_can_answer_404(server, admin):
+def test_a_404_fault_fires_only_where_the_operation_can_answer_404(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="*", status=404)
     assert fast(server).status_code == 200
     generation_id = start(server).json()["id"]
@@ -150,7 +156,7 @@ def test_a_404_fault_fires_only_where_the_operation_can_answer_404(server, admin
     assert poll(server, generation_id).status_code == 202
 
 
-def test_bad_faults_are_refused_with_field_errors(admin):
+def test_bad_faults_are_refused_with_field_errors(admin: MockAdmin) -> None:
     with pytest.raises(AdminError) as caught:
         admin.add_fault(operation="upscaleImageFast", status=404)
     assert caught.value.status == 400
@@ -164,14 +170,14 @@ def test_bad_faults_are_refused_with_field_errors(admin):
     ]
 
 
-def test_added_latency_delays_the_answer(server, admin):
+def test_added_latency_delays_the_answer(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageFast", latency_ms=300)
     started = time.monotonic()
     assert fast(server).status_code == 200
     assert time.monotonic() - started >= 0.3
 
 
-def test_configured_latency_and_jitter_apply_to_every_call(server, admin):
+def test_configured_latency_and_jitter_apply_to_every_call(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(latency_ms=150, jitter_ms=50)
     for _ in range(2):
         started = time.monotonic()
@@ -179,7 +185,7 @@ def test_configured_latency_and_jitter_apply_to_every_call(server, admin):
         assert time.monotonic() - started >= 0.15
 
 
-def test_connection_reset(server, admin):
+def test_connection_reset(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageFast", transport="reset")
     with pytest.raises(requests.ConnectionError):
         fast(server)
@@ -189,14 +195,14 @@ def test_connection_reset(server, admin):
     assert fast(server).status_code == 200
 
 
-def test_truncated_body(server, admin):
+def test_truncated_body(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageFast", transport="truncate")
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         fast(server)
     assert fast(server).status_code == 200
 
 
-def test_stall_outlasts_the_client_timeout(server, admin):
+def test_stall_outlasts_the_client_timeout(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageFast", transport="stall", stall_seconds=1.5)
     with pytest.raises(requests.Timeout):
         requests.post(
@@ -207,7 +213,7 @@ def test_stall_outlasts_the_client_timeout(server, admin):
         )
 
 
-def test_a_dropped_call_is_journaled_before_the_client_sees_the_drop(server, admin):
+def test_a_dropped_call_is_journaled_before_the_client_sees_the_drop(server: LiveServer, admin: MockAdmin) -> None:
     """A client that reads the journal the moment its connection fails finds the call there."""
     admin.add_fault(operation="upscaleImageFast", transport="stall", stall_seconds=0.2)
     with pytest.raises(requests.ConnectionError):
@@ -217,13 +223,13 @@ def test_a_dropped_call_is_journaled_before_the_client_sees_the_drop(server, adm
     assert record["fault"] is not None
 
 
-def test_job_that_stays_pending_for_n_polls(server, admin):
+def test_job_that_stays_pending_for_n_polls(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": 3})
     generation_id = start(server).json()["id"]
     assert [poll(server, generation_id).status_code for _ in range(5)] == [202, 202, 202, 200, 200]
 
 
-def test_job_that_needs_seconds(server, admin):
+def test_job_that_needs_seconds(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageConservative", job={"pending_polls": 0, "job_seconds": 0.6})
     generation_id = start(server, "conservative").json()["id"]
     assert poll(server, generation_id).status_code == 202
@@ -231,7 +237,7 @@ def test_job_that_needs_seconds(server, admin):
     assert poll(server, generation_id).status_code == 200
 
 
-def test_job_that_never_finishes_until_forced(server, admin):
+def test_job_that_never_finishes_until_forced(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="*", job={"pending_polls": None})
     generation_id = start(server).json()["id"]
     assert {poll(server, generation_id).status_code for _ in range(10)} == {202}
@@ -241,7 +247,7 @@ def test_job_that_never_finishes_until_forced(server, admin):
     assert poll(server, generation_id).status_code == 200
 
 
-def test_job_that_fails(server, admin):
+def test_job_that_fails(server: LiveServer, admin: MockAdmin) -> None:
     admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": 1, "outcome": "fail"})
     generation_id = start(server).json()["id"]
     assert poll(server, generation_id).status_code == 202
@@ -250,19 +256,19 @@ def test_job_that_fails(server, admin):
     assert failed.json()["name"] == "internal_error"
 
 
-def test_force_a_pending_job_to_fail_now(server, admin):
+def test_force_a_pending_job_to_fail_now(server: LiveServer, admin: MockAdmin) -> None:
     generation_id = start(server).json()["id"]
     assert admin.fail_job(generation_id).status == "failing"
     assert poll(server, generation_id).status_code == 500
 
 
-def test_forcing_an_unknown_job_is_404(admin):
+def test_forcing_an_unknown_job_is_404(admin: MockAdmin) -> None:
     with pytest.raises(AdminError) as caught:
         admin.complete_job("0" * 64)
     assert caught.value.status == 404
 
 
-def test_content_filtered_job_is_blurred_and_says_so(server, admin):
+def test_content_filtered_job_is_blurred_and_says_so(server: LiveServer, admin: MockAdmin) -> None:
     generation_id = start(server, seed="3").json()["id"]
     poll(server, generation_id)
     clear = poll(server, generation_id)
@@ -279,7 +285,7 @@ def test_content_filtered_job_is_blurred_and_says_so(server, admin):
     assert sharpness[1] < sharpness[0] / 2
 
 
-def test_rate_limit_blocks_a_key_with_retry_after(server, admin):
+def test_rate_limit_blocks_a_key_with_retry_after(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(rate_limit="3/10s", rate_limit_block_seconds=60)
     statuses = [fast(server).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
@@ -292,7 +298,7 @@ def test_rate_limit_blocks_a_key_with_retry_after(server, admin):
     assert admin.settings().rate_limit == "3/10s"
 
 
-def test_credits_are_charged_per_operation_and_402_when_short(server, admin):
+def test_credits_are_charged_per_operation_and_402_when_short(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(credits=64)
     assert fast(server).status_code == 200
     assert admin.credits(KEY).balance == 62
@@ -305,7 +311,7 @@ def test_credits_are_charged_per_operation_and_402_when_short(server, admin):
     assert admin.credits(KEY).balance == 0
 
 
-def test_failed_and_moderated_calls_are_not_charged(server, admin):
+def test_failed_and_moderated_calls_are_not_charged(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(credits=100, moderation_words=["forbidden"])
     assert start(server, prompt="a forbidden castle").status_code == 403
     admin.add_fault(operation="upscaleImageFast", status=500)
@@ -321,14 +327,14 @@ def test_failed_and_moderated_calls_are_not_charged(server, admin):
     assert admin.credits(KEY).balance == 100
 
 
-def test_balance_can_be_read_and_set_by_key_or_fingerprint(admin):
+def test_balance_can_be_read_and_set_by_key_or_fingerprint(admin: MockAdmin) -> None:
     assert admin.credits(KEY).balance is None
     fingerprint = admin.set_credits(KEY, 500).key
     assert fingerprint.startswith("key_")
     assert admin.credits(fingerprint) == Credits(key=fingerprint, balance=500)
 
 
-def test_content_rules(server, admin):
+def test_content_rules(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(moderation_words=["Gore"], filter_words=["blurme"], language_words=["bonjour"])
     moderated = start(server, prompt="lots of gore")
     assert (moderated.status_code, moderated.json()["name"]) == (403, "content_moderation")
@@ -340,7 +346,7 @@ def test_content_rules(server, admin):
     assert poll(server, generation_id).headers["finish-reason"] == "CONTENT_FILTERED"
 
 
-def test_prefer_header_picks_the_status_for_one_call(server):
+def test_prefer_header_picks_the_status_for_one_call(server: LiveServer) -> None:
     preferred = fast(server, headers={**AUTH, "Prefer": "code=429"})
     assert preferred.status_code == 429
     assert preferred.json()["name"] == "rate_limit_exceeded"
@@ -350,7 +356,7 @@ def test_prefer_header_picks_the_status_for_one_call(server):
     assert impossible.json()["errors"][0].startswith("prefer: upscaleImageFast never answers 404")
 
 
-def test_runtime_config_pending_polls_and_bad_values(server, admin):
+def test_runtime_config_pending_polls_and_bad_values(server: LiveServer, admin: MockAdmin) -> None:
     assert admin.update_settings(pending_polls=2).pending_polls == 2
     generation_id = start(server).json()["id"]
     assert [poll(server, generation_id).status_code for _ in range(3)] == [202, 202, 200]
@@ -360,7 +366,7 @@ def test_runtime_config_pending_polls_and_bad_values(server, admin):
     assert admin.settings().pending_polls == 2
 
 
-def test_reset_forgets_everything(server, admin):
+def test_reset_forgets_everything(server: LiveServer, admin: MockAdmin) -> None:
     admin.update_settings(credits=5)
     admin.add_fault(status=500)
     start(server)

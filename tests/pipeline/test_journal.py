@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from mockserver import Config
 from mockserver.pipeline.journal import RECORD_LIMIT_BYTES, bounded
@@ -15,7 +19,9 @@ from tests.conftest import API_KEY, AUTH, CREATIVE_PATH, FAST_PATH
 from tests.images import png
 
 
-def test_a_valid_call_is_recorded_with_its_image_summary(client, upload):
+def test_a_valid_call_is_recorded_with_its_image_summary(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     headers = {**AUTH, "stability-client-id": "app"}
     client.post(FAST_PATH, data=upload(png(40, 48), output_format="webp"), headers=headers)
     [record] = client.get("/_mock/requests").get_json()["requests"]
@@ -31,7 +37,7 @@ def test_a_valid_call_is_recorded_with_its_image_summary(client, upload):
     assert len(record["request_id"]) == 32
 
 
-def test_the_key_is_never_recorded(client, upload):
+def test_the_key_is_never_recorded(client: FlaskClient, upload: Callable[..., dict[str, Any]]) -> None:
     client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH)
     client.post(FAST_PATH, data=upload(png(40, 40)), headers={"Authorization": API_KEY})
     body = client.get("/_mock/requests").get_data(as_text=True)
@@ -41,7 +47,9 @@ def test_the_key_is_never_recorded(client, upload):
     assert records[1]["headers"]["authorization"] == records[1]["key"]
 
 
-def test_invalid_calls_keep_their_verdict_and_fields(client, upload):
+def test_invalid_calls_keep_their_verdict_and_fields(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="x", seed="1.5"), headers=AUTH)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["status"] == 400 and record["valid"] is False
@@ -49,7 +57,7 @@ def test_invalid_calls_keep_their_verdict_and_fields(client, upload):
     assert record["fields"] == {"prompt": "x", "seed": "1.5"}
 
 
-def test_unauthenticated_and_unknown_calls_are_recorded_too(client):
+def test_unauthenticated_and_unknown_calls_are_recorded_too(client: FlaskClient) -> None:
     client.get("/v2beta/results/abc")
     client.get("/v2beta/invented/path", headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
@@ -60,21 +68,21 @@ def test_unauthenticated_and_unknown_calls_are_recorded_too(client):
     assert records[0]["generation_id"] == "abc"
 
 
-def test_async_records_carry_the_generation_id(client, upload):
+def test_async_records_carry_the_generation_id(client: FlaskClient, upload: Callable[..., dict[str, Any]]) -> None:
     generation_id = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="x"), headers=AUTH).get_json()["id"]
     client.get(f"/v2beta/results/{generation_id}", headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
     assert [r["generation_id"] for r in records] == [generation_id, generation_id]
 
 
-def test_admin_calls_and_the_spec_are_not_journaled(client):
+def test_admin_calls_and_the_spec_are_not_journaled(client: FlaskClient) -> None:
     client.get("/_mock/faults")
     client.get("/_mock/health")
     client.get("/openapi.yml")
     assert client.get("/_mock/requests").get_json()["requests"] == []
 
 
-def test_filters_and_limit(client, upload):
+def test_filters_and_limit(client: FlaskClient, upload: Callable[..., dict[str, Any]]) -> None:
     client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH)
     client.post(FAST_PATH, data=upload(png(40, 40)), headers={"Authorization": "Bearer other"})
     client.post(FAST_PATH, data=upload(png(8, 8)), headers=AUTH)
@@ -94,27 +102,27 @@ def test_filters_and_limit(client, upload):
 
 
 @pytest.mark.parametrize("config", [Config(store="memory://", journal_size=3)])
-def test_journal_is_bounded_oldest_dropped(client):
+def test_journal_is_bounded_oldest_dropped(client: FlaskClient) -> None:
     for index in range(5):
         client.get(f"/v2beta/results/id{index}", headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
     assert [r["generation_id"] for r in records] == ["id2", "id3", "id4"]
 
 
-def test_clearing(client):
+def test_clearing(client: FlaskClient) -> None:
     client.get("/v2beta/results/x", headers=AUTH)
     assert client.delete("/_mock/requests").get_json() == {"deleted": 1}
     assert client.get("/_mock/requests").get_json()["requests"] == []
 
 
-def test_image_that_is_not_an_image_is_summarised_without_format(client):
+def test_image_that_is_not_an_image_is_summarised_without_format(client: FlaskClient) -> None:
     data = {"image": (io.BytesIO(b"not an image"), "x.png", "image/png")}
     client.post(FAST_PATH, data=data, headers=AUTH)
     [record] = client.get("/_mock/requests").get_json()["requests"]
     assert record["image"]["format"] is None and record["image"]["bytes"] == 12
 
 
-def test_secret_headers_are_masked_in_the_journal(client):
+def test_secret_headers_are_masked_in_the_journal(client: FlaskClient) -> None:
     headers = {
         "Authorization": "Bearer sk-test-key",
         "X-Admin-Token": "admin-secret",
@@ -127,7 +135,7 @@ def test_secret_headers_are_masked_in_the_journal(client):
     assert "secret" not in str(record)
 
 
-def test_every_secret_header_is_masked_whatever_its_case():
+def test_every_secret_header_is_masked_whatever_its_case() -> None:
     from mockserver.pipeline.journal import redacted_headers
 
     shown = redacted_headers(
@@ -141,7 +149,9 @@ def test_every_secret_header_is_masked_whatever_its_case():
     }
 
 
-def test_long_texts_are_clipped_and_say_how_long_they_were(client, upload):
+def test_long_texts_are_clipped_and_say_how_long_they_were(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     prompt = "a" * 1_000_000
     client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt=prompt), headers={**AUTH, "x-long": "h" * 5000})
     [record] = client.get("/_mock/requests").get_json()["requests"]
@@ -150,7 +160,9 @@ def test_long_texts_are_clipped_and_say_how_long_they_were(client, upload):
     assert record["headers"]["x-long"] == "h" * 1000 + "… (5,000 characters)"
 
 
-def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(client, upload, app):
+def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]], app: Flask
+) -> None:
     """The probe's finding 3: 30 rejected 9.5 MB prompts added 282 MB to the journal."""
     for number in range(30):
         client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt=f"{number}" + "é" * 1_000_000), headers=AUTH)
@@ -161,7 +173,7 @@ def test_thirty_calls_with_one_megabyte_prompts_keep_the_journal_small(client, u
     assert len(client.get("/_mock/requests").get_data()) < 30 * 12 * 1024
 
 
-def test_a_record_stays_under_its_byte_limit_whatever_it_holds():
+def test_a_record_stays_under_its_byte_limit_whatever_it_holds() -> None:
     huge = {
         "path": "/p" * 50_000,
         "errors": ["\U0001f600" * 5000] * 500,
@@ -175,7 +187,7 @@ def test_a_record_stays_under_its_byte_limit_whatever_it_holds():
     assert record["status"] == 400
 
 
-def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(client):
+def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(client: FlaskClient) -> None:
     from mockserver.web.routes.admin import newest_within
 
     records = [{"n": number, "padding": "x" * 30_000} for number in range(1000)]

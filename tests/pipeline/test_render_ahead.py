@@ -57,7 +57,13 @@ def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
 def test_a_new_job_is_rendered_before_anyone_polls_and_the_ready_poll_reuses_it() -> None:
     app, services, renders = _app(pending_polls=1)
     generation_id = _start(app)
-    _until(lambda: services.store.get_job(generation_id, services.clock()).has_result)  # type: ignore[union-attr]
+
+    def rendered() -> bool:
+        job = services.store.get_job(generation_id, services.clock())
+        assert job is not None
+        return job.has_result
+
+    _until(rendered)
     assert len(renders) == 1 and renders[0].startswith("stability-mock-render")
     client = app.test_client()
     assert client.get(f"/v2beta/results/{generation_id}", headers=AUTH).status_code == 202

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -58,7 +60,9 @@ def both(client: FlaskClient, request_id: str) -> tuple[bytes | None, bytes | No
     return thumbnail(client, image and image["sha256"]), thumbnail(client, delivered and delivered["sha256"])
 
 
-def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(app, client, upload):
+def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     answer = client.post(FAST_PATH, data=upload(png(200, 100), output_format="jpeg"), headers=AUTH)
     settled(app)
     small_input, small_output = both(client, answer.headers["x-request-id"])
@@ -69,22 +73,27 @@ def test_a_fast_call_gets_a_thumbnail_of_its_upload_and_of_what_it_delivered(app
     assert len(small_input) < 16 * 1024 and len(small_output) < 16 * 1024
 
 
-def test_a_small_image_is_not_enlarged(app, client, upload):
+def test_a_small_image_is_not_enlarged(app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]) -> None:
     answer = client.post(FAST_PATH, data=upload(png(40, 32)), headers=AUTH)
     settled(app)
     small_input, small_output = both(client, answer.headers["x-request-id"])
+    assert small_input is not None and small_output is not None
     assert decoded(small_input).size == (40, 32)
     assert decoded(small_output).size == (MAX_SIDE, round(MAX_SIDE * 32 / 40))
 
 
-def test_a_json_envelope_answer_gets_a_thumbnail_of_the_image_inside(app, client, upload):
+def test_a_json_envelope_answer_gets_a_thumbnail_of_the_image_inside(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     answer = client.post(FAST_PATH, data=upload(jpeg(64, 64)), headers={**AUTH, "Accept": "application/json"})
     settled(app)
     delivered = base64.b64decode(answer.get_json()["image"])
     assert both(client, answer.headers["x-request-id"])[1] == thumbnail_of_encoded(delivered)
 
 
-def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output(app, client, upload):
+def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a lighthouse"), headers=AUTH)
     job_id = started.get_json()["id"]
     pending = client.get(f"/v2beta/results/{job_id}", headers=AUTH)
@@ -97,7 +106,9 @@ def test_an_async_job_the_post_keeps_the_input_and_the_finishing_poll_the_output
     assert both(client, done.headers["x-request-id"]) == (None, thumbnail_of_encoded(done.data))
 
 
-def test_a_content_filtered_result_is_shown_as_it_was_delivered(app, client, upload):
+def test_a_content_filtered_result_is_shown_as_it_was_delivered(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="nsfw"), headers=AUTH)
     job_id = started.get_json()["id"]
     client.get(f"/v2beta/results/{job_id}", headers=AUTH)
@@ -107,7 +118,9 @@ def test_a_content_filtered_result_is_shown_as_it_was_delivered(app, client, upl
     assert both(client, done.headers["x-request-id"])[1] == thumbnail_of_encoded(done.data)
 
 
-def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(app, client, upload):
+def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     bad_field = client.post(FAST_PATH, data=upload(png(64, 64), output_format="gif"), headers=AUTH)
     too_small = client.post(FAST_PATH, data=upload(png(8, 8)), headers=AUTH)
     not_an_image = client.post(FAST_PATH, data=upload(b"plain text"), headers=AUTH)
@@ -118,27 +131,34 @@ def test_a_refused_call_keeps_a_thumbnail_only_of_a_picture_it_sent(app, client,
     assert both(client, not_an_image.headers["x-request-id"]) == (None, None)
 
 
-def test_unknown_and_malformed_digests_are_answered_in_the_api_error_shape(client):
+def test_unknown_and_malformed_digests_are_answered_in_the_api_error_shape(client: FlaskClient) -> None:
     assert thumbnail(client, "0" * 64) is None
     for bad in ("not-a-digest", "0" * 63, "g" * 64):
         answer = client.get(f"/_mock/thumbnails/{bad}")
         assert answer.status_code == 400 and answer.get_json()["errors"][0].startswith("sha256:")
 
 
-def test_an_image_seen_again_is_kept_once_and_not_written_again(app, client, upload, monkeypatch):
+def test_an_image_seen_again_is_kept_once_and_not_written_again(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     writes: list[str] = []
     save = services(app).store.save_thumbnail
-    monkeypatch.setattr(
-        services(app).store, "save_thumbnail", lambda sha, *rest: writes.append(sha) or save(sha, *rest)
-    )
+
+    def counted_save(sha256: str, data: bytes, keep: int) -> None:
+        writes.append(sha256)
+        save(sha256, data, keep)
+
+    monkeypatch.setattr(services(app).store, "save_thumbnail", counted_save)
     again = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     assert writes == [] and both(client, again) == both(client, first)
 
 
-def test_reset_and_clearing_the_journal_forget_thumbnails(app, client, upload):
+def test_reset_and_clearing_the_journal_forget_thumbnails(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     settled(app)
     shas = [
@@ -155,7 +175,9 @@ def test_reset_and_clearing_the_journal_forget_thumbnails(app, client, upload):
     assert [thumbnail(client, sha) for sha in shas] == [None, None]
 
 
-def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(app, client, upload):
+def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     client.patch("/_mock/config", json={"journal_size": 2})
     shas = []
     for size in (64, 65, 66):
@@ -172,7 +194,9 @@ def test_thumbnails_go_with_the_oldest_records_of_a_small_journal(app, client, u
     assert KEPT * 16 * 1024 <= 8 * 1024 * 1024
 
 
-def test_a_busy_thumbnail_thread_costs_the_call_nothing_but_its_thumbnails(app, client, upload):
+def test_a_busy_thumbnail_thread_costs_the_call_nothing_but_its_thumbnails(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     services(app).thumbnails.pool.limit = 0
     answer = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH)
     assert answer.status_code == 200
@@ -181,7 +205,13 @@ def test_a_busy_thumbnail_thread_costs_the_call_nothing_but_its_thumbnails(app, 
     assert both(client, record["request_id"]) == (None, None)
 
 
-def test_a_failing_thumbnail_never_fails_the_call(app, client, upload, monkeypatch, caplog):
+def test_a_failing_thumbnail_never_fails_the_call(
+    app: Flask,
+    client: FlaskClient,
+    upload: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise StoreError("the store went away")
 
@@ -229,7 +259,9 @@ def test_a_bounded_pool_keeps_to_its_share_of_a_core() -> None:
     assert (pool.accepted, pool.declined) == (3, 3)
 
 
-def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(tmp_path: Path, upload):
+def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(
+    tmp_path: Path, upload: Callable[..., dict[str, Any]]
+) -> None:
     def app_on_file() -> Flask:
         built = create_app(Config(store="memory://", target_pixels=SMALL_TARGET), store=SQLiteStore(tmp_path / "s.db"))
         built.test_client_class = SpecCheckedClient
@@ -242,7 +274,7 @@ def test_another_app_on_the_same_sqlite_file_serves_the_thumbnails(tmp_path: Pat
     assert small_input is not None and small_output == thumbnail_of_encoded(answer.data)
 
 
-def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
+def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload: Callable[..., dict[str, Any]]) -> None:
     app = create_app(Config(store="memory://", target_pixels=SMALL_TARGET, admin_token="s3cret"))
     client = app.test_client()
     request_id = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
@@ -254,7 +286,9 @@ def test_thumbnails_are_guarded_like_the_rest_of_the_admin_api(upload):
     assert decoded(client.get(path, headers={"X-Admin-Token": "s3cret"}).data).format == "WEBP"
 
 
-def test_the_in_process_control_reads_them_too(app, client, upload):
+def test_the_in_process_control_reads_them_too(
+    app: Flask, client: FlaskClient, upload: Callable[..., dict[str, Any]]
+) -> None:
     request_id = client.post(FAST_PATH, data=upload(png(64, 64)), headers=AUTH).headers["x-request-id"]
     settled(app)
     [record] = services(app).store.records(RecordQuery())

@@ -5,16 +5,20 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from PIL import Image
 
 from mockserver import Config, SQLiteStore, create_app
 from mockserver.services import services_of
 from mockserver.settings.config import MIB
 from mockserver.store.sweeper import sweep
-from tests.conftest import AUTH, CREATIVE_PATH, SMALL_TARGET
+from tests.conftest import AUTH, CREATIVE_PATH, SMALL_TARGET, Clock
 from tests.store.test_store import NOW, make_job
 
 
@@ -25,14 +29,15 @@ def noise_png(size: int = 512) -> bytes:
     return buffer.getvalue()
 
 
-#: These tests count the store's bytes exactly, so no result is rendered ahead behind their back.
-NOT_AHEAD = {"render_ahead_threads": 0}
-
-
+# The first two tests count the store's bytes exactly, so no result is rendered ahead behind their
+# back: render_ahead_threads=0.
 @pytest.mark.parametrize(
-    "config", [Config(store="memory://", target_pixels=SMALL_TARGET, max_store_bytes=MIB, **NOT_AHEAD)]
+    "config",
+    [Config(store="memory://", target_pixels=SMALL_TARGET, max_store_bytes=MIB, render_ahead_threads=0)],
 )
-def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire(client, upload, app, clock):
+def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]], app: Flask, clock: Clock
+) -> None:
     image = noise_png()
     assert MIB // 2 < len(image) < MIB
     first = client.post(CREATIVE_PATH, data=upload(image, prompt="a lighthouse"), headers=AUTH)
@@ -52,9 +57,19 @@ def test_a_full_store_answers_503_for_a_new_job_then_takes_one_once_older_expire
 
 @pytest.mark.parametrize(
     "config",
-    [Config(store="memory://", target_pixels=SMALL_TARGET, retention_seconds=5, sweep_seconds=0.05, **NOT_AHEAD)],
+    [
+        Config(
+            store="memory://",
+            target_pixels=SMALL_TARGET,
+            retention_seconds=5,
+            sweep_seconds=0.05,
+            render_ahead_threads=0,
+        )
+    ],
 )
-def test_the_sweep_drops_expired_jobs_without_any_new_traffic(client, upload, app, clock):
+def test_the_sweep_drops_expired_jobs_without_any_new_traffic(
+    client: FlaskClient, upload: Callable[..., dict[str, Any]], app: Flask, clock: Clock
+) -> None:
     store = services_of(app).store
     created = client.post(CREATIVE_PATH, data=upload(noise_png(64), prompt="a lighthouse"), headers=AUTH)
     assert created.status_code == 200

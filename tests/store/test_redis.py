@@ -7,6 +7,8 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -19,7 +21,7 @@ from mockserver.imaging import RenderOrder
 from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore
 from tests import conftest
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, RedisServer
 from tests.images import decoded
 
 AUTH = {"Authorization": "Bearer sk-redis"}
@@ -33,14 +35,14 @@ def with_prefix(url: str, prefix: str) -> str:
 
 
 @pytest.fixture
-def client(redis_url: str) -> redis.Redis:
+def client(redis_url: str) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(redis_url)
     yield connection
     connection.close()
 
 
 @pytest.fixture
-def store(redis_url: str, redis_prefix: str) -> RedisStore:
+def store(redis_url: str, redis_prefix: str) -> Iterator[RedisStore]:
     backend = RedisStore(redis_url, prefix=redis_prefix)
     yield backend
     backend.close()
@@ -61,7 +63,7 @@ def job_expiring_at(expires_at: float, job_id: str = "a" * 64) -> Job:
 # The store on its own -------------------------------------------------------------
 
 
-def test_jobs_and_expiring_counters_carry_redis_ttls(store, client, redis_prefix):
+def test_jobs_and_expiring_counters_carry_redis_ttls(store: RedisStore, client: redis.Redis, redis_prefix: str) -> None:
     now = time.time()
     store.add_job(job_expiring_at(now + 100), b"image")
     assert 98_000 < client.pttl(f"{redis_prefix}job:{'a' * 64}") <= 100_001
@@ -71,7 +73,9 @@ def test_jobs_and_expiring_counters_carry_redis_ttls(store, client, redis_prefix
     assert client.pttl(f"{redis_prefix}counter:credits:k") == -1  # kept until reset
 
 
-def test_job_blobs_are_keys_of_their_own_that_expire_with_the_job(store, client, redis_prefix):
+def test_job_blobs_are_keys_of_their_own_that_expire_with_the_job(
+    store: RedisStore, client: redis.Redis, redis_prefix: str
+) -> None:
     """A poll's HINCRBY touches a hash of small fields; the upload and result live beside it."""
     from mockserver.imaging import RenderedImage
 
@@ -84,7 +88,9 @@ def test_job_blobs_are_keys_of_their_own_that_expire_with_the_job(store, client,
     assert store.stored_bytes() == len(b"image") + len(b"result")
 
 
-def test_a_job_kept_by_the_previous_layout_still_answers(store, client, redis_prefix):
+def test_a_job_kept_by_the_previous_layout_still_answers(
+    store: RedisStore, client: redis.Redis, redis_prefix: str
+) -> None:
     now = time.time()
     store.add_job(job_expiring_at(now + 100), b"image")
     client.delete(f"{redis_prefix}image:{'a' * 64}")
@@ -92,7 +98,9 @@ def test_a_job_kept_by_the_previous_layout_still_answers(store, client, redis_pr
     assert store.job_image("a" * 64) == b"old-image"
 
 
-def test_a_job_that_redis_expired_is_pruned_from_the_listing(store, client, redis_prefix):
+def test_a_job_that_redis_expired_is_pruned_from_the_listing(
+    store: RedisStore, client: redis.Redis, redis_prefix: str
+) -> None:
     expired = time.time() - 1  # PEXPIREAT in the past: Redis drops the hash at once
     store.add_job(job_expiring_at(expired), b"image")
     assert not client.exists(f"{redis_prefix}job:{'a' * 64}")
@@ -102,7 +110,7 @@ def test_a_job_that_redis_expired_is_pruned_from_the_listing(store, client, redi
     assert client.zcard(f"{redis_prefix}jobs:expiry") == 0
 
 
-def test_reset_deletes_this_mocks_keys_and_nothing_else(redis_url, redis_prefix, client):
+def test_reset_deletes_this_mocks_keys_and_nothing_else(redis_url: str, redis_prefix: str, client: redis.Redis) -> None:
     # A prefix with glob characters must be matched literally.
     mine = RedisStore(redis_url, prefix=f"{redis_prefix}a*[b]:")
     neighbour = RedisStore(redis_url, prefix=f"{redis_prefix}aX[b]:")
@@ -121,7 +129,7 @@ def test_reset_deletes_this_mocks_keys_and_nothing_else(redis_url, redis_prefix,
         neighbour.close()
 
 
-def test_the_url_may_name_the_key_prefix(redis_url, redis_prefix, client):
+def test_the_url_may_name_the_key_prefix(redis_url: str, redis_prefix: str, client: redis.Redis) -> None:
     store = open_store(with_prefix(redis_url, redis_prefix))
     try:
         assert isinstance(store, RedisStore)
@@ -131,7 +139,7 @@ def test_the_url_may_name_the_key_prefix(redis_url, redis_prefix, client):
         store.close()
 
 
-def test_an_unreachable_redis_is_a_store_error_naming_it_without_its_password():
+def test_an_unreachable_redis_is_a_store_error_naming_it_without_its_password() -> None:
     port = free_port()  # nothing listens there
     store = RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0")
     started = time.monotonic()
@@ -144,14 +152,16 @@ def test_an_unreachable_redis_is_a_store_error_naming_it_without_its_password():
     store.close()
 
 
-def test_an_empty_key_prefix_is_refused():
+def test_an_empty_key_prefix_is_refused() -> None:
     # reset() deletes everything under the prefix: an empty one would empty the whole database.
     with pytest.raises(ConfigError, match="prefix must not be empty"):
         RedisStore("redis://127.0.0.1:1/0", prefix="")
-    assert open_store("redis://127.0.0.1:1/0?prefix=").prefix == "stability-mock:"
+    unprefixed = open_store("redis://127.0.0.1:1/0?prefix=")
+    assert isinstance(unprefixed, RedisStore)
+    assert unprefixed.prefix == "stability-mock:"
 
 
-def test_a_store_used_before_a_fork_works_in_parent_and_child_at_once(store):
+def test_a_store_used_before_a_fork_works_in_parent_and_child_at_once(store: RedisStore) -> None:
     """What gunicorn does: the master builds (and may use) the store, then forks workers."""
 
     def count(name: str) -> list[int]:
@@ -203,7 +213,9 @@ def wait_for_a_fresh_window(seconds: float, needed: float = 3.0) -> None:
 
 
 @pytest.mark.slow
-def test_two_servers_on_one_redis_share_jobs_faults_settings_and_rate_limits(redis_url, redis_prefix, tmp_path):
+def test_two_servers_on_one_redis_share_jobs_faults_settings_and_rate_limits(
+    redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
     store = ("--store", with_prefix(redis_url, redis_prefix), *SMALL)
     scenario = tmp_path / "scenario.yml"
     scenario.write_text("config:\n  pending_polls: 2\n")
@@ -239,7 +251,7 @@ def test_two_servers_on_one_redis_share_jobs_faults_settings_and_rate_limits(red
 
 
 @pytest.mark.slow
-def test_a_server_reports_redis_down_and_recovers_without_a_restart(private_redis, tmp_path):
+def test_a_server_reports_redis_down_and_recovers_without_a_restart(private_redis: RedisServer, tmp_path: Path) -> None:
     with running_server("--store", private_redis.url, *SMALL, log=tmp_path / "down.log") as url:
         assert fast(url).status_code == 200
         private_redis.stop()
@@ -258,7 +270,7 @@ def test_a_server_reports_redis_down_and_recovers_without_a_restart(private_redi
         assert poll(url, generation_id).status_code == 202
 
 
-def test_api_calls_answer_503_naming_redis_while_it_is_down(private_redis):
+def test_api_calls_answer_503_naming_redis_while_it_is_down(private_redis: RedisServer) -> None:
     app = create_app(Config(store=private_redis.url))
     client = app.test_client()
     private_redis.stop()
@@ -268,12 +280,12 @@ def test_api_calls_answer_503_naming_redis_while_it_is_down(private_redis):
     ]
     for response in responses:
         assert response.status_code == 503
-        assert response.json["name"] == "service_unavailable"
-        assert f"Redis at {private_redis.url} is unreachable" in response.json["message"]
+        assert response.get_json()["name"] == "service_unavailable"
+        assert f"Redis at {private_redis.url} is unreachable" in response.get_json()["message"]
 
 
 @pytest.mark.slow
-def test_jobs_survive_a_server_restart_on_redis(redis_url, redis_prefix, tmp_path):
+def test_jobs_survive_a_server_restart_on_redis(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
     options = ("--store", with_prefix(redis_url, redis_prefix), *SMALL)
     with running_server(*options, log=tmp_path / "before.log") as url:
         generation_id = start_job(url)

@@ -12,9 +12,10 @@ import sqlite3
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -25,6 +26,7 @@ from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.models import Fault, Job, JobPlan
 from mockserver.store import RedisStore, redis_tracking
 from mockserver.store.base import RecordQuery, Snapshot
+from tests.conftest import RedisServer
 
 #: The stores' clock in these tests. Redis also expires keys by its own (real)
 #: clock, so this stays far ahead of it: only the store's logic decides here.
@@ -32,7 +34,7 @@ NOW = 4_000_000_000.0
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
-def store(request, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     backend: Store
     if request.param == "memory":
         backend = MemoryStore()
@@ -60,7 +62,13 @@ def make_job(job_id: str = "a" * 64, key: str = "key_1", expires_at: float = NOW
 RESULT = RenderedImage(b"\x89PNG...", "image/webp", 10, 20, 42, "SUCCESS")
 
 
-def test_a_job_round_trips(store):
+def found(job: Job | None) -> Job:
+    """The job a store call was to find: the test fails here when it found none."""
+    assert job is not None
+    return job
+
+
+def test_a_job_round_trips(store: Store) -> None:
     job = make_job()
     store.add_job(job, b"input-bytes")
     assert store.get_job(job.id, NOW) == job
@@ -68,24 +76,24 @@ def test_a_job_round_trips(store):
     assert store.job_result(job.id) is None
 
 
-def test_polls_are_counted_for_the_owner_only(store):
+def test_polls_are_counted_for_the_owner_only(store: Store) -> None:
     job = make_job()
     store.add_job(job, b"x")
     assert store.poll_job(job.id, "key_other", NOW) is None
-    assert store.poll_job(job.id, "key_1", NOW).polls == 1
-    assert store.poll_job(job.id, "key_1", NOW).polls == 2
-    assert store.get_job(job.id, NOW).polls == 2
+    assert found(store.poll_job(job.id, "key_1", NOW)).polls == 1
+    assert found(store.poll_job(job.id, "key_1", NOW)).polls == 2
+    assert found(store.get_job(job.id, NOW)).polls == 2
 
 
-def test_results_are_kept_with_their_metadata(store):
+def test_results_are_kept_with_their_metadata(store: Store) -> None:
     store.add_job(make_job(), b"x")
     store.save_result("a" * 64, RESULT)
     store.save_result("a" * 64, RESULT)
     assert store.job_result("a" * 64) == RESULT
-    assert store.get_job("a" * 64, NOW).has_result
+    assert found(store.get_job("a" * 64, NOW)).has_result
 
 
-def test_expired_jobs_are_invisible_then_purged(store):
+def test_expired_jobs_are_invisible_then_purged(store: Store) -> None:
     store.add_job(make_job("b" * 64, expires_at=NOW + 1), b"x")
     store.add_job(make_job("c" * 64, expires_at=NOW + 100), b"y")
     assert store.get_job("b" * 64, NOW + 1) is None
@@ -95,14 +103,14 @@ def test_expired_jobs_are_invisible_then_purged(store):
     assert store.get_job("c" * 64, NOW + 1) is not None
 
 
-def test_unknown_ids(store):
+def test_unknown_ids(store: Store) -> None:
     assert store.get_job("nope", NOW) is None
     assert store.poll_job("nope", "key_1", NOW) is None
     assert store.job_image("nope") is None
     assert store.job_result("nope") is None
 
 
-def test_parallel_polls_are_counted_exactly(store):
+def test_parallel_polls_are_counted_exactly(store: Store) -> None:
     store.add_job(make_job(), b"x")
     per_thread, threads = 50, 8
 
@@ -115,10 +123,10 @@ def test_parallel_polls_are_counted_exactly(store):
         worker.start()
     for worker in workers:
         worker.join()
-    assert store.get_job("a" * 64, NOW).polls == per_thread * threads
+    assert found(store.get_job("a" * 64, NOW)).polls == per_thread * threads
 
 
-def test_sqlite_jobs_survive_reopening(tmp_path):
+def test_sqlite_jobs_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "jobs.sqlite3"
     first = SQLiteStore(path)
     first.add_job(make_job(), b"kept")
@@ -128,7 +136,7 @@ def test_sqlite_jobs_survive_reopening(tmp_path):
     assert second.job_image("a" * 64) == b"kept"
 
 
-def test_sqlite_errors_become_store_errors(tmp_path):
+def test_sqlite_errors_become_store_errors(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(StoreError):
@@ -148,13 +156,13 @@ def test_sqlite_errors_become_store_errors(tmp_path):
         ("rediss://127.0.0.1:1/2", RedisStore),
     ],
 )
-def test_open_store_by_url(tmp_path, url, kind):
+def test_open_store_by_url(tmp_path: Path, url: str, kind: type[Store]) -> None:
     # Opening a Redis store connects to nothing yet, so no Redis is needed here.
     assert isinstance(open_store(url.format(tmp=tmp_path)), kind)
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "postgres://db/x", "nonsense"])
-def test_open_store_refuses_unusable_urls(url):
+def test_open_store_refuses_unusable_urls(url: str) -> None:
     with pytest.raises(ConfigError):
         open_store(url)
 
@@ -164,7 +172,7 @@ def test_open_store_refuses_unusable_urls(url):
 FAST_STATUSES = (200, 400, 403, 429, 500)
 
 
-def test_faults_fire_oldest_first_and_count_down(store):
+def test_faults_fire_oldest_first_and_count_down(store: Store) -> None:
     first = Fault(operation="upscaleImageFast", status=429, times=2)
     second = Fault(operation="*", status=500, times=1)
     store.add_fault(first)
@@ -179,7 +187,7 @@ def test_faults_fire_oldest_first_and_count_down(store):
     assert store.list_faults() == []
 
 
-def test_a_fault_fires_only_where_it_fits(store):
+def test_a_fault_fires_only_where_it_fits(store: Store) -> None:
     for_creative = Fault(operation="upscaleImageCreative", status=429)
     unanswerable = Fault(operation="*", status=413)
     job_plan = Fault(operation="*", job=JobPlan(pending_polls=None, job_seconds=1.5, outcome="fail"))
@@ -193,7 +201,7 @@ def test_a_fault_fires_only_where_it_fits(store):
     assert store.list_faults() == []
 
 
-def test_an_unlimited_fault_fires_until_deleted(store):
+def test_an_unlimited_fault_fires_until_deleted(store: Store) -> None:
     fault = Fault(operation="*", latency_ms=5.5, jitter_ms=0.25, times=None)
     store.add_fault(fault)
     fired = [store.take_fault("getUpscaleResult", (200,), "call") for _ in range(3)]
@@ -204,7 +212,7 @@ def test_an_unlimited_fault_fires_until_deleted(store):
     assert store.take_fault("getUpscaleResult", (200,), "call") is None
 
 
-def test_deleting_every_fault(store):
+def test_deleting_every_fault(store: Store) -> None:
     for status in (429, 500, 503):
         store.add_fault(Fault(status=status))
     assert store.delete_faults() == 3
@@ -215,7 +223,7 @@ def test_deleting_every_fault(store):
 # Counters -------------------------------------------------------------------------
 
 
-def test_a_counter_counts_until_it_expires_then_starts_again(store):
+def test_a_counter_counts_until_it_expires_then_starts_again(store: Store) -> None:
     assert store.counter("rate:k:1", NOW) is None
     assert store.increment("rate:k:1", 1, NOW + 10, NOW) == 1
     assert store.increment("rate:k:1", 2, NOW + 99, NOW + 5) == 3
@@ -227,7 +235,7 @@ def test_a_counter_counts_until_it_expires_then_starts_again(store):
     assert store.counter("rate:k:1", NOW + 20) is None
 
 
-def test_set_counters_with_and_without_expiry(store):
+def test_set_counters_with_and_without_expiry(store: Store) -> None:
     store.set_counter("blocked:k", 1234, NOW + 60)
     assert store.counter("blocked:k", NOW) == 1234
     assert store.counter("blocked:k", NOW + 60) is None
@@ -238,7 +246,7 @@ def test_set_counters_with_and_without_expiry(store):
     assert store.counter("blocked:k", NOW + 10_000) == 8
 
 
-def test_purging_forgets_expired_counters(store):
+def test_purging_forgets_expired_counters(store: Store) -> None:
     store.increment("rate:old", 1, NOW + 1, NOW)
     store.set_counter("credits:kept", 5, None)
     store.purge_expired(NOW + 1)
@@ -247,7 +255,7 @@ def test_purging_forgets_expired_counters(store):
     assert store.counter("credits:kept", NOW) == 5
 
 
-def test_debit_only_what_the_balance_covers(store):
+def test_debit_only_what_the_balance_covers(store: Store) -> None:
     assert store.debit("credits:k", 40, 100) == 60
     assert store.debit("credits:k", 60, 100) == 0
     assert store.debit("credits:k", 2, 100) is None
@@ -261,7 +269,7 @@ def test_debit_only_what_the_balance_covers(store):
 # Settings, journal, listing, reset ------------------------------------------------
 
 
-def test_settings_round_trip(store):
+def test_settings_round_trip(store: Store) -> None:
     assert store.settings() == {}
     store.save_settings({"pending_polls": 3, "moderation_words": ["gore"], "rate_limit": None})
     assert store.settings() == {"pending_polls": 3, "moderation_words": ["gore"], "rate_limit": None}
@@ -269,11 +277,11 @@ def test_settings_round_trip(store):
     assert store.settings() == {}
 
 
-def record(number: int, operation: str = "upscaleImageFast", status: int = 200, key: str = "key_a") -> dict:
+def record(number: int, operation: str = "upscaleImageFast", status: int = 200, key: str = "key_a") -> dict[str, Any]:
     return {"n": number, "operation": operation, "status": status, "key": key, "fields": {"seed": "1"}}
 
 
-def test_the_journal_keeps_the_newest_records(store):
+def test_the_journal_keeps_the_newest_records(store: Store) -> None:
     for number in range(5):
         store.append_record(record(number), keep=3)
     assert [each["n"] for each in store.records(RecordQuery())] == [2, 3, 4]
@@ -283,23 +291,23 @@ def test_the_journal_keeps_the_newest_records(store):
     assert store.clear_records() == 0
 
 
-def test_journal_filters(store):
+def test_journal_filters(store: Store) -> None:
     store.append_record(record(0, status=429), keep=10)
     store.append_record(record(1, operation="getUpscaleResult", key="key_b"), keep=10)
     store.append_record(record(2, status=429, key="key_b"), keep=10)
     store.append_record(record(3), keep=10)
 
-    def numbers(**query) -> list[int]:
-        return [each["n"] for each in store.records(RecordQuery(**query))]
+    def numbers(query: RecordQuery) -> list[int]:
+        return [each["n"] for each in store.records(query)]
 
-    assert numbers(status=429) == [0, 2]
-    assert numbers(status=429, limit=1) == [2]
-    assert numbers(key="key_b") == [1, 2]
-    assert numbers(operation="upscaleImageFast", key="key_a") == [0, 3]
-    assert numbers(operation="nothing") == []
+    assert numbers(RecordQuery(status=429)) == [0, 2]
+    assert numbers(RecordQuery(status=429, limit=1)) == [2]
+    assert numbers(RecordQuery(key="key_b")) == [1, 2]
+    assert numbers(RecordQuery(operation="upscaleImageFast", key="key_a")) == [0, 3]
+    assert numbers(RecordQuery(operation="nothing")) == []
 
 
-def test_thumbnails_are_kept_by_image(store):
+def test_thumbnails_are_kept_by_image(store: Store) -> None:
     store.save_thumbnail("a" * 64, b"a", keep=10)
     store.save_thumbnail("b" * 64, b"b", keep=10)
     store.save_thumbnail("b" * 64, b"b again", keep=10)
@@ -308,7 +316,7 @@ def test_thumbnails_are_kept_by_image(store):
     assert store.thumbnail("c" * 64) is None
 
 
-def test_only_the_newest_thumbnails_are_kept(store):
+def test_only_the_newest_thumbnails_are_kept(store: Store) -> None:
     for number in range(7):
         store.save_thumbnail(f"{number:064d}", b"%d" % number, keep=3)
     assert [store.thumbnail(f"{number:064d}") for number in range(7)] == [None] * 4 + [b"4", b"5", b"6"]
@@ -317,7 +325,7 @@ def test_only_the_newest_thumbnails_are_kept(store):
     assert [store.thumbnail(f"{number:064d}") for number in range(4, 8)] == [b"4", None, b"6", b"7"]
 
 
-def test_clearing_the_journal_forgets_its_thumbnails(store):
+def test_clearing_the_journal_forgets_its_thumbnails(store: Store) -> None:
     store.append_record(record(0), keep=10)
     store.save_thumbnail("a" * 64, b"out", keep=10)
     store.clear_records()
@@ -326,7 +334,7 @@ def test_clearing_the_journal_forgets_its_thumbnails(store):
     assert store.thumbnail("a" * 64) == b"again"
 
 
-def test_jobs_are_listed_oldest_first(store):
+def test_jobs_are_listed_oldest_first(store: Store) -> None:
     store.add_job(dataclasses.replace(make_job("d" * 64), created_at=NOW + 1), b"x")
     for job_id in ("f" * 64, "e" * 64):  # created in the same instant: listed in the order added
         store.add_job(make_job(job_id), b"x")
@@ -335,29 +343,29 @@ def test_jobs_are_listed_oldest_first(store):
     assert [job.id for job in store.list_jobs(NOW + 1)] == ["f" * 64, "e" * 64, "d" * 64]
 
 
-def test_a_job_plan_is_replaced_only_while_the_job_lives(store):
+def test_a_job_plan_is_replaced_only_while_the_job_lives(store: Store) -> None:
     store.add_job(make_job(expires_at=NOW + 10), b"x")
     plan = JobPlan(pending_polls=0, job_seconds=0.0, outcome="fail")
-    assert store.set_job_plan("a" * 64, plan, NOW).plan == plan
-    assert store.get_job("a" * 64, NOW).plan == plan
+    assert found(store.set_job_plan("a" * 64, plan, NOW)).plan == plan
+    assert found(store.get_job("a" * 64, NOW)).plan == plan
     assert store.set_job_plan("a" * 64, JobPlan(), NOW + 10) is None
     assert store.set_job_plan("nope", plan, NOW) is None
 
 
-def test_a_plan_kept_by_an_older_version_reads_as_seconds_after_creation():
+def test_a_plan_kept_by_an_older_version_reads_as_seconds_after_creation() -> None:
     """Stores written before plans kept seconds held the epoch second the job was due."""
     old = json.dumps({"pending_polls": 2, "ready_at": NOW + 5, "outcome": "fail"})
     assert JobPlan.from_json(old, NOW) == JobPlan(pending_polls=2, job_seconds=5.0, outcome="fail")
     assert JobPlan.from_json(JobPlan(None, 1.5).to_json(), NOW) == JobPlan(None, 1.5)
 
 
-def test_a_result_is_not_saved_for_an_unknown_job(store):
+def test_a_result_is_not_saved_for_an_unknown_job(store: Store) -> None:
     store.save_result("nope", RESULT)
     assert store.job_result("nope") is None
     assert store.get_job("nope", NOW) is None
 
 
-def test_reset_forgets_everything(store):
+def test_reset_forgets_everything(store: Store) -> None:
     store.add_job(make_job(), b"x")
     store.save_result("a" * 64, RESULT)
     store.add_fault(Fault(status=429))
@@ -379,18 +387,21 @@ def test_reset_forgets_everything(store):
     assert store.records(RecordQuery()) == []
     # And it works as before afterwards.
     store.add_job(make_job(), b"y")
-    assert store.poll_job("a" * 64, "key_1", NOW).polls == 1
+    assert found(store.poll_job("a" * 64, "key_1", NOW)).polls == 1
 
 
 # Atomicity under parallel calls ---------------------------------------------------
 
 
-def in_parallel(call: Callable[[], object], calls: int = 400, threads: int = 8) -> list[object]:
+T = TypeVar("T")
+
+
+def in_parallel(call: Callable[[], T], calls: int = 400, threads: int = 8) -> list[T]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(lambda _: call(), range(calls)))
 
 
-def test_parallel_debits_take_exactly_the_balance(store):
+def test_parallel_debits_take_exactly_the_balance(store: Store) -> None:
     results = in_parallel(lambda: store.debit("credits:k", 3, 1000))
     taken = [value for value in results if value is not None]
     # Every debit that went through saw a different balance: none was lost or doubled.
@@ -399,7 +410,7 @@ def test_parallel_debits_take_exactly_the_balance(store):
     assert store.counter("credits:k", NOW) == 1
 
 
-def test_parallel_takes_fire_a_fault_exactly_its_times(store):
+def test_parallel_takes_fire_a_fault_exactly_its_times(store: Store) -> None:
     store.add_fault(Fault(operation="*", status=429, times=150))
     results = in_parallel(lambda: store.take_fault("upscaleImageFast", FAST_STATUSES, "call"))
     fired = [each for each in results if each is not None]
@@ -407,13 +418,13 @@ def test_parallel_takes_fire_a_fault_exactly_its_times(store):
     assert store.list_faults() == []
 
 
-def test_parallel_increments_are_exact(store):
+def test_parallel_increments_are_exact(store: Store) -> None:
     results = in_parallel(lambda: store.increment("rate:k:1", 1, NOW + 10, NOW))
     assert sorted(results) == list(range(1, 401))
     assert store.counter("rate:k:1", NOW) == 400
 
 
-def test_health_fails_on_a_sqlite_file_cut_short(tmp_path):
+def test_health_fails_on_a_sqlite_file_cut_short(tmp_path: Path) -> None:
     """The security probe's finding 11: with the file cut short under a running mock, health
     said ok while every call answered 503."""
     from mockserver import Config, create_app
@@ -443,7 +454,7 @@ def test_health_fails_on_a_sqlite_file_cut_short(tmp_path):
 # Bounded storage (issue 12) and blobs apart from the polled row (issue 10) ----------
 
 
-def test_the_store_counts_the_bytes_it_keeps(store):
+def test_the_store_counts_the_bytes_it_keeps(store: Store) -> None:
     store.add_job(make_job("a" * 64), b"x" * 100)
     store.add_job(make_job("b" * 64, expires_at=NOW + 1), b"y" * 50)
     store.save_result("a" * 64, RESULT)
@@ -455,7 +466,7 @@ def test_the_store_counts_the_bytes_it_keeps(store):
     assert store.stored_bytes() == 0
 
 
-def test_a_full_store_refuses_a_new_job_and_keeps_nothing_of_it(store):
+def test_a_full_store_refuses_a_new_job_and_keeps_nothing_of_it(store: Store) -> None:
     store.add_job(make_job("a" * 64), b"x" * 600)
     with pytest.raises(StoreFull, match="max_store_bytes"):
         store.add_job(make_job("b" * 64), b"y" * 500, max_bytes=1000)
@@ -465,7 +476,7 @@ def test_a_full_store_refuses_a_new_job_and_keeps_nothing_of_it(store):
     assert [job.id for job in store.list_jobs(NOW)] == ["a" * 64]
 
 
-def test_a_full_store_drops_expired_jobs_before_refusing(store):
+def test_a_full_store_drops_expired_jobs_before_refusing(store: Store) -> None:
     store.add_job(make_job("a" * 64, expires_at=NOW - 1), b"x" * 600)
     store.add_job(make_job("b" * 64), b"y" * 500, max_bytes=1000)
     assert store.job_image("b" * 64) == b"y" * 500
@@ -473,7 +484,7 @@ def test_a_full_store_drops_expired_jobs_before_refusing(store):
     assert store.stored_bytes() == 500
 
 
-def test_a_refused_job_still_leaves_the_expired_ones_dropped(store):
+def test_a_refused_job_still_leaves_the_expired_ones_dropped(store: Store) -> None:
     store.add_job(make_job("a" * 64, expires_at=NOW - 1), b"x" * 300)
     store.add_job(make_job("b" * 64), b"y" * 600)
     with pytest.raises(StoreFull):
@@ -482,17 +493,17 @@ def test_a_refused_job_still_leaves_the_expired_ones_dropped(store):
     assert store.stored_bytes() == 600
 
 
-def test_a_result_past_the_bound_is_not_kept_and_the_job_stays(store):
+def test_a_result_past_the_bound_is_not_kept_and_the_job_stays(store: Store) -> None:
     store.add_job(make_job(), b"x" * 10)
     store.save_result("a" * 64, RESULT, max_bytes=12)
     assert store.job_result("a" * 64) is None
-    assert not store.get_job("a" * 64, NOW).has_result
+    assert not found(store.get_job("a" * 64, NOW)).has_result
     assert store.job_image("a" * 64) == b"x" * 10
     store.save_result("a" * 64, RESULT, max_bytes=1000)
     assert store.job_result("a" * 64) == RESULT
 
 
-def test_a_sqlite_poll_writes_a_small_row_not_the_upload(tmp_path):
+def test_a_sqlite_poll_writes_a_small_row_not_the_upload(tmp_path: Path) -> None:
     """A poll counts itself in the job's row; with the blobs in that row each poll wrote 1 MB of WAL."""
     store = SQLiteStore(tmp_path / "jobs.sqlite3")
     store.add_job(make_job(), bytes(range(256)) * 4096)
@@ -520,7 +531,7 @@ CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, operation TEXT, sta
 """
 
 
-def test_a_sqlite_file_of_the_first_layout_is_migrated_with_its_jobs(tmp_path):
+def test_a_sqlite_file_of_the_first_layout_is_migrated_with_its_jobs(tmp_path: Path) -> None:
     from mockserver.models import order_to_json
     from mockserver.store.base import result_meta
 
@@ -547,7 +558,7 @@ def test_a_sqlite_file_of_the_first_layout_is_migrated_with_its_jobs(tmp_path):
     assert SQLiteStore(path).job_image(job.id) == b"old-image"  # opened again: nothing to migrate
 
 
-def test_a_sqlite_file_of_a_newer_layout_is_refused_clearly(tmp_path):
+def test_a_sqlite_file_of_a_newer_layout_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
     with contextlib.closing(sqlite3.connect(path)) as newer:
         newer.execute("PRAGMA user_version = 99")
@@ -555,7 +566,7 @@ def test_a_sqlite_file_of_a_newer_layout_is_refused_clearly(tmp_path):
         SQLiteStore(path)
 
 
-def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
+def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path: Path) -> None:
     """An append is one INSERT; what falls out of the journal size goes in batches, unseen meanwhile."""
     from mockserver.store.sqlite import TRIM_EVERY
 
@@ -570,7 +581,7 @@ def test_a_sqlite_journal_trims_in_batches_and_shows_only_the_newest(tmp_path):
     store.close()
 
 
-def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store):
+def test_a_snapshot_reads_settings_and_whether_faults_are_queued(store: Store) -> None:
     assert store.snapshot() == Snapshot(settings={}, faults_queued=False)
     store.save_settings({"pending_polls": 3})
     fault = Fault(status=429)
@@ -622,7 +633,7 @@ def _stage_elsewhere(path: str, what: str) -> None:
 
 
 @pytest.mark.parametrize("what", list(STAGED))
-def test_a_sqlite_snapshot_sees_another_processs_change_at_once(tmp_path, what):
+def test_a_sqlite_snapshot_sees_another_processs_change_at_once(tmp_path: Path, what: str) -> None:
     """The snapshot is kept between calls, yet a change committed by another worker is in force for the next call."""
     path = tmp_path / "shared.sqlite3"
     store = SQLiteStore(path)
@@ -635,7 +646,7 @@ def test_a_sqlite_snapshot_sees_another_processs_change_at_once(tmp_path, what):
     store.close()
 
 
-def test_a_sqlite_snapshot_asks_the_file_only_after_a_change(tmp_path):
+def test_a_sqlite_snapshot_asks_the_file_only_after_a_change(tmp_path: Path) -> None:
     """Nothing staged, nothing read: the per-call state costs no SQL statement until the mark moves."""
     store = SQLiteStore(tmp_path / "jobs.sqlite3")
     statements: list[str] = []
@@ -651,7 +662,7 @@ def test_a_sqlite_snapshot_asks_the_file_only_after_a_change(tmp_path):
     store.close()
 
 
-def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_path):
+def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_path: Path) -> None:
     """A folder where the mark file cannot be created still works: the snapshot is then read on every call."""
     path = tmp_path / "jobs.sqlite3"
     (tmp_path / "jobs.sqlite3-state").mkdir()  # a directory where the file should be: open() fails
@@ -670,7 +681,7 @@ def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_
 
 
 @pytest.fixture
-def two_redis_workers(redis_url, redis_prefix):
+def two_redis_workers(redis_url: str, redis_prefix: str) -> Iterator[tuple[RedisStore, RedisStore]]:
     """Two stores on one Redis and prefix: two tracked connections, as two workers or replicas."""
     reader, writer = RedisStore(redis_url, prefix=redis_prefix), RedisStore(redis_url, prefix=redis_prefix)
     yield reader, writer
@@ -679,7 +690,9 @@ def two_redis_workers(redis_url, redis_prefix):
 
 
 @pytest.mark.parametrize("what", list(STAGED))
-def test_a_kept_redis_snapshot_gives_way_to_another_workers_change_at_once(two_redis_workers, what):
+def test_a_kept_redis_snapshot_gives_way_to_another_workers_change_at_once(
+    two_redis_workers: tuple[RedisStore, RedisStore], what: str
+) -> None:
     reader, writer = two_redis_workers
     before_staging(reader, what)
     stage(writer, what)
@@ -687,7 +700,9 @@ def test_a_kept_redis_snapshot_gives_way_to_another_workers_change_at_once(two_r
     assert reader.snapshot() == STAGED[what]
 
 
-def test_every_redis_change_is_in_force_for_the_next_call_however_fast_they_come(two_redis_workers):
+def test_every_redis_change_is_in_force_for_the_next_call_however_fast_they_come(
+    two_redis_workers: tuple[RedisStore, RedisStore],
+) -> None:
     """Without the writer's fence (``RedisStore._fence``) this failed in most runs: a push not yet written out."""
     reader, writer = two_redis_workers
     for number in range(300):
@@ -708,14 +723,14 @@ def commands_since(client: redis.Redis, before: dict[str, int]) -> dict[str, int
 
 
 @pytest.fixture
-def redis_counter(private_redis) -> redis.Redis:
+def redis_counter(private_redis: RedisServer) -> Iterator[redis.Redis]:
     """A client of a Redis of this test's own, whose command counts only this test moves."""
     client = redis.Redis.from_url(private_redis.url)
     yield client
     client.close()
 
 
-def test_an_unchanged_redis_snapshot_sends_no_command(private_redis, redis_counter):
+def test_an_unchanged_redis_snapshot_sends_no_command(private_redis: RedisServer, redis_counter: redis.Redis) -> None:
     reader, writer = RedisStore(private_redis.url), RedisStore(private_redis.url)
     writer.save_settings({"pending_polls": 2})
     reader.snapshot()  # opens the tracked connection and reads once
@@ -733,7 +748,9 @@ def test_an_unchanged_redis_snapshot_sends_no_command(private_redis, redis_count
     writer.close()
 
 
-def test_a_kept_redis_snapshot_is_read_again_after_a_while_even_unchanged(private_redis, redis_counter, monkeypatch):
+def test_a_kept_redis_snapshot_is_read_again_after_a_while_even_unchanged(
+    private_redis: RedisServer, redis_counter: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """So a connection that died without a word (a vanished host) shows as an error, not as stale state, in time."""
     monkeypatch.setattr(redis_tracking, "RECHECK_SECONDS", 0.0)
     store = RedisStore(private_redis.url)
@@ -745,7 +762,9 @@ def test_a_kept_redis_snapshot_is_read_again_after_a_while_even_unchanged(privat
     store.close()
 
 
-def test_a_redis_snapshot_is_not_kept_across_a_lost_connection(private_redis, redis_counter):
+def test_a_redis_snapshot_is_not_kept_across_a_lost_connection(
+    private_redis: RedisServer, redis_counter: redis.Redis
+) -> None:
     reader, writer = RedisStore(private_redis.url), RedisStore(private_redis.url)
     writer.save_settings({"pending_polls": 2})
     assert reader.snapshot().settings == {"pending_polls": 2}
@@ -767,7 +786,9 @@ def test_a_redis_snapshot_is_not_kept_across_a_lost_connection(private_redis, re
     writer.close()
 
 
-def test_a_redis_snapshot_kept_before_a_fork_is_neither_shared_nor_stale_in_the_child(redis_url, redis_prefix):
+def test_a_redis_snapshot_kept_before_a_fork_is_neither_shared_nor_stale_in_the_child(
+    redis_url: str, redis_prefix: str
+) -> None:
     """gunicorn forks its workers after the master used the store: each process tracks on a connection of its own."""
     store = RedisStore(redis_url, prefix=redis_prefix)
     store.save_settings({"pending_polls": 2})
@@ -791,7 +812,9 @@ def test_a_redis_snapshot_kept_before_a_fork_is_neither_shared_nor_stale_in_the_
     store.close()
 
 
-def test_a_redis_that_refuses_tracking_is_read_on_every_call(private_redis, redis_counter, caplog):
+def test_a_redis_that_refuses_tracking_is_read_on_every_call(
+    private_redis: RedisServer, redis_counter: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
     """No RESP3 or no CLIENT TRACKING (here: an ACL user without it): one round trip a call, and a debug line."""
     redis_counter.acl_setuser(
         "untracked", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client|tracking"]
