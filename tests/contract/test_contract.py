@@ -9,10 +9,19 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from click.testing import CliRunner
 
-from contract_tests.adapters import CommandAdapter, PythonAdapter
+from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
 from contract_tests.properties import PROPERTIES
 from contract_tests.reference_client import UpscaleClient
-from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
+from contract_tests.runner import (
+    FAILED,
+    NOT_COVERED,
+    PASSED,
+    SKIPPED,
+    ContractRunner,
+    PropertyResult,
+    SuiteOptions,
+    succeeded,
+)
 from mockserver.cli import main
 from tests.clients.broken import BROKEN
 from tests.conftest import ROOT
@@ -21,12 +30,14 @@ REFERENCE = "contract_tests.reference_client:contract_factory"
 EVERY_CLAIM = ("retries", "content_filtered")
 
 
-def results_of(adapter, **options):
-    return {result.name: result for result in ContractRunner(adapter, SuiteOptions(**options)).run()}
+def results_of(adapter: Adapter, options: SuiteOptions) -> dict[str, PropertyResult]:
+    return {result.name: result for result in ContractRunner(adapter, options).run()}
 
 
 def test_the_reference_client_keeps_every_property():
-    results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
+    results = results_of(
+        PythonAdapter(REFERENCE, claims=EVERY_CLAIM), SuiteOptions(max_examples=8, min_poll_interval=0.005)
+    )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     # Success properties also try one full request per operation first (trials.full_request).
     assert all(result.examples >= 8 for result in results.values())
@@ -35,7 +46,8 @@ def test_the_reference_client_keeps_every_property():
 def test_the_reference_client_keeps_every_property_under_the_live_profile():
     """Live: conservative answers the image at once, so only creative is polled (and the client copes)."""
     results = results_of(
-        PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=6, min_poll_interval=0.005, profile="live"
+        PythonAdapter(REFERENCE, claims=EVERY_CLAIM),
+        SuiteOptions(max_examples=6, min_poll_interval=0.005, profile="live"),
     )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     assert results["polls_until_done"].operations == ["creative"]
@@ -70,8 +82,9 @@ def test_a_client_that_only_polls_fails_conservative_under_the_live_profile():
 
     sys.modules[__name__].PollsAlways = PollsAlways  # type: ignore[attr-defined]
     adapter = PythonAdapter(f"{__name__}:PollsAlways")
-    assert results_of(adapter, max_examples=3, only=["returns_exact_image"])["returns_exact_image"].status == PASSED
-    live = results_of(adapter, max_examples=3, only=["returns_exact_image"], profile="live")
+    seed = results_of(adapter, SuiteOptions(max_examples=3, only=["returns_exact_image"]))
+    assert seed["returns_exact_image"].status == PASSED
+    live = results_of(adapter, SuiteOptions(max_examples=3, only=["returns_exact_image"], profile="live"))
     assert live["returns_exact_image"].status == FAILED
 
 
@@ -85,7 +98,7 @@ def test_each_broken_client_is_caught_naming_the_property(name, monkeypatch):
     client, violated = BROKEN[name]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory")
-    results = results_of(adapter, max_examples=20, only=[violated])
+    results = results_of(adapter, SuiteOptions(max_examples=20, only=[violated]))
     assert results[violated].status == FAILED, results[violated]
     assert results[violated].example, "a failure must show its minimal example"
     assert not succeeded(list(results.values()))
@@ -93,7 +106,7 @@ def test_each_broken_client_is_caught_naming_the_property(name, monkeypatch):
 
 def test_a_broken_client_fails_only_what_it_breaks(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
-    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=5)
+    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=5))
     failed = {name for name, result in results.items() if result.status == FAILED}
     assert "sends_auth" in failed
     assert "rejects_invalid_input" not in failed
@@ -104,14 +117,15 @@ def test_the_new_broken_clients_fail_only_their_property(name, monkeypatch):
     client, violated = BROKEN[name]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, operations=["creative"], min_poll_interval=0.005)
+    results = results_of(adapter, SuiteOptions(max_examples=2, operations=["creative"], min_poll_interval=0.005))
     assert {name for name, result in results.items() if result.status != PASSED} == {violated}
 
 
 def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
     client, violated = BROKEN["ignores_output_format"]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=30, only=[violated])[violated]
+    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=30, only=[violated]))
+    result = results[violated]
     assert result.status == FAILED
     assert result.example.startswith("fast(<") and " 64x64 " in result.example
     assert "'output_format': 'jpeg'" in result.example or "'output_format': 'webp'" in result.example
@@ -122,7 +136,7 @@ def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(mon
     request every run tries first catches it on every run, however few examples are asked for."""
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["rounds_fields"][0], raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, operations=["conservative", "creative"])
+    results = results_of(adapter, SuiteOptions(max_examples=2, operations=["conservative", "creative"]))
     failed = {name for name, result in results.items() if result.status == FAILED}
     assert failed == {"fields_as_sent", "returns_exact_image"}
     message = results["fields_as_sent"].message
@@ -169,15 +183,17 @@ def test_a_client_is_held_to_exactly_the_poll_limit_it_declares(monkeypatch):
     adapter = PythonAdapter(f"{__name__}:_limited")
     assert adapter.max_polls == 4
     only = ["polls_until_done"]
-    assert results_of(adapter, max_examples=2, only=only)["polls_until_done"].status == PASSED
-    held_to_five = results_of(adapter, max_examples=2, only=only, max_polls=5)["polls_until_done"]
+    assert results_of(adapter, SuiteOptions(max_examples=2, only=only))["polls_until_done"].status == PASSED
+    held_to_five = results_of(adapter, SuiteOptions(max_examples=2, only=only, max_polls=5))["polls_until_done"]
     assert held_to_five.status == FAILED
     assert "gave up after 4 poll(s), all answered 202, though it declares max_polls=5" in held_to_five.message
 
 
 def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["gives_up_after_4_polls"][0], raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=3, only=["polls_until_done"])
+    result = results_of(
+        PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=3, only=["polls_until_done"])
+    )
     assert result["polls_until_done"].status == FAILED
     assert "gave up after 4 poll(s)" in result["polls_until_done"].message
     assert "pending_polls=24" in result["polls_until_done"].example
@@ -185,7 +201,9 @@ def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
 
 def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["retries_429_at_once"][0], raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=2, only=["retries_transient"])
+    result = results_of(
+        PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=2, only=["retries_transient"])
+    )
     verdict = result["retries_transient"]
     assert verdict.status == FAILED
     # Caught by the fixed 429 that says Retry-After: 1, or sooner by a generated one saying 0
@@ -201,7 +219,7 @@ def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
             return float(response.headers.get("Retry-After") or 0)
 
     monkeypatch.setattr(sys.modules[__name__], "_hammers", Hammers, raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_hammers"), max_examples=1, only=["retries_transient"])
+    result = results_of(PythonAdapter(f"{__name__}:_hammers"), SuiteOptions(max_examples=1, only=["retries_transient"]))
     verdict = result["retries_transient"]
     assert verdict.status == FAILED
     assert "(at least 0.1 s between calls)" in verdict.message
@@ -213,7 +231,9 @@ def test_an_async_httpx_client_runs_unchanged_on_one_event_loop():
     async_httpx.LOOPS.clear()
     adapter = PythonAdapter("tests.clients.async_httpx:AsyncUpscaleClient")
     assert adapter.claims == set(EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    results = results_of(
+        adapter, SuiteOptions(max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     assert len(async_httpx.LOOPS) == 1
 
@@ -228,7 +248,8 @@ def test_an_async_client_that_drops_a_field_is_caught(monkeypatch):
 
     monkeypatch.setattr(sys.modules[__name__], "_drops_seed", DropsSeed, raising=False)
     adapter = PythonAdapter(f"{__name__}:_drops_seed")
-    result = results_of(adapter, max_examples=2, only=["fields_as_sent"], operations=["creative"])["fields_as_sent"]
+    results = results_of(adapter, SuiteOptions(max_examples=2, only=["fields_as_sent"], operations=["creative"]))
+    result = results["fields_as_sent"]
     assert result.status == FAILED
     assert "left out seed (asked for " in result.message
 
@@ -244,7 +265,7 @@ def test_operations_a_client_lacks_are_not_covered():
             return self._client.fast(image, **fields)
 
     sys.modules[__name__].FastOnly = FastOnly  # type: ignore[attr-defined]
-    results = results_of(PythonAdapter(f"{__name__}:FastOnly"), max_examples=3)
+    results = results_of(PythonAdapter(f"{__name__}:FastOnly"), SuiteOptions(max_examples=3))
     assert results["polls_until_done"].status == NOT_COVERED
     assert results["honours_content_filtered"].status == NOT_COVERED
     assert results["returns_exact_image"].status == PASSED
@@ -263,7 +284,7 @@ def test_command_clients_keep_the_contract(template, profile, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.01")
-    results = results_of(CommandAdapter(template), max_examples=3, profile=profile)
+    results = results_of(CommandAdapter(template), SuiteOptions(max_examples=3, profile=profile))
     failed = {name: r.message for name, r in results.items() if r.status == FAILED}
     assert not failed
     assert succeeded(list(results.values()))
@@ -282,14 +303,14 @@ def test_clients_in_other_languages_keep_the_contract(template, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
-    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=1)
+    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), SuiteOptions(max_examples=1))
     assert {name: r.status for name, r in results.items() if r.status != PASSED} == {"poll_interval": SKIPPED}
 
 
 def test_a_broken_command_client_is_caught(monkeypatch):
     monkeypatch.chdir(ROOT)
     adapter = CommandAdapter("bash tests/clients/writes_error_as_image.sh {operation} {image} {output} {fields}")
-    result = results_of(adapter, max_examples=10, only=["errors_surface"])["errors_surface"]
+    result = results_of(adapter, SuiteOptions(max_examples=10, only=["errors_surface"]))["errors_surface"]
     assert result.status == FAILED
     assert "yet the client reported success" in result.message
 
