@@ -91,10 +91,10 @@ class Installed:
         return {**env, **extra}
 
     def run(
-        self, *command: str | Path, cwd: Path, timeout: float = 180, **extra_env: str
+        self, *command: str | Path, cwd: Path, timeout: float = 180, extra_env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command of this install (found on its PATH first) from ``cwd``."""
-        return run(command, timeout=timeout, cwd=cwd, env=self.env(**extra_env))
+        """Run a command of this install (found on its PATH first) from ``cwd``, with ``extra_env`` added."""
+        return run(command, timeout=timeout, cwd=cwd, env=self.env(**(extra_env or {})))
 
 
 def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
