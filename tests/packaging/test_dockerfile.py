@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser
+from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]  # no types; stubs not in dev extra
 
 from mockserver.settings.config import Config
 from tests.packaging.installs import ROOT, Installed, run
