@@ -5,14 +5,25 @@ from __future__ import annotations
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
-from contract_tests.adapters import CommandAdapter, PythonAdapter
+from contract_tests.adapters import Adapter, CommandAdapter, PythonAdapter
 from contract_tests.properties import PROPERTIES
 from contract_tests.reference_client import UpscaleClient
-from contract_tests.runner import FAILED, NOT_COVERED, PASSED, SKIPPED, ContractRunner, SuiteOptions, succeeded
+from contract_tests.runner import (
+    FAILED,
+    NOT_COVERED,
+    PASSED,
+    SKIPPED,
+    ContractRunner,
+    PropertyResult,
+    SuiteOptions,
+    succeeded,
+)
 from mockserver.cli import main
 from tests.clients.broken import BROKEN
 from tests.conftest import ROOT
@@ -21,28 +32,31 @@ REFERENCE = "contract_tests.reference_client:contract_factory"
 EVERY_CLAIM = ("retries", "content_filtered")
 
 
-def results_of(adapter, **options):
-    return {result.name: result for result in ContractRunner(adapter, SuiteOptions(**options)).run()}
+def results_of(adapter: Adapter, options: SuiteOptions) -> dict[str, PropertyResult]:
+    return {result.name: result for result in ContractRunner(adapter, options).run()}
 
 
-def test_the_reference_client_keeps_every_property():
-    results = results_of(PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=8, min_poll_interval=0.005)
+def test_the_reference_client_keeps_every_property() -> None:
+    results = results_of(
+        PythonAdapter(REFERENCE, claims=EVERY_CLAIM), SuiteOptions(max_examples=8, min_poll_interval=0.005)
+    )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     # Success properties also try one full request per operation first (trials.full_request).
     assert all(result.examples >= 8 for result in results.values())
 
 
-def test_the_reference_client_keeps_every_property_under_the_live_profile():
+def test_the_reference_client_keeps_every_property_under_the_live_profile() -> None:
     """Live: conservative answers the image at once, so only creative is polled (and the client copes)."""
     results = results_of(
-        PythonAdapter(REFERENCE, claims=EVERY_CLAIM), max_examples=6, min_poll_interval=0.005, profile="live"
+        PythonAdapter(REFERENCE, claims=EVERY_CLAIM),
+        SuiteOptions(max_examples=6, min_poll_interval=0.005, profile="live"),
     )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     assert results["polls_until_done"].operations == ["creative"]
     assert results["returns_exact_image"].operations == ["conservative", "creative", "fast"]
 
 
-def test_a_client_that_only_polls_fails_conservative_under_the_live_profile():
+def test_a_client_that_only_polls_fails_conservative_under_the_live_profile() -> None:
     """A seed-only client (reads ``id`` from every conservative answer) is what the live profile catches."""
 
     class PollsAlways:
@@ -70,59 +84,61 @@ def test_a_client_that_only_polls_fails_conservative_under_the_live_profile():
 
     sys.modules[__name__].PollsAlways = PollsAlways  # type: ignore[attr-defined]
     adapter = PythonAdapter(f"{__name__}:PollsAlways")
-    assert results_of(adapter, max_examples=3, only=["returns_exact_image"])["returns_exact_image"].status == PASSED
-    live = results_of(adapter, max_examples=3, only=["returns_exact_image"], profile="live")
+    seed = results_of(adapter, SuiteOptions(max_examples=3, only=["returns_exact_image"]))
+    assert seed["returns_exact_image"].status == PASSED
+    live = results_of(adapter, SuiteOptions(max_examples=3, only=["returns_exact_image"], profile="live"))
     assert live["returns_exact_image"].status == FAILED
 
 
-def test_an_unknown_profile_is_refused():
+def test_an_unknown_profile_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown profile 'prod'"):
         ContractRunner(PythonAdapter(REFERENCE), SuiteOptions(profile="prod"))
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
-def test_each_broken_client_is_caught_naming_the_property(name, monkeypatch):
+def test_each_broken_client_is_caught_naming_the_property(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     client, violated = BROKEN[name]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory")
-    results = results_of(adapter, max_examples=20, only=[violated])
+    results = results_of(adapter, SuiteOptions(max_examples=20, only=[violated]))
     assert results[violated].status == FAILED, results[violated]
     assert results[violated].example, "a failure must show its minimal example"
     assert not succeeded(list(results.values()))
 
 
-def test_a_broken_client_fails_only_what_it_breaks(monkeypatch):
+def test_a_broken_client_fails_only_what_it_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
-    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=5)
+    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=5))
     failed = {name for name, result in results.items() if result.status == FAILED}
     assert "sends_auth" in failed
     assert "rejects_invalid_input" not in failed
 
 
 @pytest.mark.parametrize("name", ["gives_up_after_4_polls", "retries_429_at_once"])
-def test_the_new_broken_clients_fail_only_their_property(name, monkeypatch):
+def test_the_new_broken_clients_fail_only_their_property(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     client, violated = BROKEN[name]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, operations=["creative"], min_poll_interval=0.005)
+    results = results_of(adapter, SuiteOptions(max_examples=2, operations=["creative"], min_poll_interval=0.005))
     assert {name for name, result in results.items() if result.status != PASSED} == {violated}
 
 
-def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch):
+def test_a_broken_client_failure_shows_a_shrunk_example(monkeypatch: pytest.MonkeyPatch) -> None:
     client, violated = BROKEN["ignores_output_format"]
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", client, raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=30, only=[violated])[violated]
+    results = results_of(PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=30, only=[violated]))
+    result = results[violated]
     assert result.status == FAILED
     assert result.example.startswith("fast(<") and " 64x64 " in result.example
     assert "'output_format': 'jpeg'" in result.example or "'output_format': 'webp'" in result.example
 
 
-def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(monkeypatch):
+def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rounding creativity and cutting negative_prompt keeps every request valid; the full
     request every run tries first catches it on every run, however few examples are asked for."""
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["rounds_fields"][0], raising=False)
     adapter = PythonAdapter(f"{__name__}:_broken_factory", claims=EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, operations=["conservative", "creative"])
+    results = results_of(adapter, SuiteOptions(max_examples=2, operations=["conservative", "creative"]))
     failed = {name for name, result in results.items() if result.status == FAILED}
     assert failed == {"fields_as_sent", "returns_exact_image"}
     message = results["fields_as_sent"].message
@@ -131,14 +147,14 @@ def test_a_client_that_alters_field_values_is_caught_by_their_fidelity_alone(mon
     assert results["fields_as_sent"].example.startswith("conservative(<PNG 96x80 RGB")
 
 
-def test_numbers_are_compared_as_numbers():
+def test_numbers_are_compared_as_numbers() -> None:
     from contract_tests.properties import _same_value
 
     assert _same_value(0.25, "0.250") and _same_value(7, "7.0") and _same_value("7", "7")
     assert not _same_value(0.311, "0.3") and not _same_value("7", "7.0") and not _same_value(1, "one")
 
 
-def test_output_depends_on_every_field_the_live_api_reads():
+def test_output_depends_on_every_field_the_live_api_reads() -> None:
     from contract_tests.runner import contract_server
     from contract_tests.trials import expected_output, full_request
 
@@ -164,28 +180,32 @@ class _GivesUpAfterFour(UpscaleClient):
         super().__init__(base_url, api_key, poll_interval=0.01, max_polls=4, backoff=0.1, max_wait=2.0)
 
 
-def test_a_client_is_held_to_exactly_the_poll_limit_it_declares(monkeypatch):
+def test_a_client_is_held_to_exactly_the_poll_limit_it_declares(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
     adapter = PythonAdapter(f"{__name__}:_limited")
     assert adapter.max_polls == 4
     only = ["polls_until_done"]
-    assert results_of(adapter, max_examples=2, only=only)["polls_until_done"].status == PASSED
-    held_to_five = results_of(adapter, max_examples=2, only=only, max_polls=5)["polls_until_done"]
+    assert results_of(adapter, SuiteOptions(max_examples=2, only=only))["polls_until_done"].status == PASSED
+    held_to_five = results_of(adapter, SuiteOptions(max_examples=2, only=only, max_polls=5))["polls_until_done"]
     assert held_to_five.status == FAILED
     assert "gave up after 4 poll(s), all answered 202, though it declares max_polls=5" in held_to_five.message
 
 
-def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch):
+def test_an_undeclared_limit_is_caught_on_a_long_job(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["gives_up_after_4_polls"][0], raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=3, only=["polls_until_done"])
+    result = results_of(
+        PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=3, only=["polls_until_done"])
+    )
     assert result["polls_until_done"].status == FAILED
     assert "gave up after 4 poll(s)" in result["polls_until_done"].message
     assert "pending_polls=24" in result["polls_until_done"].example
 
 
-def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
+def test_a_client_that_ignores_retry_after_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["retries_429_at_once"][0], raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_broken_factory"), max_examples=2, only=["retries_transient"])
+    result = results_of(
+        PythonAdapter(f"{__name__}:_broken_factory"), SuiteOptions(max_examples=2, only=["retries_transient"])
+    )
     verdict = result["retries_transient"]
     assert verdict.status == FAILED
     # Caught by the fixed 429 that says Retry-After: 1, or sooner by a generated one saying 0
@@ -193,32 +213,34 @@ def test_a_client_that_ignores_retry_after_is_caught(monkeypatch):
     assert re.search(r"called again 0\.0\d\d s after a 429", verdict.message), verdict.message
 
 
-def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch):
+def test_a_client_that_retries_a_5xx_at_once_is_hammering(monkeypatch: pytest.MonkeyPatch) -> None:
     class Hammers(_GivesUpAfterFour):
         contract_claims = frozenset({"retries"})
 
-        def _wait(self, response, attempt):
+        def _wait(self, response: requests.Response, attempt: int) -> float:
             return float(response.headers.get("Retry-After") or 0)
 
     monkeypatch.setattr(sys.modules[__name__], "_hammers", Hammers, raising=False)
-    result = results_of(PythonAdapter(f"{__name__}:_hammers"), max_examples=1, only=["retries_transient"])
+    result = results_of(PythonAdapter(f"{__name__}:_hammers"), SuiteOptions(max_examples=1, only=["retries_transient"]))
     verdict = result["retries_transient"]
     assert verdict.status == FAILED
     assert "(at least 0.1 s between calls)" in verdict.message
 
 
-def test_an_async_httpx_client_runs_unchanged_on_one_event_loop():
+def test_an_async_httpx_client_runs_unchanged_on_one_event_loop() -> None:
     from tests.clients import async_httpx
 
     async_httpx.LOOPS.clear()
     adapter = PythonAdapter("tests.clients.async_httpx:AsyncUpscaleClient")
     assert adapter.claims == set(EVERY_CLAIM)
-    results = results_of(adapter, max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    results = results_of(
+        adapter, SuiteOptions(max_examples=2, min_poll_interval=0.005, operations=["fast", "creative"])
+    )
     assert {name: result.status for name, result in results.items()} == dict.fromkeys(PROPERTIES, PASSED)
     assert len(async_httpx.LOOPS) == 1
 
 
-def test_an_async_client_that_drops_a_field_is_caught(monkeypatch):
+def test_an_async_client_that_drops_a_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.clients.async_httpx import AsyncUpscaleClient
 
     class DropsSeed(AsyncUpscaleClient):
@@ -228,12 +250,13 @@ def test_an_async_client_that_drops_a_field_is_caught(monkeypatch):
 
     monkeypatch.setattr(sys.modules[__name__], "_drops_seed", DropsSeed, raising=False)
     adapter = PythonAdapter(f"{__name__}:_drops_seed")
-    result = results_of(adapter, max_examples=2, only=["fields_as_sent"], operations=["creative"])["fields_as_sent"]
+    results = results_of(adapter, SuiteOptions(max_examples=2, only=["fields_as_sent"], operations=["creative"]))
+    result = results["fields_as_sent"]
     assert result.status == FAILED
     assert "left out seed (asked for " in result.message
 
 
-def test_operations_a_client_lacks_are_not_covered():
+def test_operations_a_client_lacks_are_not_covered() -> None:
     class FastOnly:
         def __init__(self, base_url: str, api_key: str) -> None:
             from contract_tests.reference_client import contract_factory
@@ -244,7 +267,7 @@ def test_operations_a_client_lacks_are_not_covered():
             return self._client.fast(image, **fields)
 
     sys.modules[__name__].FastOnly = FastOnly  # type: ignore[attr-defined]
-    results = results_of(PythonAdapter(f"{__name__}:FastOnly"), max_examples=3)
+    results = results_of(PythonAdapter(f"{__name__}:FastOnly"), SuiteOptions(max_examples=3))
     assert results["polls_until_done"].status == NOT_COVERED
     assert results["honours_content_filtered"].status == NOT_COVERED
     assert results["returns_exact_image"].status == PASSED
@@ -259,11 +282,11 @@ def test_operations_a_client_lacks_are_not_covered():
     ],
 )
 @pytest.mark.parametrize("profile", ["seed", "live"])
-def test_command_clients_keep_the_contract(template, profile, monkeypatch):
+def test_command_clients_keep_the_contract(template: str, profile: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.01")
-    results = results_of(CommandAdapter(template), max_examples=3, profile=profile)
+    results = results_of(CommandAdapter(template), SuiteOptions(max_examples=3, profile=profile))
     failed = {name: r.message for name, r in results.items() if r.status == FAILED}
     assert not failed
     assert succeeded(list(results.values()))
@@ -277,24 +300,24 @@ def test_command_clients_keep_the_contract(template, profile, monkeypatch):
     ],
     ids=["node", "perl"],
 )
-def test_clients_in_other_languages_keep_the_contract(template, monkeypatch):
+def test_clients_in_other_languages_keep_the_contract(template: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The examples in Node (nothing but Node 20) and Perl (core modules), claims and all."""
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
     monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
-    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), max_examples=1)
+    results = results_of(CommandAdapter(template, claims=EVERY_CLAIM), SuiteOptions(max_examples=1))
     assert {name: r.status for name, r in results.items() if r.status != PASSED} == {"poll_interval": SKIPPED}
 
 
-def test_a_broken_command_client_is_caught(monkeypatch):
+def test_a_broken_command_client_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     adapter = CommandAdapter("bash tests/clients/writes_error_as_image.sh {operation} {image} {output} {fields}")
-    result = results_of(adapter, max_examples=10, only=["errors_surface"])["errors_surface"]
+    result = results_of(adapter, SuiteOptions(max_examples=10, only=["errors_surface"]))["errors_surface"]
     assert result.status == FAILED
     assert "yet the client reported success" in result.message
 
 
-def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
+def test_cli_passes_the_reference_client_and_writes_junit(tmp_path: Path) -> None:
     report = tmp_path / "contract.xml"
     outcome = CliRunner().invoke(
         main,
@@ -308,7 +331,7 @@ def test_cli_passes_the_reference_client_and_writes_junit(tmp_path):
     assert {case.get("name") for case in suite.iter("testcase")} == set(PROPERTIES)
 
 
-def test_cli_passes_the_reference_client_under_the_live_profile():
+def test_cli_passes_the_reference_client_under_the_live_profile() -> None:
     outcome = CliRunner().invoke(
         main,
         [
@@ -321,7 +344,7 @@ def test_cli_passes_the_reference_client_under_the_live_profile():
     assert "PASSED       polls_until_done" in outcome.output and "PASSED       returns_exact_image" in outcome.output
 
 
-def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch):
+def test_cli_fails_a_broken_client_with_the_property_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_broken_factory", BROKEN["no_auth"][0], raising=False)
     report = tmp_path / "broken.xml"
     outcome = CliRunner().invoke(
@@ -336,7 +359,7 @@ def test_cli_fails_a_broken_client_with_the_property_named(tmp_path, monkeypatch
     assert "sends_auth" in failures
 
 
-def test_cli_holds_a_client_to_max_polls(monkeypatch):
+def test_cli_holds_a_client_to_max_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "_limited", _GivesUpAfterFour, raising=False)
     arguments = [
         "contract",
@@ -353,7 +376,7 @@ def test_cli_holds_a_client_to_max_polls(monkeypatch):
     assert "though it declares max_polls=6" in held.output
 
 
-def test_cli_imports_a_client_from_the_working_folder(tmp_path, monkeypatch):
+def test_cli_imports_a_client_from_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An installed console script has no working folder on sys.path; ``--app-dir`` (default ``.``) adds it."""
     (tmp_path / "client_beside_me.py").write_text("from contract_tests.reference_client import contract_factory\n")
     monkeypatch.chdir(tmp_path)
@@ -386,7 +409,7 @@ def test_cli_imports_a_client_from_the_working_folder(tmp_path, monkeypatch):
         (["--client", REFERENCE, "--operations", "slow"], "unknown operation(s): slow"),
     ],
 )
-def test_cli_usage_errors(arguments, message):
+def test_cli_usage_errors(arguments: list[str], message: str) -> None:
     outcome = CliRunner().invoke(main, ["contract", *arguments])
     assert outcome.exit_code == 2
     assert message in outcome.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -16,7 +17,7 @@ from tests.clients.broken import BROKEN
 ignores_output_format = BROKEN["ignores_output_format"][0]
 
 
-def test_a_failing_run_reports_its_trail_and_images_in_html_and_json(tmp_path):
+def test_a_failing_run_reports_its_trail_and_images_in_html_and_json(tmp_path: Path) -> None:
     page, data = tmp_path / "report.html", tmp_path / "report.json"
     outcome = CliRunner().invoke(
         main,
@@ -53,7 +54,7 @@ def test_a_failing_run_reports_its_trail_and_images_in_html_and_json(tmp_path):
     assert "sk-contract-suite" not in text
 
 
-def test_progress_counts_examples_per_property():
+def test_progress_counts_examples_per_property() -> None:
     seen: list[tuple[str, int]] = []
     runner = ContractRunner(
         PythonAdapter("contract_tests.reference_client:contract_factory"),
@@ -65,7 +66,7 @@ def test_progress_counts_examples_per_property():
     assert result.examples >= 3
 
 
-def test_media_types_are_sniffed_not_trusted():
+def test_media_types_are_sniffed_not_trusted() -> None:
     assert media_type(b"\x89PNG\r\n\x1a\n....") == "image/png"
     assert media_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     assert media_type(b"RIFF\x00\x00\x00\x00WAVE") is None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import requests
 
 from tests.conftest import FIXTURES
 from tests.packaging.installs import HEAVY
+
+if TYPE_CHECKING:
+    from contract_tests.handle import StabilityMock
 
 pytest_plugins = ["pytester"]
 
@@ -65,7 +70,7 @@ def test_marker_is_registered(pytestconfig):
 """
 
 
-def test_plugin_as_users_meet_it(pytester):
+def test_plugin_as_users_meet_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PLUGIN_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", "-q")
     result.assert_outcomes(passed=6)
@@ -92,7 +97,9 @@ def test_the_fixture_imports_the_mock(stability_mock):
 """
 
 
-def test_the_plugin_costs_nothing_until_a_test_uses_the_fixture(pytester, monkeypatch):
+def test_the_plugin_costs_nothing_until_a_test_uses_the_fixture(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only this plugin: the dev environment's other plugins (schemathesis) import hypothesis
     themselves. The installed-wheel tests check the same with every plugin pytest finds."""
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -107,7 +114,7 @@ def test_the_plugin_costs_nothing_until_a_test_uses_the_fixture(pytester, monkey
     )
 
 
-def test_fixture_stages_the_main_behaviours(stability_mock):
+def test_fixture_stages_the_main_behaviours(stability_mock: StabilityMock) -> None:
     image = _sample()
     stability_mock.fail_next(500, operation="upscaleImageFast")
     assert _fast(stability_mock, image).status_code == 500
@@ -140,7 +147,7 @@ def _sample() -> bytes:
     return (FIXTURES / "sample.png").read_bytes()
 
 
-def _fast(mock, image: bytes) -> requests.Response:
+def _fast(mock: StabilityMock, image: bytes) -> requests.Response:
     return requests.post(
         mock.url_for("/v2beta/stable-image/upscale/fast"),
         files={"image": ("s.png", image, "image/png")},
@@ -150,7 +157,7 @@ def _fast(mock, image: bytes) -> requests.Response:
 
 
 @pytest.mark.stability_mock(profile="live")
-def test_the_live_profile_by_marker(stability_mock):
+def test_the_live_profile_by_marker(stability_mock: StabilityMock) -> None:
     """The marker's ``profile`` starts a live-profile server: conservative answers the image at once."""
     response = requests.post(
         stability_mock.url_for("/v2beta/stable-image/upscale/conservative"),

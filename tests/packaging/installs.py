@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +35,19 @@ DROPPED = (
 HEAVY = ("flask", "werkzeug", "PIL", "hypothesis", "openapi_core", "mockserver.web.app", "contract_tests.server")
 
 
-def run(command: Sequence[str | Path], *, timeout: float, **options: object) -> subprocess.CompletedProcess[str]:
-    """Run ``command``; a failure shows its output."""
+def run(
+    command: Sequence[str | Path], *, timeout: float, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` (from ``cwd``, with ``env`` when given); a failure shows its output."""
     result = subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, timeout=timeout, check=False, **options
-    )  # type: ignore[call-overload]
+        [str(part) for part in command], capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=env
+    )
     if result.returncode != 0:
         raise AssertionError(
             f"{' '.join(map(str, command))} exited with {result.returncode}\n"
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,10 @@ class Installed:
         return {**env, **extra}
 
     def run(
-        self, *command: str | Path, cwd: Path, timeout: float = 180, **extra_env: str
+        self, *command: str | Path, cwd: Path, timeout: float = 180, extra_env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command of this install (found on its PATH first) from ``cwd``."""
-        return run(command, timeout=timeout, cwd=cwd, env=self.env(**extra_env))
+        """Run a command of this install (found on its PATH first) from ``cwd``, with ``extra_env`` added."""
+        return run(command, timeout=timeout, cwd=cwd, env=self.env(**(extra_env or {})))
 
 
 def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
@@ -102,7 +104,7 @@ def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
     requirement = f"{dist}[{extras}]" if extras else str(dist)
     # --no-compile: pip's byte-compiling of every installed module (compile errors are only
     # warnings to pip) is CPU the tests don't need; Python compiles what they import.
-    command = [installed.python, "-m", "pip", "install", "--quiet", "--no-compile", requirement, "pytest"]
+    command = [str(installed.python), "-m", "pip", "install", "--quiet", "--no-compile", requirement, "pytest"]
     run(command, timeout=900, env=installed.env())
     return installed
 

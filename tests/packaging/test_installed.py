@@ -174,10 +174,10 @@ def _poll_until_done(url: str, generation_id: str, seconds: float = 60) -> reque
 def _contract(installed: Installed, cwd: Path, *options: str, **env: str) -> None:
     """``stability-mock contract``: every covered property holds, and the JUnit report says so."""
     report = cwd / "contract.xml"
-    result = installed.run("stability-mock", "contract", *options, "--junit-xml", report, cwd=cwd, **env)
+    result = installed.run("stability-mock", "contract", *options, "--junit-xml", report, cwd=cwd, extra_env=env)
     assert result.stdout.splitlines()[-1].endswith(" passed, 0 failed")
-    suite = ElementTree.parse(report).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    root = ElementTree.parse(report).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
     assert suite is not None
     assert int(suite.get("tests", "0")) >= 9
     assert (suite.get("failures"), suite.get("errors", "0")) == ("0", "0")

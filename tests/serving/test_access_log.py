@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,16 +28,16 @@ from mockserver.serving.access_log import redacted_query, redacted_uri
         ("/_mock/health", "/_mock/health"),
     ],
 )
-def test_keys_in_uris_are_masked(uri, shown):
+def test_keys_in_uris_are_masked(uri: str, shown: str) -> None:
     assert redacted_uri(uri) == shown
 
 
-def test_a_query_without_secrets_is_left_as_sent():
+def test_a_query_without_secrets_is_left_as_sent() -> None:
     assert redacted_query("limit=5&operation=a%20b") == "limit=5&operation=a%20b"
 
 
 @pytest.mark.slow
-def test_the_access_log_prints_no_key(tmp_path):
+def test_the_access_log_prints_no_key(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     with running_server("--data-dir", str(tmp_path), log=log) as url:
         requests.get(f"{url}/_mock/credits/sk-live-secret-key", timeout=10)
@@ -53,18 +55,20 @@ EVERY_PLAIN_ATOM = " ".join(f"%({name})s" for name in "hlurdsmUqHbBfaTDMLp") + '
 
 
 @pytest.mark.parametrize("log_format", [EVERY_PLAIN_ATOM, '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'])
-def test_a_format_of_plain_atoms_prints_the_line_every_atom_would(monkeypatch, log_format):
+def test_a_format_of_plain_atoms_prints_the_line_every_atom_would(
+    monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
     lines = {built: _access_line(monkeypatch, log_format, plain=built) for built in (True, False)}
     assert lines[True] == lines[False]
     assert "sk-secret" not in lines[True] and "/_mock/credits/***" in lines[True]
 
 
-def test_header_and_environ_atoms_are_still_built_and_masked(monkeypatch):
+def test_header_and_environ_atoms_are_still_built_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     line = _access_line(monkeypatch, "%(u)s %({user-agent}i)s %({authorization}i)s %({raw_uri}e)s %({x-request-id}o)s")
     assert line == '- agent \\"7\\" *** /_mock/credits/***?key=*** abc'
 
 
-def _access_line(monkeypatch, log_format: str, *, plain: bool = True) -> str:
+def _access_line(monkeypatch: pytest.MonkeyPatch, log_format: str, *, plain: bool = True) -> str:
     if not plain:  # as before: every header and environ entry made an atom
         monkeypatch.setattr(access_log, "plain_atoms_only", lambda _format: False)
     config = GunicornConfig()
@@ -86,9 +90,9 @@ def _access_line(monkeypatch, log_format: str, *, plain: bool = True) -> str:
 
 
 @pytest.mark.parametrize("log_format", [EVERY_PLAIN_ATOM, GunicornConfig().access_log_format])
-def test_gunicorns_own_handler_gets_the_line_logging_would_write(log_format):
+def test_gunicorns_own_handler_gets_the_line_logging_would_write(log_format: str) -> None:
     """The line written straight to ``--access-logfile``'s handler is the one ``logging`` writes through it."""
-    lines = []
+    lines: list[str] = []
     for direct in (True, False):
         logger, out = _gunicorn_logger(log_format)
         handler = logger.access_log.handlers[0]
@@ -103,9 +107,9 @@ def test_gunicorns_own_handler_gets_the_line_logging_would_write(log_format):
     assert "sk-secret" not in lines[0]
 
 
-def test_an_access_log_set_up_otherwise_goes_through_logging():
+def test_an_access_log_set_up_otherwise_goes_through_logging() -> None:
     """A second handler, a logger filter, a formatter of its own or a level above INFO: logging decides, as before."""
-    changes = [
+    changes: list[Callable[[access_log.RedactingLogger], None]] = [
         lambda logger: logger.access_log.addHandler(logging.NullHandler()),
         lambda logger: logger.access_log.addFilter(lambda record: True),
         lambda logger: logger.access_log.handlers[0].setFormatter(logging.Formatter("access: %(message)s")),

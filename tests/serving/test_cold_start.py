@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -22,6 +24,10 @@ from mockserver.serving.warmup import Traffic, warm_after_first_answer
 from mockserver.util.deferred import Deferred
 from tests.conftest import ROOT
 from tests.images import png
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 FAST_PATH = "/v2beta/stable-image/upscale/fast"
 AUTH = {"Authorization": "Bearer sk-cold-start"}
@@ -70,7 +76,7 @@ print(json.dumps(seen))
 """
 
 
-def test_valid_requests_and_plain_refusals_never_import_openapi_core():
+def test_valid_requests_and_plain_refusals_never_import_openapi_core() -> None:
     done = subprocess.run(
         [sys.executable, "-c", IN_A_FRESH_PROCESS], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
     )
@@ -89,7 +95,7 @@ def test_valid_requests_and_plain_refusals_never_import_openapi_core():
 
 
 @pytest.mark.slow
-def test_a_worker_warms_openapi_core_after_its_first_answer(tmp_path: Path):
+def test_a_worker_warms_openapi_core_after_its_first_answer(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     with running_server("--store", "memory://", "--log-level", "debug", log=log) as url:
         # running_server's health check was the worker's first answer; the warm-up follows it.
@@ -112,19 +118,26 @@ class _Blocking:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         self.entered.set()
         self.release.wait(30)
         start_response("200 OK", [])
         return [b"ok"]
 
 
-def test_the_warm_up_waits_for_the_first_answer():
+def _ignore_start(
+    status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
+) -> Callable[[bytes], object]:
+    """A ``start_response`` that drops the status and headers it is given."""
+    return lambda data: None
+
+
+def test_the_warm_up_waits_for_the_first_answer() -> None:
     app = _Blocking()
     traffic = Traffic(app)
     warmed = threading.Event()
     # idle and at_most far away: only the first answer can start the work.
-    caller = threading.Thread(target=lambda: list(traffic({}, lambda status, headers: None)))
+    caller = threading.Thread(target=lambda: list(traffic({}, _ignore_start)))
     caller.start()
     assert app.entered.wait(30)
     warm_after_first_answer(traffic, warmed.set, idle=3600, at_most=3600)
@@ -134,16 +147,16 @@ def test_the_warm_up_waits_for_the_first_answer():
     assert warmed.wait(30)
     # Nobody waits for a lull any more: later calls go straight to the app, with no count to keep.
     assert traffic.done
-    assert list(traffic({}, lambda status, headers: None)) == [b"ok"]
+    assert list(traffic({}, _ignore_start)) == [b"ok"]
     assert traffic._running == 0 and traffic._answered == 1
 
 
-def test_a_worker_with_no_request_or_no_lull_warms_anyway():
+def test_a_worker_with_no_request_or_no_lull_warms_anyway() -> None:
     traffic = Traffic(_Blocking())
     assert traffic.wait_for_lull(idle=0, at_most=3600) is True
     busy = _Blocking()
     traffic = Traffic(busy)
-    caller = threading.Thread(target=lambda: traffic({}, lambda status, headers: None))
+    caller = threading.Thread(target=lambda: traffic({}, _ignore_start))
     caller.start()
     assert busy.entered.wait(30)
     assert traffic.wait_for_lull(idle=0, at_most=0) is False
@@ -151,7 +164,7 @@ def test_a_worker_with_no_request_or_no_lull_warms_anyway():
     caller.join(30)
 
 
-def test_a_warm_up_that_fails_is_logged_and_left_to_the_requests(caplog):
+def test_a_warm_up_that_fails_is_logged_and_left_to_the_requests(caplog: pytest.LogCaptureFixture) -> None:
     traffic = Traffic(_Blocking())
 
     def broken() -> None:
@@ -161,8 +174,8 @@ def test_a_warm_up_that_fails_is_logged_and_left_to_the_requests(caplog):
     assert "warm-up failed" in caplog.text
 
 
-def test_a_deferred_value_is_built_once_whichever_thread_asks_first():
-    builds = []
+def test_a_deferred_value_is_built_once_whichever_thread_asks_first() -> None:
+    builds: list[int] = []
     gate = threading.Event()
 
     def build() -> object:
@@ -184,8 +197,8 @@ def test_a_deferred_value_is_built_once_whichever_thread_asks_first():
     assert deferred.built
 
 
-def test_a_deferred_build_that_raises_is_tried_again():
-    attempts = []
+def test_a_deferred_build_that_raises_is_tried_again() -> None:
+    attempts: list[int] = []
 
     def build() -> int:
         attempts.append(1)

@@ -27,12 +27,12 @@ def _page(status_line: bytes) -> HtmlPage:
         (b"garbage", 500, "internal_error"),
     ],
 )
-def test_each_status_gunicorn_chooses_has_an_api_error(status_line, status, name):
+def test_each_status_gunicorn_chooses_has_an_api_error(status_line: bytes, status: int, name: str) -> None:
     error, _ = api_error_for(_page(status_line), ValueError("bad line"))
     assert (error.status, error.body()["name"]) == (status, name)
 
 
-def test_the_answer_is_whole_json_and_closes_the_connection():
+def test_the_answer_is_whole_json_and_closes_the_connection() -> None:
     error, reason = api_error_for(_page(b"HTTP/1.1 414 URI Too Long"), ValueError("x" * 500))
     head, _, body = error_bytes(error, reason).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 414 URI Too Long\r\n")

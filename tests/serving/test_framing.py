@@ -20,7 +20,7 @@ def _done_after(data: bytes, max_body_bytes: int = 1000, step: int = 1) -> int |
 
 
 @pytest.mark.parametrize("step", [1, 3, 1000])
-def test_a_request_is_done_exactly_when_its_last_byte_arrives(step):
+def test_a_request_is_done_exactly_when_its_last_byte_arrives(step: int) -> None:
     no_body = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     with_length = HEAD + b"Content-Length: 5\r\n\r\nhello"
     chunked = HEAD + b"Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n"
@@ -29,7 +29,7 @@ def test_a_request_is_done_exactly_when_its_last_byte_arrives(step):
         assert _done_after(request, step=step) == len(request)
 
 
-def test_a_partial_request_is_never_done():
+def test_a_partial_request_is_never_done() -> None:
     assert _done_after(HEAD) is None
     assert _done_after(HEAD + b"Content-Length: 10\r\n\r\nhalf") is None
     assert _done_after(HEAD + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhel") is None
@@ -45,23 +45,23 @@ def test_a_partial_request_is_never_done():
         b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
     ],
 )
-def test_what_gunicorn_refuses_is_handed_over_after_the_head(head):
+def test_what_gunicorn_refuses_is_handed_over_after_the_head(head: bytes) -> None:
     request = HEAD + head + b"\r\n"
     assert _done_after(request) == len(request)
 
 
-def test_a_head_without_an_end_is_handed_over_past_the_bound():
+def test_a_head_without_an_end_is_handed_over_past_the_bound() -> None:
     framing = RequestFraming(1000)
     framing.feed(b"GET /" + b"a" * MAX_HEAD_BYTES)
     assert framing.done
 
 
-def test_a_bad_chunk_size_is_handed_over():
+def test_a_bad_chunk_size_is_handed_over() -> None:
     request = HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"
     assert _done_after(request) == len(request)
 
 
-def test_expect_continue_is_answered_here_and_taken_out_of_the_head():
+def test_expect_continue_is_answered_here_and_taken_out_of_the_head() -> None:
     framing = RequestFraming(1000)
     framing.feed(HEAD + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n")
     assert framing.wants_continue and not framing.done
@@ -75,6 +75,6 @@ def test_expect_continue_is_answered_here_and_taken_out_of_the_head():
     [b"5\n--b\n0\n\n", b"5\r\n--b\r\nXX0\r\n\r\n"],
     ids=["bare-lf", "bad-terminator"],
 )
-def test_a_malformed_chunked_body_is_handed_over_when_seen(chunks):
+def test_a_malformed_chunked_body_is_handed_over_when_seen(chunks: bytes) -> None:
     request = HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunks
     assert _done_after(request) is not None

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 
 from bench.fuzzing.checks import error_shape_problems, problems
@@ -51,14 +52,14 @@ def port_of(url: str) -> int:
     return int(urlsplit(url).port or 0)
 
 
-def test_raw_requests_are_all_answered_well_and_the_server_survives(server):
+def test_raw_requests_are_all_answered_well_and_the_server_survives(server: tuple[str, Path]) -> None:
     """Every answer below 500 and, from the app, in the API's error shape. The only answers
     accepted from gunicorn's HTTP layer itself (400, 414, 417, 431, or no answer), and for
     which requests, are listed in ``bench/fuzzing/checks.py``."""
     answered_well_throughout(*server, examples=EXAMPLES)
 
 
-def test_the_live_profile_answers_raw_requests_as_well(live_server):
+def test_the_live_profile_answers_raw_requests_as_well(live_server: tuple[str, Path]) -> None:
     """The same campaign, shorter, against the live profile (synchronous conservative, account paths)."""
     answered_well_throughout(*live_server, examples=EXAMPLES // 2)
 
@@ -109,7 +110,9 @@ def app_answer(url: str, raw: bytes) -> RawResponse:
     ids=["bad-size", "bad-terminator", "bare-lf", "cut-mid-chunk"],
 )
 @pytest.mark.parametrize("target", [FAST_PATH, "/_mock/faults"])
-def test_a_chunked_body_the_server_cannot_undo_is_a_400_not_a_500(server, chunks, target):
+def test_a_chunked_body_the_server_cannot_undo_is_a_400_not_a_500(
+    server: tuple[str, Path], chunks: bytes, target: str
+) -> None:
     """gunicorn's chunk reader raised from inside ``request.get_data()``, and the edge answered 500."""
     url, _ = server
     raw = (
@@ -124,7 +127,9 @@ def test_a_chunked_body_the_server_cannot_undo_is_a_400_not_a_500(server, chunks
 
 
 @pytest.mark.parametrize("coding", [b"foo", b"foo, chunked", b"x-custom"])
-def test_an_unknown_transfer_coding_is_a_400_from_the_http_layer_not_a_501(server, coding):
+def test_an_unknown_transfer_coding_is_a_400_from_the_http_layer_not_a_501(
+    server: tuple[str, Path], coding: bytes
+) -> None:
     url, _ = server
     raw = b"POST " + FAST_PATH.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + coding + b"\r\n\r\n"
     result = exchange(port_of(url), raw)
@@ -141,7 +146,9 @@ def test_an_unknown_transfer_coding_is_a_400_from_the_http_layer_not_a_501(serve
         ("multipart/form-data; charset=utf-8; boundary=q; x", b"q"),
     ],
 )
-def test_content_type_parameters_openapi_core_cannot_split_still_upload(client, content_type, boundary):
+def test_content_type_parameters_openapi_core_cannot_split_still_upload(
+    client: FlaskClient, content_type: str, boundary: bytes
+) -> None:
     """openapi-core split the parameters on ';' and '=' by hand: ValueError, a 500, for legal headers."""
     body = encode([Part(name=b"image", payload=png(64, 64), filename=b"a.png", content_type=b"image/png")], boundary)
     response = client.post(FAST_PATH, data=body, headers={**AUTH, "Content-Type": content_type})
@@ -149,7 +156,7 @@ def test_content_type_parameters_openapi_core_cannot_split_still_upload(client, 
     assert decoded(response.data).size == (256, 256)
 
 
-def test_a_trailing_semicolon_without_a_boundary_is_a_400(client):
+def test_a_trailing_semicolon_without_a_boundary_is_a_400(client: FlaskClient) -> None:
     response = client.post(FAST_PATH, data=b"--b--\r\n", headers={**AUTH, "Content-Type": "multipart/form-data;"})
     assert response.status_code == 400
-    assert response.json["name"] == "bad_request"
+    assert response.get_json()["name"] == "bad_request"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -23,7 +26,7 @@ def poll(url: str, generation_id: str) -> requests.Response:
     return conftest.poll(url, generation_id, AUTH)
 
 
-def test_a_job_created_on_one_server_is_finished_by_another(tmp_path):
+def test_a_job_created_on_one_server_is_finished_by_another(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     options = ("--store", store, "--target-pixels", "262144")
     with (
@@ -39,12 +42,12 @@ def test_a_job_created_on_one_server_is_finished_by_another(tmp_path):
         assert poll(second, generation_id).content == ready.content
 
 
-def test_two_workers_share_jobs_and_poll_counts(tmp_path):
+def test_two_workers_share_jobs_and_poll_counts(tmp_path: Path) -> None:
     options = ("--workers", "2", "--threads", "2", "--pending-polls", "5", "--data-dir", str(tmp_path / "data"))
     with running_server(*options, "--target-pixels", "262144", log=tmp_path / "w.log") as url:
         generation_id = start_job(url)
         with requests.Session() as one, requests.Session() as two:
-            statuses = []
+            statuses: list[int] = []
             for index in range(7):
                 session = one if index % 2 else two
                 statuses.append(
@@ -54,7 +57,7 @@ def test_two_workers_share_jobs_and_poll_counts(tmp_path):
     assert (tmp_path / "data" / "mock.sqlite3").exists()
 
 
-def test_jobs_survive_a_restart(tmp_path):
+def test_jobs_survive_a_restart(tmp_path: Path) -> None:
     options = ("--store", f"sqlite:///{tmp_path / 'kept.sqlite3'}", "--target-pixels", "262144")
     with running_server(*options, log=tmp_path / "before.log") as url:
         generation_id = start_job(url)
@@ -63,7 +66,7 @@ def test_jobs_survive_a_restart(tmp_path):
         assert poll(url, generation_id).status_code == 200
 
 
-def test_bad_configuration_stops_start_up_with_a_message(tmp_path):
+def test_bad_configuration_stops_start_up_with_a_message(tmp_path: Path) -> None:
     with (
         pytest.raises(RuntimeError, match="Invalid value for '--pending-polls': -2: must be ≥ 0"),
         running_server("--pending-polls", "-2", log=tmp_path / "bad.log", startup_seconds=20),
@@ -81,7 +84,7 @@ def _fast(url: str, key: str = "sk-serving") -> int:
         ).status_code
 
 
-def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
+def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from mockserver.control.remote import MockAdmin
@@ -100,7 +103,7 @@ def test_staged_state_is_exact_across_workers_under_parallel_calls(tmp_path):
         assert len(admin.requests(operation="upscaleImageFast")) == 44
 
 
-def test_scenario_file_from_the_command_line(tmp_path):
+def test_scenario_file_from_the_command_line(tmp_path: Path) -> None:
     scenario = tmp_path / "scenario.yml"
     scenario.write_text("faults:\n  - {operation: upscaleImageFast, status: 503, times: 1}\n")
     with running_server("--scenario", str(scenario), "--data-dir", str(tmp_path), log=tmp_path / "s.log") as url:
@@ -112,7 +115,7 @@ def test_scenario_file_from_the_command_line(tmp_path):
     ("transport", "error"),
     [("reset", requests.ConnectionError), ("truncate", requests.exceptions.ChunkedEncodingError)],
 )
-def test_transport_faults_on_gunicorn(tmp_path, transport, error):
+def test_transport_faults_on_gunicorn(tmp_path: Path, transport: str, error: type[requests.RequestException]) -> None:
     from mockserver.control.remote import MockAdmin
 
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "t.log") as url, MockAdmin(url) as admin:
@@ -124,14 +127,14 @@ def test_transport_faults_on_gunicorn(tmp_path, transport, error):
     assert "Traceback" not in (tmp_path / "t.log").read_text()
 
 
-def test_a_chunked_upload_past_the_limit_is_413_not_a_cut_body(tmp_path):
+def test_a_chunked_upload_past_the_limit_is_413_not_a_cut_body(tmp_path: Path) -> None:
     boundary = "chunky"
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
         "Content-Type: image/png\r\n\r\n"
     ).encode()
 
-    def body(total: int):
+    def body(total: int) -> Iterator[bytes]:
         yield head
         for _ in range(total // 65536):
             yield bytes(65536)

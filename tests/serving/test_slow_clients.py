@@ -11,6 +11,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,7 +34,7 @@ def _address(url: str) -> tuple[str, int]:
 
 @contextlib.contextmanager
 def _sockets(url: str, count: int, first_bytes: bytes) -> Iterator[list[socket.socket]]:
-    opened = []
+    opened: list[socket.socket] = []
     try:
         for _ in range(count):
             sock = socket.create_connection(_address(url), timeout=5)
@@ -83,7 +84,7 @@ def _status_and_json(answer: bytes) -> tuple[int, dict[str, object]]:
     return int(head.split(b" ", 2)[1]), json.loads(body)
 
 
-def test_slow_and_idle_connections_do_not_hold_up_a_normal_call(tmp_path):
+def test_slow_and_idle_connections_do_not_hold_up_a_normal_call(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "s.log") as url:
         assert _timed_fast(url)[0] == 200
         with (
@@ -100,7 +101,7 @@ def test_slow_and_idle_connections_do_not_hold_up_a_normal_call(tmp_path):
             assert health.status_code == 200
 
 
-def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path):
+def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), "--read-timeout", "1", log=tmp_path / "t.log") as url:
         with (
             _sockets(url, 1, b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n") as (head,),
@@ -118,7 +119,7 @@ def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path):
         assert _timed_fast(url)[0] == 200
 
 
-def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path):
+def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path: Path) -> None:
     # Nine 8,000-byte headers: over the 64 KiB the loop holds, within gunicorn's limits; then silence.
     head = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(
         b"X-Pad-%d: %s\r\n" % (number, b"a" * 8000) for number in range(9)
@@ -132,7 +133,7 @@ def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path)
     assert "Traceback" not in log.read_text()
 
 
-def test_a_whole_request_sent_in_pieces_is_answered(tmp_path):
+def test_a_whole_request_sent_in_pieces_is_answered(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "p.log") as url:
         request = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         with _sockets(url, 1, b"") as (sock,):
@@ -167,7 +168,9 @@ def test_a_whole_request_sent_in_pieces_is_answered(tmp_path):
     ],
     ids=["bad-request-line", "long-uri", "large-header", "many-headers", "unknown-coding", "negative-length"],
 )
-def test_the_servers_own_refusals_are_in_the_api_shape(tmp_path, request_bytes, status, name):
+def test_the_servers_own_refusals_are_in_the_api_shape(
+    tmp_path: Path, request_bytes: bytes, status: int, name: str
+) -> None:
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "e.log") as url:
         with _sockets(url, 1, request_bytes) as (sock,):
             answer_status, error = _status_and_json(_read_answer(sock, 10))
@@ -176,7 +179,7 @@ def test_the_servers_own_refusals_are_in_the_api_shape(tmp_path, request_bytes, 
         assert len(str(error["id"])) == 32
 
 
-def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path):
+def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path: Path) -> None:
     import ssl
 
     from mockserver.interception.ca import LocalCA
@@ -186,7 +189,7 @@ def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path):
     context = ssl.create_default_context(cafile=str(ca))
     with running_server("--tls", "--data-dir", str(data_dir), log=tmp_path / "tls.log", tls_ca=ca) as url:
         address = _address(url)
-        tls_half_heads = []
+        tls_half_heads: list[ssl.SSLSocket] = []
         try:
             for _ in range(SLOW_CLIENTS):
                 sock = context.wrap_socket(socket.create_connection(address, timeout=5), server_hostname="127.0.0.1")
@@ -204,7 +207,7 @@ def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path):
                 sock.close()
 
 
-def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path):
+def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path: Path) -> None:
     import os
     import signal
 
@@ -222,7 +225,9 @@ def test_sigterm_stops_the_server_promptly_with_idle_connections_open(tmp_path):
         assert process.returncode == 0
 
 
-def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_in_pieces_or_expects_100(tmp_path):
+def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_in_pieces_or_expects_100(
+    tmp_path: Path,
+) -> None:
     """The pool thread serves a next request that is all there; any other goes back to the loop whole."""
     health = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n"
     body = b'{"latency_ms": 0}'
@@ -248,7 +253,8 @@ def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_i
 
 def _statuses(sock: socket.socket, count: int) -> list[int]:
     """The statuses of the next ``count`` answers on ``sock`` (each read whole, by its Content-Length)."""
-    received, statuses = b"", []
+    received = b""
+    statuses: list[int] = []
     while len(statuses) < count:
         head_end = received.find(b"\r\n\r\n")
         if head_end < 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_a_short_soak_has_no_5xx_and_loses_no_job(tmp_path):
+def test_a_short_soak_has_no_5xx_and_loses_no_job(tmp_path: Path) -> None:
     report_file = tmp_path / "soak.json"
     command = [sys.executable, "-m", "bench.soak", "--duration", "15", "--clients", "8"]
     finished = subprocess.run(

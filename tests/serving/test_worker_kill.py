@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def poll(url: str, generation_id: str) -> requests.Response:
     return requests.get(f"{url}/v2beta/results/{generation_id}", headers=AUTH, timeout=120)
 
 
-def test_a_job_whose_worker_is_killed_mid_render_completes_on_the_next_poll(tmp_path):
+def test_a_job_whose_worker_is_killed_mid_render_completes_on_the_next_poll(tmp_path: Path) -> None:
     options = ("--store", f"sqlite:///{tmp_path / 'jobs.sqlite3'}", "--pending-polls", "0")
     with running_server(*options, "--target-pixels", BIG_TARGET, log=tmp_path / "server.log") as url:
         created = requests.post(
@@ -82,7 +83,7 @@ def test_a_job_whose_worker_is_killed_mid_render_completes_on_the_next_poll(tmp_
                 in_flight.result()
         after = replacement(url, dead)
         assert after.master == before.master
-        statuses = []
+        statuses: list[int] = []
         for _ in range(5):
             answer = poll(url, generation_id)
             statuses.append(answer.status_code)
@@ -94,7 +95,7 @@ def test_a_job_whose_worker_is_killed_mid_render_completes_on_the_next_poll(tmp_
     assert "Traceback" not in (tmp_path / "server.log").read_text()
 
 
-def test_a_sync_call_whose_worker_is_killed_fails_alone_and_the_next_one_succeeds(tmp_path):
+def test_a_sync_call_whose_worker_is_killed_fails_alone_and_the_next_one_succeeds(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "server.log") as url:
 
         def fast() -> requests.Response:
@@ -152,9 +153,7 @@ class LoadClient:
 
     def poll_all(self) -> None:
         for job_id in list(self.open):
-            response = self.call(
-                lambda job_id=job_id: self.session.get(f"{self.url}/v2beta/results/{job_id}", timeout=60)
-            )
+            response = self.call(partial(self.session.get, f"{self.url}/v2beta/results/{job_id}", timeout=60))
             if response is not None and response.status_code == 200:
                 self.open.remove(job_id)
                 self.done.append(job_id)
@@ -167,7 +166,7 @@ class LoadClient:
             self.poll_all()
 
 
-def test_killing_a_worker_under_load_loses_no_job(tmp_path):
+def test_killing_a_worker_under_load_loses_no_job(tmp_path: Path) -> None:
     """Two workers share SQLite; one dies mid-transaction at some point of a busy load."""
     options = ("--workers", "2", "--store", f"sqlite:///{tmp_path / 'load.sqlite3'}", "--target-pixels", "65536")
     with running_server(*options, log=tmp_path / "server.log") as url:
