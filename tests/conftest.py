@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import flask
 import pytest
@@ -114,11 +114,21 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+#: Multipart form data as the test client takes it: text fields, and files as (stream, filename, content type).
+Form = dict[str, str | tuple[IO[bytes], str, str]]
+
+
+class Upload(Protocol):
+    """The ``upload`` fixture: a form with ``image`` as a file part and each field as text."""
+
+    def __call__(self, image: bytes, **fields: object) -> Form: ...
+
+
 @pytest.fixture
-def upload() -> Callable[..., dict[str, Any]]:
+def upload() -> Upload:
     """Multipart form data with ``image`` as a file part."""
 
-    def build(image: bytes, **fields: Any) -> dict[str, Any]:
+    def build(image: bytes, **fields: object) -> Form:
         return {"image": (io.BytesIO(image), "input.png", "image/png"), **{k: str(v) for k, v in fields.items()}}
 
     return build
