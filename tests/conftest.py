@@ -8,9 +8,9 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import flask
 import pytest
@@ -66,12 +66,16 @@ class SpecCheckedClient(FlaskClient):
         environ = {**response.request.environ, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"}
         with self.application.request_context(environ):
             spec = services.admin_spec if flask.request.blueprint in ("meta", "admin") else services.spec
+            # Flask's test client wraps answers in TestResponse mixed with the app's
+            # response_class, so this is a flask.Response, as Spec expects.
+            assert isinstance(response, flask.Response)
             # A HEAD answer has no body to check, by HTTP's definition.
             problems = [] if flask.request.method == "HEAD" else spec.response_errors(flask.request, response)
         where = f"{response.request.method} {response.request.path} → {response.status}"
         assert not problems, f"{where}: {problems}"
-        if response.status_code == 200 and response.mimetype.startswith("image/"):
-            assert decoded(response.data).format.lower() == response.mimetype.split("/")[1], where
+        mimetype = response.mimetype or ""
+        if response.status_code == 200 and mimetype.startswith("image/"):
+            assert decoded(response.data).format.lower() == mimetype.split("/")[1], where
         assert len(response.headers.get("x-request-id", "")) == 32, where
         return response
 
@@ -111,11 +115,21 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+#: Multipart form data as the test client takes it: text fields, and files as (stream, filename, content type).
+Form = dict[str, str | tuple[IO[bytes], str, str]]
+
+
+class Upload(Protocol):
+    """The ``upload`` fixture: a form with ``image`` as a file part and each field as text."""
+
+    def __call__(self, image: bytes, **fields: object) -> Form: ...
+
+
 @pytest.fixture
-def upload() -> Callable[..., dict[str, Any]]:
+def upload() -> Upload:
     """Multipart form data with ``image`` as a file part."""
 
-    def build(image: bytes, **fields: Any) -> dict[str, Any]:
+    def build(image: bytes, **fields: object) -> Form:
         return {"image": (io.BytesIO(image), "input.png", "image/png"), **{k: str(v) for k, v in fields.items()}}
 
     return build

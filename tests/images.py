@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TypedDict, Unpack
 
 from PIL import Image
 
@@ -28,16 +29,23 @@ def image_bytes(
     return buffer.getvalue()
 
 
-def png(width: int = 64, height: int = 64, **kwargs: object) -> bytes:
-    return image_bytes(width, height, fmt="PNG", **kwargs)  # type: ignore[arg-type]
+class Look(TypedDict, total=False):
+    """What :func:`png`, :func:`jpeg` and :func:`webp` pass on to :func:`image_bytes`."""
+
+    mode: str
+    color: tuple[int, ...] | int
 
 
-def jpeg(width: int = 64, height: int = 64, **kwargs: object) -> bytes:
-    return image_bytes(width, height, fmt="JPEG", **kwargs)  # type: ignore[arg-type]
+def png(width: int = 64, height: int = 64, **kwargs: Unpack[Look]) -> bytes:
+    return image_bytes(width, height, fmt="PNG", **kwargs)
 
 
-def webp(width: int = 64, height: int = 64, **kwargs: object) -> bytes:
-    return image_bytes(width, height, fmt="WEBP", **kwargs)  # type: ignore[arg-type]
+def jpeg(width: int = 64, height: int = 64, **kwargs: Unpack[Look]) -> bytes:
+    return image_bytes(width, height, fmt="JPEG", **kwargs)
+
+
+def webp(width: int = 64, height: int = 64, **kwargs: Unpack[Look]) -> bytes:
+    return image_bytes(width, height, fmt="WEBP", **kwargs)
 
 
 def decoded(data: bytes) -> Image.Image:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bench import figures, hot_paths, machine, report, rounds
 from bench.compare import plugin_startup, thumbnail_cost
-from bench.harness import load
+from bench.harness import load, server
 from bench.harness.images import photo_png, variant
 
 
@@ -42,7 +43,7 @@ def test_thumbnail_cost_measures_every_path_with_and_without() -> None:
 def test_the_cache_figure_and_a_python_load_run_against_a_real_server() -> None:
     [figure] = figures.cache_hit(64, count=1, repeats=1)
     assert figure.section == "cache" and figure.value.endswith("faster")
-    with figures.server.running("--workers", "1") as mock:
+    with server.running("--workers", "1") as mock:
         target = load.Target(mock.port, "/_mock/health")
         result = load.run(target, seconds=0.5, tool="python")
     assert result.requests > 0 and result.tool.startswith("python")
@@ -71,7 +72,7 @@ def test_ratios_are_the_median_of_each_rounds_ratio() -> None:
     assert measured[("1", polls[0])].row().value == "200 req/s"
 
 
-def test_the_report_names_the_machine_versions_and_every_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_names_the_machine_versions_and_every_figure(tmp_path: Path) -> None:
     rows = [
         figures.Figure("overhead", "fast 256²", "1.01x", "≤ 1.10x", True, "detail"),
         figures.Figure("prism", "Prism comparison", "not measured", detail="Prism unavailable: no npm"),

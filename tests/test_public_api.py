@@ -16,7 +16,7 @@ PACKAGES = ["mockserver", "mockserver.control", "contract_tests"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_all_lists_every_public_name_and_only_those(package):
+def test_all_lists_every_public_name_and_only_those(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:
         getattr(module, name)
@@ -31,7 +31,7 @@ def test_all_lists_every_public_name_and_only_those(package):
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_unknown_names_are_attribute_errors(package):
+def test_unknown_names_are_attribute_errors(package: str) -> None:
     module = importlib.import_module(package)
     with pytest.raises(AttributeError, match="no_such_name"):
         module.no_such_name  # noqa: B018
@@ -53,16 +53,16 @@ def imported_after(code: str) -> set[str]:
         "from mockserver.settings.config import Config",
     ],
 )
-def test_light_imports_load_nothing_heavy(code):
+def test_light_imports_load_nothing_heavy(code: str) -> None:
     assert not set(HEAVY) & imported_after(code)
 
 
-def test_a_public_name_loads_its_module_on_first_use():
+def test_a_public_name_loads_its_module_on_first_use() -> None:
     assert {"flask", "mockserver.web.app"} <= imported_after("from mockserver import create_app")
     assert {"hypothesis", "contract_tests.strategies"} <= imported_after("import contract_tests; contract_tests.images")
 
 
-def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning():
+def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning() -> None:
     """0.1.0's README documented ``mockserver.admin_client.MockAdmin``; the layout move kept it working."""
     from mockserver.control import MockAdmin
 
@@ -87,7 +87,7 @@ def resolve(dotted: str) -> object:
     raise ModuleNotFoundError(dotted)
 
 
-def test_every_python_path_the_readme_names_resolves():
+def test_every_python_path_the_readme_names_resolves() -> None:
     """A user copies ``mockserver.control.MockAdmin`` from the README: a moved module must not break it."""
     readme = (ROOT / "README.md").read_text("utf-8")
     named = set(re.findall(r"`((?:mockserver|contract_tests)(?:\.[A-Za-z_]\w*)+)", readme))

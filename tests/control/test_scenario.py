@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.control.scenario import load_scenario
-from tests.conftest import AUTH, FAST_PATH, SpecCheckedClient
+from tests.conftest import AUTH, FAST_PATH, SpecCheckedClient, Upload
 from tests.images import png
 
 SCENARIO = """
@@ -24,7 +26,7 @@ credits:
 """
 
 
-def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
+def test_a_scenario_is_applied_when_the_app_starts(tmp_path: Path, upload: Upload) -> None:
     path = tmp_path / "bad-day.yml"
     path.write_text(SCENARIO)
     app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
@@ -41,7 +43,7 @@ def test_a_scenario_is_applied_when_the_app_starts(tmp_path, upload):
     assert low.status_code == 402
 
 
-def test_a_scenario_may_name_its_settings_config_as_files_first_did(tmp_path):
+def test_a_scenario_may_name_its_settings_config_as_files_first_did(tmp_path: Path) -> None:
     path = tmp_path / "old.yml"
     path.write_text("config:\n  pending_polls: 7\n")
     app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
@@ -73,7 +75,7 @@ BILLION_LAUGHS = "\n".join(
         ("- just\n- a list\n", "must be an object"),
     ],
 )
-def test_bad_scenarios_are_refused_with_where_and_why(tmp_path, text, message):
+def test_bad_scenarios_are_refused_with_where_and_why(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"scenario .*bad\.yml: ") as caught:
@@ -81,27 +83,27 @@ def test_bad_scenarios_are_refused_with_where_and_why(tmp_path, text, message):
     assert message in str(caught.value)
 
 
-def test_an_empty_scenario_is_nothing_to_do(tmp_path):
+def test_an_empty_scenario_is_nothing_to_do(tmp_path: Path) -> None:
     path = tmp_path / "empty.yml"
     path.write_text("")
     assert load_scenario(path) == {}
 
 
-def test_a_scenario_naming_an_unknown_operation_stops_start_up(tmp_path):
+def test_a_scenario_naming_an_unknown_operation_stops_start_up(tmp_path: Path) -> None:
     path = tmp_path / "typo.yml"
     path.write_text("faults:\n  - {operation: upscaleImageFaster, status: 500}\n")
     with pytest.raises(ConfigError, match=r"typo\.yml: operation: must be \* or one of"):
         create_app(Config(store="memory://", scenario=path), store=MemoryStore())
 
 
-def test_a_scenario_that_is_not_utf8_is_refused(tmp_path):
+def test_a_scenario_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.yml"
     path.write_bytes(b"config: {moderation_words: [\xff]}\n")
     with pytest.raises(ConfigError, match=r"bad\.yml: 'utf-8' codec can't decode"):
         load_scenario(path)
 
 
-def test_aliases_within_bounds_still_work(tmp_path):
+def test_aliases_within_bounds_still_work(tmp_path: Path) -> None:
     path = tmp_path / "ok.yml"
     path.write_text("faults:\n  - &slow {operation: upscaleImageFast, latency_ms: 10}\n  - *slow\n")
     assert [fault["latency_ms"] for fault in load_scenario(path)["faults"]] == [10, 10]

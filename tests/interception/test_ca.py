@@ -47,7 +47,9 @@ def test_the_private_key_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     assert not list(ca.folder.glob(".*.tmp"))
 
 
-def test_the_data_dir_comes_from_the_environment_when_not_given(tmp_path: Path, monkeypatch) -> None:
+def test_the_data_dir_comes_from_the_environment_when_not_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STABILITY_MOCK_DATA_DIR", str(tmp_path / "from-env"))
     assert Path(_ca_cert().strip()) == (tmp_path / "from-env" / "ca" / "ca.pem").resolve()
 
@@ -96,9 +98,9 @@ def test_proxy_port_and_tls_are_typed_settings() -> None:
 
 
 def test_a_proxy_port_must_be_a_real_port_other_than_the_servers() -> None:
-    for bad in ({"proxy_port": 8080}, {"proxy_port": 70000}, {"proxy_port": 0}):
+    for bad in (8080, 70000, 0):
         with pytest.raises(ConfigError, match="proxy_port"):
-            Config(**bad)
+            Config(proxy_port=bad)
 
 
 def test_the_proxy_reaches_a_wildcard_bound_server_on_loopback(tmp_path: Path) -> None:

@@ -18,13 +18,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import certifi
 import httpx
 import pytest
 import requests
 
+from contract_tests.handle import StabilityMock
 from contract_tests.interception import InterceptedMock
 from mockserver.interception.ca import LocalCA
 from mockserver.interception.proxy import InterceptingProxy, ProxySettings
@@ -302,13 +303,20 @@ def test_a_stall_sends_nothing_through_the_proxy(stability_mock_proxy: Intercept
         requests.post(f"{BASE}/v2beta/stable-image/upscale/fast", headers=AUTH, files=files, timeout=(5, 0.7))
 
 
-def _small_proxy(stability_mock: Any, tmp_path: Path, **limits: Any) -> InterceptingProxy:
+class _Limits(TypedDict, total=False):
+    """The proxy's limits a test shrinks (fields of :class:`ProxySettings`)."""
+
+    max_connections: int
+    idle_seconds: float
+
+
+def _small_proxy(stability_mock: StabilityMock, tmp_path: Path, **limits: Unpack[_Limits]) -> InterceptingProxy:
     server = stability_mock.server
     settings = ProxySettings("127.0.0.1", 0, server.host, server.port, LocalCA(tmp_path).leaf(), **limits)
     return InterceptingProxy(settings)
 
 
-def test_connections_past_the_limit_are_answered_503(stability_mock: Any, tmp_path: Path) -> None:
+def test_connections_past_the_limit_are_answered_503(stability_mock: StabilityMock, tmp_path: Path) -> None:
     with _small_proxy(stability_mock, tmp_path, max_connections=1) as proxy:
         address = _address(proxy.url)
         with socket.create_connection(address, timeout=10) as holder:
@@ -330,7 +338,7 @@ def test_connections_past_the_limit_are_answered_503(stability_mock: Any, tmp_pa
         assert status_line.startswith(b"HTTP/1.1 200")
 
 
-def test_an_idle_client_is_disconnected(stability_mock: Any, tmp_path: Path) -> None:
+def test_an_idle_client_is_disconnected(stability_mock: StabilityMock, tmp_path: Path) -> None:
     with (
         _small_proxy(stability_mock, tmp_path, idle_seconds=0.3) as proxy,
         socket.create_connection(_address(proxy.url), timeout=10) as idle,
@@ -339,7 +347,7 @@ def test_an_idle_client_is_disconnected(stability_mock: Any, tmp_path: Path) -> 
         assert idle.recv(100) == b""
 
 
-def test_the_admin_api_is_not_proxied_for_other_machines(stability_mock: Any, tmp_path: Path) -> None:
+def test_the_admin_api_is_not_proxied_for_other_machines(stability_mock: StabilityMock, tmp_path: Path) -> None:
     """Proxied calls reach the mock from loopback; the proxy keeps the admin API's loopback rule for the real peer."""
     import h11
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,13 @@ AUTH = {"Authorization": "Bearer sk-serving"}
 BASE = "https://api.stability.ai"
 
 
-def _post(url: str, operation: str, **options: object) -> requests.Response:
+def _post(
+    url: str,
+    operation: str,
+    *,
+    proxies: MutableMapping[str, str] | None = None,
+    verify: bool | str | None = None,
+) -> requests.Response:
     with (FIXTURES / "sample.png").open("rb") as image:
         return requests.post(
             f"{url}/v2beta/stable-image/upscale/{operation}",
@@ -33,7 +40,8 @@ def _post(url: str, operation: str, **options: object) -> requests.Response:
             data={"prompt": "a red kite"} if operation != "fast" else {},
             headers=AUTH,
             timeout=60,
-            **options,  # type: ignore[arg-type]
+            proxies=proxies,
+            verify=verify,
         )
 
 
@@ -62,7 +70,7 @@ def _proxy_parent(proxy_port: int) -> int:
     raise AssertionError(f"no proxy process for port {proxy_port}")
 
 
-def test_serve_with_a_proxy_port_intercepts_and_stops_with_the_server(tmp_path):
+def test_serve_with_a_proxy_port_intercepts_and_stops_with_the_server(tmp_path: Path) -> None:
     proxy_port = free_port()
     options = ("--proxy-port", str(proxy_port), "--data-dir", str(tmp_path / "data"), "--target-pixels", "65536")
     with running_server(*options, log=tmp_path / "p.log") as url, requests.Session() as session:
@@ -83,7 +91,7 @@ def test_serve_with_a_proxy_port_intercepts_and_stops_with_the_server(tmp_path):
     assert "Traceback" not in (tmp_path / "p.log").read_text()
 
 
-def test_the_proxy_exits_by_itself_when_its_server_is_killed(tmp_path):
+def test_the_proxy_exits_by_itself_when_its_server_is_killed(tmp_path: Path) -> None:
     proxy_port = free_port()
     options = ("--proxy-port", str(proxy_port), "--data-dir", str(tmp_path / "data"))
     with running_server(*options, log=tmp_path / "k.log"):
@@ -92,7 +100,7 @@ def test_the_proxy_exits_by_itself_when_its_server_is_killed(tmp_path):
         assert _wait_closed(proxy_port), "the proxy outlived a killed server"
 
 
-def test_a_busy_proxy_port_stops_start_up_with_a_message(tmp_path):
+def test_a_busy_proxy_port_stops_start_up_with_a_message(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -104,7 +112,7 @@ def test_a_busy_proxy_port_stops_start_up_with_a_message(tmp_path):
             pass
 
 
-def test_serve_tls_answers_for_the_api_host_and_loopback_with_faults(tmp_path):
+def test_serve_tls_answers_for_the_api_host_and_loopback_with_faults(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ca = LocalCA(data_dir).ensure()
     options = ("--tls", "--data-dir", str(data_dir))
@@ -135,7 +143,7 @@ def test_serve_tls_answers_for_the_api_host_and_loopback_with_faults(tmp_path):
     assert "Traceback" not in (tmp_path / "t.log").read_text()
 
 
-def test_the_proxy_in_front_of_a_tls_server(tmp_path):
+def test_the_proxy_in_front_of_a_tls_server(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ca = LocalCA(data_dir)
     proxy_port = free_port()

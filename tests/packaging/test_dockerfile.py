@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]  # no types; stubs not in dev extra
+from dockerfile_parse import DockerfileParser
 
 from bench.harness.server import free_port
 from mockserver.settings.config import Config

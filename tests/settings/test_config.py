@@ -9,7 +9,7 @@ import pytest
 from mockserver import Config, ConfigError
 
 
-def test_defaults_follow_the_published_api():
+def test_defaults_follow_the_published_api() -> None:
     config = Config()
     assert (config.host, config.port) == ("127.0.0.1", 8080)
     assert config.pending_polls == 1
@@ -20,7 +20,7 @@ def test_defaults_follow_the_published_api():
     assert config.png_compress_level == 1
 
 
-def test_environment_is_read_and_typed():
+def test_environment_is_read_and_typed() -> None:
     config = Config.from_env(
         {
             "STABILITY_MOCK_PORT": "9000",
@@ -36,7 +36,7 @@ def test_environment_is_read_and_typed():
     assert config.data_dir == Path("/tmp/mock-data")
 
 
-def test_overrides_beat_the_environment_and_none_falls_through():
+def test_overrides_beat_the_environment_and_none_falls_through() -> None:
     env = {"STABILITY_MOCK_PORT": "9000", "STABILITY_MOCK_PENDING_POLLS": "4"}
     config = Config.from_env(env, port=7000, pending_polls=None)
     assert config.port == 7000
@@ -54,23 +54,23 @@ def test_overrides_beat_the_environment_and_none_falls_through():
         ({"STABILITY_MOCK_WORKERS": "100000"}, "STABILITY_MOCK_WORKERS: '100000': must be ≤ 64"),
     ],
 )
-def test_bad_values_are_refused_with_a_clear_message(env, message):
+def test_bad_values_are_refused_with_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         Config.from_env(env)
 
 
-def test_unknown_override_is_refused():
+def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown option 'colour'"):
         Config.from_env({}, colour="blue")
 
 
-def test_sqlite_store_lives_in_the_data_dir(tmp_path):
+def test_sqlite_store_lives_in_the_data_dir(tmp_path: Path) -> None:
     config = Config(store="sqlite://", data_dir=tmp_path)
     assert config.store_url == f"sqlite:///{tmp_path.resolve() / 'mock.sqlite3'}"
     assert Config(store="memory://").store_url == "memory://"
 
 
-def test_memory_store_refuses_several_workers():
+def test_memory_store_refuses_several_workers() -> None:
     with pytest.raises(ConfigError, match=r"^store: memory:// lives in one process"):
         Config(store="memory://", workers=2)
     assert Config(store="memory://", workers=1).workers == 1

@@ -17,7 +17,17 @@ from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.cli import main
 from mockserver.openapi import Spec, bundled_text
 from mockserver.settings.profiles import LIVE, SEED, merge_patch, parse_document, profile_document
-from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET, Clock, SpecCheckedClient
+from tests.conftest import (
+    AUTH,
+    CONSERVATIVE_PATH,
+    CREATIVE_PATH,
+    FAST_PATH,
+    ROOT,
+    SMALL_TARGET,
+    Clock,
+    SpecCheckedClient,
+    Upload,
+)
 from tests.images import decoded, png
 from tests.openapi import spec_compat as superset
 
@@ -120,7 +130,7 @@ def test_the_superset_check_sees_the_seed_profile_clean() -> None:
 
 
 def test_live_departures_are_listed_in_changes_md() -> None:
-    changes = (superset.ROOT / "spec" / "CHANGES.md").read_text("utf-8")
+    changes = (ROOT / "spec" / "CHANGES.md").read_text("utf-8")
     needles = ("## The live profile", "live.yml", "upscaleImageConservative", "/v1/user/balance", "/v1/user/account")
     for needle in needles:
         assert needle in changes
@@ -165,7 +175,7 @@ def test_cli_refuses_an_unknown_profile() -> None:
 # Conservative ---------------------------------------------------------------------
 
 
-def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: Any) -> None:
+def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: Upload) -> None:
     response = live.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat", seed=7), headers=AUTH)
     assert response.status_code == 200
     assert response.mimetype == "image/png"
@@ -174,7 +184,7 @@ def test_live_conservative_answers_the_image_at_once(live: FlaskClient, upload: 
     assert decoded(response.data).size == (256, 256)
 
 
-def test_live_conservative_json_envelope(live: FlaskClient, upload: Any) -> None:
+def test_live_conservative_json_envelope(live: FlaskClient, upload: Upload) -> None:
     raw = live.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
     enveloped = live.post(
         CONSERVATIVE_PATH,
@@ -188,7 +198,9 @@ def test_live_conservative_json_envelope(live: FlaskClient, upload: Any) -> None
     assert body["seed"] == int(raw.headers["seed"])
 
 
-def test_live_conservative_renders_what_the_seed_job_renders(live: FlaskClient, seed: FlaskClient, upload: Any) -> None:
+def test_live_conservative_renders_what_the_seed_job_renders(
+    live: FlaskClient, seed: FlaskClient, upload: Upload
+) -> None:
     """Same request, same bytes: the profile changes when the image comes, not which image."""
     fields = {"prompt": "a lighthouse", "negative_prompt": "fog", "creativity": "0.4", "output_format": "jpeg"}
     at_once = live.post(CONSERVATIVE_PATH, data=upload(png(80, 64), **fields), headers=AUTH)
@@ -200,7 +212,7 @@ def test_live_conservative_renders_what_the_seed_job_renders(live: FlaskClient, 
     assert at_once.data == polled.data
 
 
-def test_live_conservative_keeps_the_image_and_field_rules(live: FlaskClient, upload: Any) -> None:
+def test_live_conservative_keeps_the_image_and_field_rules(live: FlaskClient, upload: Upload) -> None:
     too_wide = live.post(CONSERVATIVE_PATH, data=upload(png(192, 64), prompt="a cat"), headers=AUTH)
     assert too_wide.status_code == 400
     assert too_wide.get_json()["errors"] == ["image: aspect ratio must be between 1:2.5 and 2.5:1 (got 192:64)"]
@@ -209,7 +221,7 @@ def test_live_conservative_keeps_the_image_and_field_rules(live: FlaskClient, up
     assert no_prompt.get_json()["errors"] == ["prompt: required"]
 
 
-def test_live_conservative_filtered_and_charged_at_once(clock: Clock, upload: Any) -> None:
+def test_live_conservative_filtered_and_charged_at_once(clock: Clock, upload: Upload) -> None:
     client = make_client(clock, profile=LIVE, filter_words=("nsfw",), credits=100)
     filtered = client.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="nsfw cat"), headers=AUTH)
     assert filtered.status_code == 200
@@ -217,14 +229,14 @@ def test_live_conservative_filtered_and_charged_at_once(clock: Clock, upload: An
     assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 60.0}
 
 
-def test_seed_conservative_is_still_a_job(seed: FlaskClient, upload: Any) -> None:
+def test_seed_conservative_is_still_a_job(seed: FlaskClient, upload: Upload) -> None:
     response = seed.post(CONSERVATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
     assert response.status_code == 200
     assert set(response.get_json()) == {"id"}
 
 
 @pytest.mark.parametrize("poll_path", ["/v2beta/results/{id}", "/v2beta/stable-image/upscale/creative/result/{id}"])
-def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload: Any, poll_path: str) -> None:
+def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload: Upload, poll_path: str) -> None:
     started = live.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=AUTH)
     generation_id = started.get_json()["id"]
     url = poll_path.format(id=generation_id)
@@ -237,14 +249,14 @@ def test_live_creative_stays_a_job_on_both_poll_paths(live: FlaskClient, upload:
 # Account endpoints ----------------------------------------------------------------
 
 
-def test_balance_without_credits_never_runs_out(live: FlaskClient, upload: Any) -> None:
+def test_balance_without_credits_never_runs_out(live: FlaskClient, upload: Upload) -> None:
     before = live.get(BALANCE, headers=AUTH)
     assert before.status_code == 200
     live.post(FAST_PATH, data=upload(png(32, 32)), headers=AUTH)
     assert live.get(BALANCE, headers=AUTH).get_json() == before.get_json() == {"credits": 1_000_000.0}
 
 
-def test_balance_follows_the_keys_credits(clock: Clock, upload: Any) -> None:
+def test_balance_follows_the_keys_credits(clock: Clock, upload: Upload) -> None:
     client = make_client(clock, profile=LIVE, credits=50)
     assert client.get(BALANCE, headers=AUTH).get_json() == {"credits": 50.0}
     assert client.post(FAST_PATH, data=upload(png(32, 32)), headers=AUTH).status_code == 200

@@ -7,6 +7,7 @@ variable, default and bounds.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -68,7 +70,7 @@ def test_the_serve_options_are_the_declared_ones() -> None:
 
 
 @pytest.mark.parametrize(("item", "knob", "kind"), ON_THE_CLI, ids=[item.name for item, _, _ in ON_THE_CLI])
-def test_the_readme_table_names_each_option_as_declared(item: Any, knob: Knob, kind: Any) -> None:
+def test_the_readme_table_names_each_option_as_declared(item: dataclasses.Field[Any], knob: Knob, kind: Any) -> None:
     rows = _readme_rows()
     option = option_name(item, knob)
     assert option in rows, f"{option} is missing from the README's Configuration table"
@@ -83,7 +85,9 @@ def test_the_readme_table_has_no_other_options() -> None:
 
 
 @pytest.mark.parametrize(("item", "knob", "kind"), RUNTIME, ids=[item.name for item, _, _ in RUNTIME])
-def test_admin_yml_states_each_runtime_setting_with_its_bounds(item: Any, knob: Knob, kind: Any) -> None:
+def test_admin_yml_states_each_runtime_setting_with_its_bounds(
+    item: dataclasses.Field[Any], knob: Knob, kind: Any
+) -> None:
     schema = ADMIN["components"]["schemas"]["RuntimeSettings"]
     assert item.name in schema["required"]
     prop = schema["properties"][item.name]
@@ -113,7 +117,9 @@ BAD_NUMBERS = [
 
 
 @pytest.mark.parametrize(("item", "knob", "kind", "bad"), BAD_NUMBERS)
-def test_a_bad_number_is_refused_at_every_entrance(item: Any, knob: Knob, kind: Any, bad: str) -> None:
+def test_a_bad_number_is_refused_at_every_entrance(
+    item: dataclasses.Field[Any], knob: Knob, kind: Any, bad: str
+) -> None:
     value: Any = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(bad)
     if bad == "above":
         value = kind(knob.maximum) + 1
@@ -170,7 +176,7 @@ def test_any_value_is_accepted_exactly_when_it_is_in_bounds(pending_polls: int, 
 
 
 @pytest.fixture
-def admin_client(tmp_path: Path) -> Any:
+def admin_client(tmp_path: Path) -> FlaskClient:
     from mockserver import create_app
 
     return create_app(Config(store=f"sqlite:///{tmp_path / 'mock.sqlite3'}")).test_client()
@@ -187,7 +193,7 @@ def admin_client(tmp_path: Path) -> Any:
         ('{"seed": 99999999999999999999999}', "seed: must be ≤ 4294967295"),
     ],
 )
-def test_a_fault_with_a_bad_number_is_a_400(admin_client: Any, body: str, error: str) -> None:
+def test_a_fault_with_a_bad_number_is_a_400(admin_client: FlaskClient, body: str, error: str) -> None:
     response = admin_client.post("/_mock/faults", data=body, content_type="application/json")
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["errors"] == [error]
@@ -195,7 +201,7 @@ def test_a_fault_with_a_bad_number_is_a_400(admin_client: Any, body: str, error:
 
 
 @pytest.mark.parametrize("balance", [10**30, 2**63, -1])
-def test_a_balance_out_of_range_is_a_400_not_a_store_overflow(admin_client: Any, balance: int) -> None:
+def test_a_balance_out_of_range_is_a_400_not_a_store_overflow(admin_client: FlaskClient, balance: int) -> None:
     response = admin_client.put("/_mock/credits/sk-x", json={"balance": balance})
     assert response.status_code == 400
     assert response.get_json()["name"] == "bad_request"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from flask.testing import FlaskClient
 
 from mockserver.errors import BadRequest
 from mockserver.web.negotiation import parse_accept, parse_media_type, quality, wants_json
-from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH
+from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, Upload
 from tests.images import png
 
 UNACCEPTABLE = ["accept: must be image/* or application/json"]
@@ -77,14 +75,14 @@ def test_parameter_values_are_read_leniently() -> None:
     assert parse_media_type('a/b; x="semi;colon \\"quoted\\""') == ("a/b", {"x": 'semi;colon "quoted"'})
 
 
-def test_fast_honours_q_values(client: FlaskClient, upload: Any) -> None:
+def test_fast_honours_q_values(client: FlaskClient, upload: Upload) -> None:
     headers = {**AUTH, "Accept": "image/*;q=0.5, application/json; type=image/png"}
     response = client.post(FAST_PATH, data=upload(png(32, 32)), headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; type=image/png"
 
 
-def test_a_poll_with_the_apis_own_json_media_type_gets_the_result(client: FlaskClient, upload: Any) -> None:
+def test_a_poll_with_the_apis_own_json_media_type_gets_the_result(client: FlaskClient, upload: Upload) -> None:
     """The live API labels the envelope ``application/json; type=image/png``; clients send that back."""
     headers = {**AUTH, "Accept": "application/json; type=image/png"}
     started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat"), headers=headers)
@@ -99,14 +97,14 @@ def test_a_poll_with_the_apis_own_json_media_type_gets_the_result(client: FlaskC
 
 
 @pytest.mark.parametrize("path", [CONSERVATIVE_PATH, CREATIVE_PATH])
-def test_an_unusable_accept_is_refused_when_the_job_would_start(client: FlaskClient, upload: Any, path: str) -> None:
+def test_an_unusable_accept_is_refused_when_the_job_would_start(client: FlaskClient, upload: Upload, path: str) -> None:
     response = client.post(path, data=upload(png(64, 64), prompt="a cat"), headers={**AUTH, "Accept": "text/html"})
     assert response.status_code == 400
     assert response.get_json()["errors"] == UNACCEPTABLE
     assert client.get("/_mock/jobs").get_json()["jobs"] == []
 
 
-def test_the_accept_decision_is_made_on_a_pending_poll_too(client: FlaskClient, upload: Any) -> None:
+def test_the_accept_decision_is_made_on_a_pending_poll_too(client: FlaskClient, upload: Upload) -> None:
     started = client.post(CREATIVE_PATH, data=upload(png(64, 64), prompt="a cat", output_format="webp"), headers=AUTH)
     url = f"/v2beta/results/{started.get_json()['id']}"
     pending_png_only = client.get(url, headers={**AUTH, "Accept": "image/png"})
@@ -115,7 +113,7 @@ def test_the_accept_decision_is_made_on_a_pending_poll_too(client: FlaskClient, 
     assert client.get(url, headers={**AUTH, "Accept": "image/webp"}).status_code == 200
 
 
-def test_the_journal_verdict_agrees_with_a_400(client: FlaskClient, upload: Any) -> None:
+def test_the_journal_verdict_agrees_with_a_400(client: FlaskClient, upload: Upload) -> None:
     client.post(FAST_PATH, data=upload(png(32, 32)), headers={**AUTH, "Accept": "text/html"})
     client.post(FAST_PATH, data=upload(png(16, 16)), headers=AUTH)
     client.post("/_mock/faults", json={"operation": "upscaleImageFast", "status": 400, "times": 1})

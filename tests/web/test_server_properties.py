@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Mapping
 
 import pytest
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
 
 from mockserver import Config, MemoryStore, create_app
 from mockserver.imaging import output_size
@@ -30,7 +32,7 @@ PROPERTY_SETTINGS = settings(
 
 
 @pytest.fixture(scope="module")
-def client() -> SpecCheckedClient:
+def client() -> FlaskClient:
     app = create_app(Config(store="memory://", pending_polls=0, target_pixels=SMALL_TARGET), store=MemoryStore())
     app.test_client_class = SpecCheckedClient
     return app.test_client()
@@ -55,7 +57,7 @@ prompts = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
 seeds = st.integers(0, 4_294_967_294)
 
 
-def post(client: SpecCheckedClient, path: str, image: bytes, fields: dict[str, Any]):
+def post(client: FlaskClient, path: str, image: bytes, fields: Mapping[str, object]) -> TestResponse:
     data = {
         "image": (io.BytesIO(image), "in.img", "application/octet-stream"),
         **{k: str(v) for k, v in fields.items()},
@@ -65,7 +67,9 @@ def post(client: SpecCheckedClient, path: str, image: bytes, fields: dict[str, A
 
 @PROPERTY_SETTINGS
 @given(upload=uploads(min_side=32), output_format=st.sampled_from(["png", "jpeg", "webp"]))
-def test_valid_fast_requests_are_four_times_each_side(client, upload, output_format):
+def test_valid_fast_requests_are_four_times_each_side(
+    client: FlaskClient, upload: tuple[bytes, int, int, str], output_format: str
+) -> None:
     image, width, height, _ = upload
     response = post(client, FAST_PATH, image, {"output_format": output_format})
     assert response.status_code == 200, response.get_json()
@@ -84,10 +88,22 @@ def test_valid_fast_requests_are_four_times_each_side(client, upload, output_for
     style=st.none() | st.sampled_from(STYLE_PRESETS),
 )
 def test_valid_async_requests_finish_with_the_rule_size(
-    client, path, upload, prompt, seed, output_format, creativity, style
-):
+    client: FlaskClient,
+    path: str,
+    upload: tuple[bytes, int, int, str],
+    prompt: str,
+    seed: int,
+    output_format: str,
+    creativity: float,
+    style: str | None,
+) -> None:
     image, width, height, _ = upload
-    fields: dict[str, Any] = {"prompt": prompt, "seed": seed, "output_format": output_format, "creativity": creativity}
+    fields: dict[str, object] = {
+        "prompt": prompt,
+        "seed": seed,
+        "output_format": output_format,
+        "creativity": creativity,
+    }
     if style and path == CREATIVE_PATH:
         fields["style_preset"] = style
     started = post(client, path, image, fields)
@@ -119,7 +135,7 @@ BROKEN_FIELDS = st.one_of(
 
 @PROPERTY_SETTINGS
 @given(broken=BROKEN_FIELDS)
-def test_one_broken_field_is_a_400_naming_it(client, broken):
+def test_one_broken_field_is_a_400_naming_it(client: FlaskClient, broken: tuple[str, str]) -> None:
     name, value = broken
     fields = {"prompt": "a valid prompt", name: value}
     image = image_bytes(64, 64)
@@ -132,7 +148,7 @@ def test_one_broken_field_is_a_400_naming_it(client, broken):
 
 @PROPERTY_SETTINGS
 @given(width=st.integers(1, 2000), height=st.integers(1, 2000))
-def test_fast_size_rules_match_the_published_limits(client, width, height):
+def test_fast_size_rules_match_the_published_limits(client: FlaskClient, width: int, height: int) -> None:
     ok = 32 <= width <= 1536 and 32 <= height <= 1536 and 1024 <= width * height <= 1_048_576
     image = image_bytes(width, height, fmt="PNG", mode="L", color=0)
     response = post(client, FAST_PATH, image, {"output_format": "jpeg"})

@@ -58,7 +58,9 @@ def web() -> tuple[Flask, FlaskClient]:
         ("text/html, application/json", False),
     ],
 )
-def test_only_a_browser_is_sent_from_slash_to_the_dashboard(web, accept, browser):
+def test_only_a_browser_is_sent_from_slash_to_the_dashboard(
+    web: tuple[Flask, FlaskClient], accept: str | None, browser: bool
+) -> None:
     _, client = web
     response = client.get("/", headers={"Accept": accept} if accept else {})
     if browser:
@@ -70,7 +72,7 @@ def test_only_a_browser_is_sent_from_slash_to_the_dashboard(web, accept, browser
     assert prefers_html(accept) is browser
 
 
-def test_other_methods_and_unknown_paths_keep_their_json_errors(web):
+def test_other_methods_and_unknown_paths_keep_their_json_errors(web: tuple[Flask, FlaskClient]) -> None:
     _, client = web
     response = client.post("/", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 404 and response.is_json
@@ -78,7 +80,7 @@ def test_other_methods_and_unknown_paths_keep_their_json_errors(web):
     assert response.status_code == 404 and response.get_json()["name"] == "not_found"
 
 
-def test_the_page_is_not_api_traffic_but_slash_from_a_client_still_is(web):
+def test_the_page_is_not_api_traffic_but_slash_from_a_client_still_is(web: tuple[Flask, FlaskClient]) -> None:
     _, client = web
     client.get("/", headers={"Accept": BROWSER_ACCEPT})
     client.get("/_mock/ui/")
@@ -88,7 +90,7 @@ def test_the_page_is_not_api_traffic_but_slash_from_a_client_still_is(web):
     assert paths == ["/"]
 
 
-def test_the_page_and_its_modules_are_served_without_a_key(web):
+def test_the_page_and_its_modules_are_served_without_a_key(web: tuple[Flask, FlaskClient]) -> None:
     _, client = web
     page = client.get("/_mock/ui/")
     assert page.status_code == 200 and page.mimetype == "text/html"
@@ -101,14 +103,14 @@ def test_the_page_and_its_modules_are_served_without_a_key(web):
 
 
 @pytest.mark.parametrize("path", ["/_mock/ui/missing.js", "/_mock/ui/../routes/ui.py", "/_mock/ui/%2e%2e/app.py"])
-def test_nothing_outside_the_page_folder_is_served(web, path):
+def test_nothing_outside_the_page_folder_is_served(web: tuple[Flask, FlaskClient], path: str) -> None:
     _, client = web
     response = client.get(path)
     assert response.status_code == 404
     assert response.get_json()["name"] == "not_found"
 
 
-def test_every_file_the_page_names_exists():
+def test_every_file_the_page_names_exists() -> None:
     """index.html's scripts and styles, reference.html's, and every ES module import resolve to a shipped file."""
     named: set[Path] = set()
     for page in ("index.html", "reference.html"):
@@ -121,7 +123,7 @@ def test_every_file_the_page_names_exists():
     assert len(named) > 8
 
 
-def test_pyproject_ships_every_file_of_the_page():
+def test_pyproject_ships_every_file_of_the_page() -> None:
     """The wheel check in tests/packaging builds it; this says which glob a new file lacks, in a second."""
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     # Globbed as setuptools globs them: "*" never crosses a "/".
@@ -131,7 +133,7 @@ def test_pyproject_ships_every_file_of_the_page():
     assert (UI_DIR / "vendor" / "swagger-ui" / "LICENSE").is_file()
 
 
-def test_the_page_is_public_but_its_data_is_guarded_as_before():
+def test_the_page_is_public_but_its_data_is_guarded_as_before() -> None:
     """With a token the page loads for anyone, and the admin API it reads still wants the token."""
     _, client = plain_client(Config(store="memory://", admin_token="s3cret"))
     assert client.get("/_mock/ui/", environ_base=ELSEWHERE).status_code == 200
@@ -142,7 +144,7 @@ def test_the_page_is_public_but_its_data_is_guarded_as_before():
     assert allowed.status_code == 200
 
 
-def test_without_a_token_only_loopback_reads_the_data():
+def test_without_a_token_only_loopback_reads_the_data() -> None:
     _, client = plain_client(Config(store="memory://"))
     assert client.get("/_mock/ui/", environ_base=ELSEWHERE).status_code == 200
     assert client.get("/_mock/jobs", environ_base=ELSEWHERE).status_code == 403
@@ -150,7 +152,7 @@ def test_without_a_token_only_loopback_reads_the_data():
 
 
 @pytest.mark.parametrize("profile", ["seed", "live"])
-def test_openapi_json_is_the_document_in_force(profile):
+def test_openapi_json_is_the_document_in_force(profile: str) -> None:
     app, client = plain_client(Config(store="memory://", profile=profile))
     document = client.get("/openapi.json", base_url="http://mock.test:9000").get_json()
     assert document["servers"][0] == {"url": "http://mock.test:9000", "description": "This mock server"}
@@ -161,7 +163,7 @@ def test_openapi_json_is_the_document_in_force(profile):
     assert client.post(FAST_PATH, headers=AUTH).status_code == 400  # the public API is untouched
 
 
-def test_serve_prints_the_dashboard_url(monkeypatch):
+def test_serve_prints_the_dashboard_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(GunicornServer, "run", lambda self: None)
     result = CliRunner().invoke(main, ["serve", "--port", "8123", "--store", "memory://"])
     assert result.exit_code == 0, result.output
@@ -178,11 +180,11 @@ def test_serve_prints_the_dashboard_url(monkeypatch):
         ("mock.local", "http://mock.local:8080/_mock/ui/"),
     ],
 )
-def test_the_dashboard_url_is_one_a_local_browser_reaches(host, url):
+def test_the_dashboard_url_is_one_a_local_browser_reaches(host: str, url: str) -> None:
     assert dashboard_url("http", host, 8080) == url
 
 
-def test_openapi_json_answers_as_admin_yml_says(client):
+def test_openapi_json_answers_as_admin_yml_says(client: FlaskClient) -> None:
     """The suite's client checks meta answers against spec/admin.yml, where /openapi.json is declared."""
     response = client.get("/openapi.json")
     assert response.status_code == 200

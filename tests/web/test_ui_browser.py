@@ -23,10 +23,9 @@ from mockserver import Config, MemoryStore, create_app
 from mockserver.pipeline.auth import fingerprint
 from tests.conftest import ROOT, SMALL_TARGET, poll, start_job
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-Browser = playwright_api.Browser
-Page = playwright_api.Page
-expect = playwright_api.expect
+# Playwright is a dev extra: without it this file is skipped, so it is imported only after the check.
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 FIXTURES = ROOT / "fixtures"
 CHROMIUM = "/usr/bin/chromium"
@@ -56,7 +55,7 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing, and CI must run the browser tests (see .ci/run)", pytrace=False)
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
@@ -134,7 +133,8 @@ def test_a_browser_lands_on_the_dashboard_and_fast_upscales_a_fixture(page: Page
     after = page.inner_text("#after-info")
     assert re.fullmatch(rf"1024{BY}1024 · WEBP · [\d.]+ KiB · seed \d+ · finish-reason SUCCESS", after), after
     assert page.get_attribute("#download-link", "download") == "upscaled.webp"
-    assert page.get_attribute("#download-link", "href").startswith("blob:")
+    href = page.get_attribute("#download-link", "href")
+    assert href is not None and href.startswith("blob:")
     curl = page.inner_text("#play-curl")
     assert f"Authorization: Bearer {KEY}" in curl and "-F image=@sample.png" in curl and "-F output_format=webp" in curl
     assert ticks(page) == ["POST /v2beta/stable-image/upscale/fast → 200"]
