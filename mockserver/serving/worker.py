@@ -33,6 +33,7 @@ from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 from mockserver.errors import ApiError, RequestTimeout
 from mockserver.serving.engine_errors import HtmlPage, api_error_for, error_bytes
 from mockserver.serving.framing import CONTINUE, RequestFraming
+from mockserver.serving.preread import PrereadUnreader
 
 #: Defaults when the worker runs without the mock's config (gunicorn started by hand).
 DEFAULT_READ_TIMEOUT = 30.0
@@ -180,7 +181,7 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
             super().finish_request(conn, fs)
             return
         result = fs.result()
-        if result and result is not _DEFER and self.alive and conn.parser.unreader.buf.getvalue():
+        if result and result is not _DEFER and self.alive and conn.parser.unreader.holds_data():
             # Bytes of the next request (pipelined) are already here: read the rest of it in the loop too.
             self._read(conn, conn.parser.unreader.take_buffered())
             return
@@ -217,14 +218,14 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         try:
             data += _recv_now(conn.sock)
         except OSError:
-            unreader.unread(data)
+            unreader.hold(data)
             return False
         framing = RequestFraming(self.max_body_bytes)
         framing.feed(data)
         if not framing.done or framing.wants_continue:
-            unreader.unread(data)
+            unreader.hold(data)
             return False
-        unreader.unread(bytes(framing.data))
+        unreader.hold(bytes(framing.data))
         conn.data_ready = True
         return True
 
@@ -282,10 +283,10 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         conn = reading.conn
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+            conn.parser.unreader = PrereadUnreader(conn.sock)
             # Without it a stalled read on the thread would be logged as a socket error with a traceback.
             conn.parser.unreader.chunk = _timed(conn.parser.unreader.chunk)
-        unreader = conn.parser.unreader
-        unreader.unread(unreader.take_buffered() + bytes(reading.framing.data))
+        conn.parser.unreader.hold(bytes(reading.framing.data))
         conn.data_ready = True
         self.enqueue_req(conn)
 
