@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from werkzeug.utils import import_string
 
 from tests.conftest import ROOT
 from tests.packaging.installs import HEAVY
@@ -73,24 +74,10 @@ def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning() -
         from mockserver.admin_client import no_such_name  # noqa: F401
 
 
-def resolve(dotted: str) -> object:
-    """The object a dotted path names: the longest importable module, then attributes."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            found: object = importlib.import_module(".".join(parts[:cut]))
-        except ModuleNotFoundError:
-            continue
-        for name in parts[cut:]:
-            found = getattr(found, name)
-        return found
-    raise ModuleNotFoundError(dotted)
-
-
 def test_every_python_path_the_readme_names_resolves() -> None:
     """A user copies ``mockserver.control.MockAdmin`` from the README: a moved module must not break it."""
     readme = (ROOT / "README.md").read_text("utf-8")
     named = set(re.findall(r"`((?:mockserver|contract_tests)(?:\.[A-Za-z_]\w*)+)", readme))
     assert "mockserver.control.MockAdmin" in named
     for dotted in sorted(named):
-        resolve(dotted)
+        import_string(dotted)
