@@ -7,7 +7,9 @@ its chunked-body parser copies what is left of one read for every chunk: fine
 for the 8 KiB a socket read gives, quadratic for a whole body. A 600 KB body
 of 3-byte chunks held a core for 13 s, and four of them stopped a worker (found
 by ``make fuzz``). :class:`PrereadUnreader` hands the held bytes out in pieces
-as large as one socket read would be, then reads the socket itself.
+as large as one socket read would be, then reads the socket itself, its
+timeout raised as :class:`ReadTimedOut` (the worker answers 408; a plain
+timeout would be logged as a socket error with a traceback).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.http.unreader import SocketUnreader
+
+
+class ReadTimedOut(Exception):
+    """A pool thread waited ``read_timeout`` seconds for more of a request (a head over the loop's bound)."""
 
 
 class PrereadUnreader(SocketUnreader):  # type: ignore[misc]  # gunicorn ships no types
@@ -37,7 +43,10 @@ class PrereadUnreader(SocketUnreader):  # type: ignore[misc]  # gunicorn ships n
     def chunk(self, size_hint: int | None = None) -> bytes:
         """The next held piece, sized as ``SocketUnreader.chunk`` sizes a socket read; the socket once none is left."""
         if self._at >= len(self._held):
-            data: bytes = super().chunk(size_hint)
+            try:
+                data: bytes = super().chunk(size_hint)
+            except TimeoutError as exc:
+                raise ReadTimedOut(str(exc)) from exc
             return data
         size = self.mxchunk
         if size_hint and size_hint > size:
@@ -55,4 +64,4 @@ class PrereadUnreader(SocketUnreader):  # type: ignore[misc]  # gunicorn ships n
         return data
 
 
-__all__ = ["PrereadUnreader"]
+__all__ = ["PrereadUnreader", "ReadTimedOut"]

@@ -20,7 +20,6 @@ import selectors
 import socket
 import ssl
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -33,7 +32,7 @@ from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 from mockserver.errors import ApiError, RequestTimeout
 from mockserver.serving.engine_errors import HtmlPage, api_error_for, error_bytes
 from mockserver.serving.framing import CONTINUE, RequestFraming
-from mockserver.serving.preread import PrereadUnreader
+from mockserver.serving.preread import PrereadUnreader, ReadTimedOut
 
 #: Defaults when the worker runs without the mock's config (gunicorn started by hand).
 DEFAULT_READ_TIMEOUT = 30.0
@@ -47,22 +46,6 @@ IN_THREAD_SECONDS = 0.01
 #: Request bytes a worker holds for connections still sending; past it, a connection that sends
 #: more is handed to a thread as it is (which reads the rest, each read bounded by ``read_timeout``).
 BUFFER_BUDGET_BYTES = 128 * 1024 * 1024
-
-
-class ReadTimedOut(Exception):
-    """A pool thread waited ``read_timeout`` seconds for more of a request (a head over the loop's bound)."""
-
-
-def _timed(chunk: Callable[..., bytes]) -> Callable[..., bytes]:
-    """An unreader's read from the socket, its timeout raised as :class:`ReadTimedOut` (answered 408)."""
-
-    def read(size_hint: int | None = None) -> bytes:
-        try:
-            return chunk(size_hint)
-        except TimeoutError as exc:
-            raise ReadTimedOut(str(exc)) from exc
-
-    return read
 
 
 def _recv_now(sock: socket.socket) -> bytes:
@@ -284,8 +267,6 @@ class MockWorker(ThreadWorker):  # type: ignore[misc]
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
             conn.parser.unreader = PrereadUnreader(conn.sock)
-            # Without it a stalled read on the thread would be logged as a socket error with a traceback.
-            conn.parser.unreader.chunk = _timed(conn.parser.unreader.chunk)
         conn.parser.unreader.hold(bytes(reading.framing.data))
         conn.data_ready = True
         self.enqueue_req(conn)

@@ -9,7 +9,7 @@ import pytest
 from gunicorn.http.body import ChunkedReader
 from gunicorn.http.unreader import IterUnreader
 
-from mockserver.serving.preread import PrereadUnreader
+from mockserver.serving.preread import PrereadUnreader, ReadTimedOut
 
 
 @pytest.fixture
@@ -72,3 +72,14 @@ def test_gunicorns_chunked_parser_decodes_the_same_body_from_it(pair: tuple[sock
     reference = ChunkedReader(object(), IterUnreader([framed]))
     assert decoded == data == b"".join(iter(lambda: reference.read(65536), b""))
     assert unreader.take_buffered() == b"GET / HTTP/1.1\r\n"
+
+
+def test_a_socket_read_that_times_out_is_a_read_timeout(pair: tuple[socket.socket, socket.socket]) -> None:
+    """The worker answers :class:`ReadTimedOut` with a 408; held bytes are served without touching the socket."""
+    ours, _ = pair
+    ours.settimeout(0.01)
+    unreader = PrereadUnreader(ours)
+    unreader.hold(b"held")
+    assert unreader.read() == b"held"
+    with pytest.raises(ReadTimedOut):
+        unreader.read()
