@@ -2,10 +2,12 @@
 
 Each stage is its own module and is asked once, in the live API's order: an
 oversized body is refused before anything reads it; the router names the
-operation (404, 405); a missing key is a 401 whatever the body says; the body
-is read; one store round trip gives the settings in force; the spec gives its
-verdict (kept for the journal even when another error wins); the rate limit
-counts every keyed call, valid or not; then an invalid call is a 400; staged
+operation (404, 405); the body is read; one store round trip gives the settings
+in force; the spec gives its verdict (kept for the journal even when another
+error wins); then the key: production judges the fields first, so a bad request
+with a missing or wrong key is the 400 with every field's line, and only a good
+one is a 401; the rate limit counts every keyed call, valid or not; then an
+invalid call is a 400; staged
 faults and ``Prefer: code=`` fire; content rules judge the prompt; credits are
 taken. What each stage learns goes on the call's :class:`Exchange`.
 """
@@ -18,7 +20,7 @@ from flask import Request
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import LimitedStream
 
-from mockserver.errors import BadRequest, PayloadTooLarge
+from mockserver.errors import BadRequest, PayloadTooLarge, Unauthorized
 from mockserver.models import Fault
 from mockserver.openapi import RequestInvalid, Route, ValidRequest
 from mockserver.pipeline import content_rules, credits, faults, rate_limit
@@ -42,13 +44,11 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
         raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
     route = services.spec.router.route(request)
     exchange.operation_id = route.operation_id
-    key = exchange.key_fingerprint = fingerprint(
-        authenticate(request.headers.get("Authorization"), services.config.api_keys)
-    )
     read_body(request, limit)
     settings, exchange.faults_queued = services.state()
     exchange.settings = settings
     valid = _verdict(request, services, route, exchange)
+    key = exchange.key_fingerprint = _key(request, services, exchange)
     rate_limit.enforce(services.store, settings, key, services.clock())
     if valid is None:
         raise BadRequest(exchange.errors or [])
@@ -65,6 +65,16 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
         content_filtered=filtered,
     )
     return call
+
+
+def _key(request: Request, services: Services, exchange: Exchange) -> str:
+    """The caller's key fingerprint; a 401 only for a request whose fields passed (a bad one is a 400 first)."""
+    try:
+        return fingerprint(authenticate(request.headers.get("Authorization"), services.config.api_keys))
+    except Unauthorized:
+        if exchange.errors:
+            raise BadRequest(exchange.errors) from None
+        raise
 
 
 def _verdict(request: Request, services: Services, route: Route, exchange: Exchange) -> ValidRequest | None:

@@ -62,7 +62,7 @@ def test_unauthenticated_and_unknown_calls_are_recorded_too(client: FlaskClient)
     client.get("/v2beta/invented/path", headers=AUTH)
     records = client.get("/_mock/requests").get_json()["requests"]
     assert [(r["status"], r["operation"], r["valid"], r["key"]) for r in records] == [
-        (401, "getUpscaleResult", None, None),
+        (401, "getUpscaleResult", True, None),
         (404, None, None, records[1]["key"]),
     ]
     assert records[0]["generation_id"] == "abc"

@@ -28,8 +28,8 @@ from tests.images import png
 ADMISSION = [
     "mockserver.web.admission",
     "mockserver.openapi.router",
-    "mockserver.pipeline.auth",
     "mockserver.openapi.document",
+    "mockserver.pipeline.auth",
     "mockserver.pipeline.rate_limit",
     "mockserver.pipeline.faults",
     "mockserver.pipeline.content_rules",
