@@ -57,9 +57,18 @@ class StabilityMock:
         """Queue a fault; the same fields as ``POST /_mock/faults``."""
         return self.control.add_fault(**fields)
 
-    def fail_next(self, status: int, *, operation: str = "*", times: int = 1, message: str | None = None) -> Fault:
-        """The next ``times`` matching calls answer ``status`` with the live API's error."""
-        return self.add_fault(operation=operation, status=status, times=times, message=message)
+    def fail_next(
+        self,
+        status: int,
+        *,
+        operation: str = "*",
+        times: int = 1,
+        message: str | None = None,
+        error: str | None = None,
+    ) -> Fault:
+        """The next ``times`` matching calls answer ``status`` with the live API's error
+        (``error="public_figure"`` picks production's other 422)."""
+        return self.add_fault(operation=operation, status=status, times=times, message=message, error=error)
 
     def plan_next_job(
         self,

@@ -14,6 +14,28 @@ from typing import Any, ClassVar
 
 #: A missing or unusable API key: the 401's line, and the one openapi-core or the upload shortcut gives it.
 SECURITY_LINE = "authorization: invalid or missing header value"
+#: Production's words for a moderated request (observed 2026-09-22; see spec/CHANGES.md).
+CONTENT_MODERATION_LINE = (
+    "Your request was flagged by our content moderation system, as a result your request was denied"
+    " and you were not charged."
+)
+#: Production's words for an image showing a public figure (Stability's document, 422 ``public_figure``).
+PUBLIC_FIGURE_LINE = (
+    "Our system detected the likeness of a public figure in your image. To comply with our guidelines,"
+    " this request cannot be processed. Please upload a different image."
+)
+
+
+def rate_limit_line(requests: int, window_seconds: float, block_seconds: float) -> str:
+    """Production's 429 line, with the limit in force (150 requests, 10 s, 60 s in production)."""
+    return (
+        f"You have exceeded the rate limit of {requests} requests within a {_seconds(window_seconds)} second"
+        f" period, and have been timed out for {_seconds(block_seconds)} seconds."
+    )
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 class MockError(Exception):
@@ -55,7 +77,7 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(400, "bad_request", "The request is invalid; see errors for details."),
         ErrorKind(401, "unauthorized", SECURITY_LINE),
         ErrorKind(402, "payment_required", "You lack sufficient credits to make this request."),
-        ErrorKind(403, "content_moderation", "Your request was flagged by our content moderation system."),
+        ErrorKind(403, "content_moderation", CONTENT_MODERATION_LINE),
         ErrorKind(403, "forbidden", "The admin API answers only on loopback, or with the admin token."),
         ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
         ErrorKind(404, "not_found", "No such endpoint."),
@@ -66,7 +88,8 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(414, "uri_too_long", "request: the request line is too long."),
         ErrorKind(417, "expectation_failed", "expect: only 100-continue is supported."),
         ErrorKind(422, "invalid_language", "English is the only supported language for this service."),
-        ErrorKind(429, "rate_limit_exceeded", "You have exceeded the rate limit; wait before retrying."),
+        ErrorKind(422, "public_figure", PUBLIC_FIGURE_LINE),
+        ErrorKind(429, "rate_limit_exceeded", rate_limit_line(150, 10, 60)),
         ErrorKind(431, "request_header_fields_too_large", "headers: too many, or one too large."),
         ErrorKind(500, "internal_error", "An unexpected server error has occurred, please try again later."),
         ErrorKind(503, "service_unavailable", "The mock's state store is unavailable; try again shortly."),
@@ -193,6 +216,12 @@ class InvalidLanguage(ApiError):
     kind_name = "invalid_language"
 
 
+class PublicFigure(ApiError):
+    """The image shows a public figure (staged): production's other 422."""
+
+    kind_name = "public_figure"
+
+
 class RateLimited(ApiError):
     """Too many requests for this key."""
 
@@ -224,3 +253,8 @@ ERROR_FOR_STATUS: Mapping[int, type[ApiError]] = {
     500: InternalError,
     503: ServiceUnavailable,
 }
+
+#: Every error a fault may stage, by its ``name``: a fault's ``error`` picks one when its status has
+#: several (422 is ``invalid_language`` or ``public_figure`` in production).
+_STAGEABLE: tuple[type[ApiError], ...] = (*ERROR_FOR_STATUS.values(), PublicFigure)
+STAGEABLE_ERRORS: Mapping[str, type[ApiError]] = {error.kind_name: error for error in _STAGEABLE}

@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.errors import ERROR_FOR_STATUS, ApiError, BadRequest
+from mockserver.errors import ERROR_FOR_STATUS, ERROR_TABLE, STAGEABLE_ERRORS, ApiError, BadRequest
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.settings.knobs import Knob, value_problems
 from mockserver.settings.runtime import DAY, MAX_DELAY_MS, MAX_PENDING_POLLS
@@ -134,6 +134,8 @@ class Fault:
 
     operation: str = ANY_OPERATION
     status: int | None = None
+    #: The error ``name`` when the status has several (``public_figure`` for a 422); ``None``: the status's usual one.
+    error: str | None = None
     message: str | None = None
     #: Seconds in ``Retry-After`` (429 and 503 only); ``None``: 60 on a 429 (the live API's block), none on a 503.
     retry_after: int | None = None
@@ -156,11 +158,12 @@ class Fault:
         """
         return "job" if self.job is not None else "call"
 
-    def error(self) -> ApiError | None:
+    def api_error(self) -> ApiError | None:
         """The API error this fault answers with, if it has a status."""
         if self.status is None:
             return None
-        error = ERROR_FOR_STATUS[self.status]([self.message] if self.message else (), staged=True)
+        kind = STAGEABLE_ERRORS[self.error] if self.error is not None else ERROR_FOR_STATUS[self.status]
+        error = kind([self.message] if self.message else (), staged=True)
         if self.retry_after is not None:
             error.headers["Retry-After"] = str(self.retry_after)
         elif self.status == 429:
@@ -202,6 +205,8 @@ class Fault:
         found = []
         if self.status is not None and self.status not in ERROR_FOR_STATUS:
             found.append(f"status: must be one of {', '.join(map(str, ERROR_FOR_STATUS))}")
+        if self.error is not None:
+            found.extend(_error_problems(self.error, self.status))
         if self.transport is not None and self.transport not in TRANSPORT_FAULTS:
             found.append(f"transport: must be one of {', '.join(TRANSPORT_FAULTS)}")
         if self.status is not None and self.transport is not None:
@@ -225,6 +230,18 @@ class Fault:
                 found.extend(_bounded("job.pending_polls", self.job.pending_polls, int, MAX_PENDING_POLLS))
             found.extend(_bounded("job.job_seconds", self.job.job_seconds, float, DAY))
         return found
+
+
+def _error_problems(name: object, status: int | None) -> list[str]:
+    """An ``error`` must name a stageable error of the fault's own status."""
+    if not isinstance(name, str) or name not in STAGEABLE_ERRORS:
+        return [f"error: must be one of {', '.join(sorted(STAGEABLE_ERRORS))}"]
+    expected = ERROR_TABLE[name].status
+    if status is None:
+        return [f"error: needs the status it is answered with ({expected})"]
+    if status != expected:
+        return [f"error: {name} is answered with status {expected}, not {status}"]
+    return []
 
 
 def _bounded(name: str, value: float, python_type: type, maximum: float) -> list[str]:

@@ -1,7 +1,8 @@
-"""The live API's content rules on prompts: moderation (403), English only (400), filtered output.
+"""The live API's content rules on prompts: moderation (403), English only (422), filtered output.
 
 Word lists are runtime settings, off by default. They apply to the uploads that
 take a prompt, after staged faults and before credits, so a refused prompt costs nothing.
+The refusals say what production says, word for word (it names no field or word).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ def verdict(settings: RuntimeSettings, body: Mapping[str, Any]) -> bool:
         return False
     flagged = [word for word in settings.moderation_words if word and word in prompt]
     if flagged:
-        raise ContentModeration([f"prompt: flagged by content moderation ({flagged[0]!r})"])
+        raise ContentModeration()
     foreign = [word for word in settings.language_words if word and word in prompt]
     if foreign:
-        raise InvalidLanguage(["prompt: English is the only supported language for this service."])
+        raise InvalidLanguage()
     return any(word and word in prompt for word in settings.filter_words)
 
 

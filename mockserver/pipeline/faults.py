@@ -73,7 +73,7 @@ def for_call(
         if fault.transport in CUTTING_FAULTS:
             replacement = TransportFault(fault.transport, fault.stall_seconds)
         else:
-            replacement = fault.error()
+            replacement = fault.api_error()
     return CallOutcome(fault=fault, delay_seconds=delay, replacement=replacement)
 
 
@@ -102,4 +102,4 @@ def preferred_error(prefer: str | None, operation_id: str, statuses: Collection[
     if code not in ERROR_FOR_STATUS or code not in statuses:
         answered = ", ".join(str(status) for status in sorted(statuses))
         return BadRequest([f"prefer: {operation_id} never answers {code}; it answers {answered}"])
-    return Fault(status=code).error()
+    return Fault(status=code).api_error()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from mockserver.errors import RateLimited
-from mockserver.settings.runtime import RuntimeSettings
+from mockserver.errors import RateLimited, rate_limit_line
+from mockserver.settings.runtime import RateLimit, RuntimeSettings
 from mockserver.store import Store
 
 
@@ -21,19 +21,20 @@ def enforce(store: Store, settings: RuntimeSettings, key: str, now: float) -> No
         return
     blocked_until_ms = store.counter(f"blocked:{key}", now)
     if blocked_until_ms is not None:
-        raise _rate_limited(blocked_until_ms / 1000 - now)
+        raise _rate_limited(limit, blocked_until_ms / 1000 - now)
     window = math.floor(now / limit.window_seconds)
     count = store.increment(f"rate:{key}:{window}", 1, (window + 1) * limit.window_seconds, now)
     if count > limit.requests:
         until = now + limit.block_seconds
         store.set_counter(f"blocked:{key}", math.floor(until * 1000), until)
-        raise _rate_limited(limit.block_seconds)
+        raise _rate_limited(limit, limit.block_seconds)
 
 
-def _rate_limited(seconds: float) -> RateLimited:
+def _rate_limited(limit: RateLimit, seconds: float) -> RateLimited:
+    """Production's 429 line with the configured numbers; ``Retry-After`` says how long is left."""
     wait = max(1, math.ceil(seconds))
     return RateLimited(
-        [f"rate_limit: too many requests; this key may call again in {wait} s"],
+        [rate_limit_line(limit.requests, limit.window_seconds, limit.block_seconds)],
         headers={"Retry-After": str(wait)},
     )
 

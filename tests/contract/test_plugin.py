@@ -118,6 +118,9 @@ def test_fixture_stages_the_main_behaviours(stability_mock: StabilityMock) -> No
     image = _sample()
     stability_mock.fail_next(500, operation="upscaleImageFast")
     assert _fast(stability_mock, image).status_code == 500
+    stability_mock.fail_next(422, error="public_figure")
+    refused = _fast(stability_mock, image)
+    assert (refused.status_code, refused.json()["name"]) == (422, "public_figure")
     stability_mock.plan_next_job(pending_polls=None)
     started = requests.post(
         stability_mock.url_for("/v2beta/stable-image/upscale/creative"),
@@ -139,7 +142,7 @@ def test_fixture_stages_the_main_behaviours(stability_mock: StabilityMock) -> No
     stability_mock.update_settings(rate_limit="1/60s")
     assert [_fast(stability_mock, image).status_code for _ in range(2)] == [200, 429]
     statuses = [record["status"] for record in stability_mock.requests(operation="upscaleImageFast")]
-    assert statuses == [500, 200, 402, 200, 429]
+    assert statuses == [500, 422, 200, 402, 200, 429]
 
 
 def _sample() -> bytes:
