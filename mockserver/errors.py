@@ -122,14 +122,15 @@ class ApiError(MockError):
     def status(self) -> int:
         return self.kind.status
 
-    def body(self, error_id: str | None = None) -> dict[str, Any]:
-        """The JSON body: ``id`` (32 hex), ``name``, ``message`` and ``errors``."""
-        return {
-            "id": error_id or uuid.uuid4().hex,
-            "name": self.kind.name,
-            "message": self.message,
-            "errors": self.errors,
-        }
+    def body(self, error_id: str | None = None, *, with_message: bool = True) -> dict[str, Any]:
+        """The JSON body: ``id`` (32 hex), ``name``, ``message`` and ``errors``.
+
+        ``with_message=False`` leaves out ``message``, as production does (the seed document's field).
+        """
+        body = {"id": error_id or uuid.uuid4().hex, "name": self.kind.name, "message": self.message}
+        if not with_message:
+            del body["message"]
+        return {**body, "errors": self.errors}
 
 
 class BadRequest(ApiError):

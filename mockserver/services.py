@@ -19,6 +19,7 @@ from mockserver.openapi import Spec
 from mockserver.pipeline.render_ahead import RenderAhead
 from mockserver.pipeline.thumbnails import Thumbnailer
 from mockserver.settings.config import Config
+from mockserver.settings.profiles import Traits, traits_of
 from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store
 from mockserver.store.sweeper import Sweeper
@@ -51,6 +52,11 @@ class Services:
     def admin_spec(self) -> Spec:
         """The admin API's document (spec/admin.yml) and its validation."""
         return self._admin_spec.get()
+
+    @cached_property
+    def traits(self) -> Traits:
+        """What the profile in force does beyond its document (answer shapes, output sizes)."""
+        return traits_of(self.config.profile)
 
     @cached_property
     def render_ahead(self) -> RenderAhead:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageFilter
@@ -10,7 +11,7 @@ from PIL import Image, ImageFilter
 from mockserver.imaging.decode import SourceImage
 from mockserver.imaging.encode import MEDIA_TYPES, EncodeSettings, encode
 from mockserver.imaging.styles import conservative_tint, enhance
-from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
+from mockserver.operations import CONSERVATIVE, CREATIVE, FAST, LEGACY
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class RenderSettings:
 
     target_pixels: int = 4 * 1024 * 1024
     encode: EncodeSettings = field(default_factory=EncodeSettings)
+    #: Operations whose output area is fixed otherwise (the live profile's production sizes).
+    target_by_operation: Mapping[str, int] = field(default_factory=dict)
+
+    def target_for(self, operation_id: str) -> int:
+        return self.target_by_operation.get(operation_id, self.target_pixels)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def output_size(operation_id: str, width: int, height: int, target_pixels: int) 
 
 def render(source: SourceImage, order: RenderOrder, settings: RenderSettings) -> RenderedImage:
     """Upscale ``source`` as ``order`` says and encode it."""
-    size = output_size(order.operation_id, source.width, source.height, settings.target_pixels)
+    size = output_size(order.operation_id, source.width, source.height, settings.target_for(order.operation_id))
     alpha = source.image.getchannel("A").resize(size, Image.Resampling.LANCZOS) if source.has_alpha else None
     pixels = source.image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     if order.operation_id == CONSERVATIVE:
@@ -73,7 +79,7 @@ def render(source: SourceImage, order: RenderOrder, settings: RenderSettings) ->
             negative_prompt=order.negative_prompt,
             creativity=order.creativity,
         )
-    elif order.operation_id == CREATIVE:
+    elif order.operation_id in (CREATIVE, LEGACY):
         pixels = enhance(
             pixels,
             seed=order.seed,

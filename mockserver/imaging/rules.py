@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
+from mockserver.operations import CONSERVATIVE, CREATIVE, FAST, LEGACY
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ RULES_BY_OPERATION: dict[str, ImageRules] = {
     FAST: ImageRules(min_side=32, max_side=1536, min_pixels=1_024, max_pixels=1_048_576),
     CONSERVATIVE: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=9_437_184, max_aspect=2.5),
     CREATIVE: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=1_048_576),
+    LEGACY: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=1_048_576),
 }
 
 #: No accepted input is larger than this; anything bigger is refused before decoding.

@@ -25,9 +25,13 @@ from mockserver.imaging import (
 )
 from mockserver.imaging.cache_keys import request_digest, upload_digest
 from mockserver.settings.config import Config
+from mockserver.settings.profiles import traits_of
 from mockserver.util.lru import ByteBoundedLRU
 
 MAX_SEED = 4_294_967_294
+#: Conservative and creative output size where neither the configuration nor the profile sets one:
+#: 2048², the "4 megapixel output" of the published docs.
+SEED_TARGET_PIXELS = 4 * 1024 * 1024
 
 
 def derive_seed(image: bytes, fields: Mapping[str, Any]) -> int:
@@ -65,8 +69,11 @@ class Upscaler:
     """
 
     def __init__(self, config: Config) -> None:
+        chosen = config.target_pixels
         self.settings = RenderSettings(
-            target_pixels=config.target_pixels,
+            target_pixels=chosen if chosen is not None else SEED_TARGET_PIXELS,
+            # A size set by hand applies to every operation; otherwise the profile's own sizes do.
+            target_by_operation={} if chosen is not None else dict(traits_of(config.profile).output_pixels),
             encode=EncodeSettings(
                 png_compress_level=config.png_compress_level,
                 jpeg_quality=config.jpeg_quality,

@@ -74,8 +74,12 @@ class Config(RuntimeSettings):
         cli=False,
     )
     max_body_bytes: int = setting(10 * MIB, "Largest request body.", minimum=1, maximum=1024 * MIB, cli=False)
-    target_pixels: int = setting(
-        4 * MIB, "Conservative/creative output size in pixels (aspect kept).", minimum=1, maximum=64 * MIB
+    target_pixels: int | None = setting(
+        None,
+        "Conservative/creative output size in pixels (aspect kept).",
+        minimum=1,
+        maximum=64 * MIB,
+        default_text="the profile's",
     )
     png_compress_level: int = setting(1, "PNG output level (1 encodes about 4x faster than 6).", minimum=0, maximum=9)
     jpeg_quality: int = setting(90, "JPEG output quality.", minimum=1, maximum=100, cli=False)

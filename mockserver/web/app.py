@@ -39,7 +39,7 @@ from mockserver.web.admin_guard import admit_admin
 from mockserver.web.admission import admit
 from mockserver.web.current import current_services
 from mockserver.web.responses import json_response
-from mockserver.web.routes import API_BLUEPRINTS, account, admin, meta, results, ui, upscale
+from mockserver.web.routes import API_BLUEPRINTS, account, admin, legacy, meta, results, ui, upscale
 from mockserver.web.transport_faults import client_socket, reset_connection, truncated
 from mockserver.web.url_rules import LazyBuilderRule
 
@@ -84,7 +84,7 @@ def create_app(
         upscaler=Upscaler(config),
         clock=clock or time.time,
     )
-    for blueprint in (upscale.bp, results.bp, account.bp, meta.bp, admin.bp, ui.bp):
+    for blueprint in (upscale.bp, legacy.bp, results.bp, account.bp, meta.bp, admin.bp, ui.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -193,9 +193,14 @@ def _error_response(exc: Exception) -> Response:
         # Refused for what it sent (an image, an Accept header) after the spec passed it:
         # the journal's verdict agrees with the 400 it records.
         exchange.refused(error.errors)
-    response = json_response(error.body(g.get("request_id")), status=error.status)
+    response = json_response(error.body(g.get("request_id"), with_message=_with_message()), status=error.status)
     response.headers.update(error.headers)
     return response
+
+
+def _with_message() -> bool:
+    """Whether an error body carries ``message``: always in the mock's own API, as the profile says in the other."""
+    return not _is_api_traffic(request.blueprint) or current_services().traits.error_message
 
 
 def _perform(fault: TransportFault, exchange: Exchange | None) -> Exception:

@@ -13,10 +13,21 @@ from mockserver.web.negotiation import JSON, json_envelope_type
 
 
 def image_response(
-    result: RenderedImage, exchange: Exchange, *, as_json: bool, with_result_key: bool = False
+    result: RenderedImage,
+    exchange: Exchange,
+    *,
+    as_json: bool,
+    with_result_key: bool = False,
+    headers_on_json: bool = True,
 ) -> Response:
-    """The 200 answer for a finished upscale; what it delivers is noted on ``exchange`` for the journal."""
+    """The 200 answer for a finished upscale; what it delivers is noted on ``exchange`` for the journal.
+
+    ``headers_on_json=False`` is production's way: ``finish-reason`` and ``seed`` go in
+    headers only beside raw bytes; a JSON answer has them in its body alone.
+    """
     headers = {"finish-reason": result.finish_reason, "seed": str(result.seed)}
+    if as_json and not headers_on_json:
+        headers = {}
     exchange.delivered = Delivered.of(result, as_json=as_json)
     exchange.delivered_bytes = result.data
     if not as_json:

@@ -16,7 +16,7 @@ def test_defaults_follow_the_published_api() -> None:
     assert config.job_seconds == 0
     assert config.retention_seconds == 24 * 3600
     assert config.max_body_bytes == 10 * 1024 * 1024
-    assert config.target_pixels == 4 * 1024 * 1024
+    assert config.target_pixels is None  # the profile decides: 2048² under seed (tests/imaging)
     assert config.png_compress_level == 1
 
 

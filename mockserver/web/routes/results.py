@@ -1,4 +1,4 @@
-"""GET /v2beta/results/{id} and its legacy alias under creative/result/{id}."""
+"""GET /v2beta/results/{id}, its alias under creative/result/{id}, and the v2alpha result path."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from mockserver.web.responses import image_response, json_response
 bp = Blueprint("results", __name__)
 
 
+@bp.get("/v2alpha/generation/stable-image/upscale/result/<id>")
 @bp.get("/v2beta/results/<id>")
 @bp.get("/v2beta/stable-image/upscale/creative/result/<id>")
 def result(id: str) -> Response:
@@ -36,4 +37,6 @@ def result(id: str) -> Response:
     )
     if outcome is None:
         return json_response({"id": id, "status": "in-progress"}, status=202)
-    return image_response(outcome, exchange, as_json=as_json, with_result_key=True)
+    return image_response(
+        outcome, exchange, as_json=as_json, with_result_key=True, headers_on_json=shared.traits.headers_on_json
+    )

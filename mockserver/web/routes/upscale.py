@@ -33,7 +33,12 @@ def _render_now() -> Response:
     as_json = _wants_json(call)
     order = order_for(call.operation_id, call.body, image, content_filtered=call.content_filtered)
     source = shared.upscaler.accept(call.operation_id, image)
-    return image_response(shared.upscaler.render_source(source, order), current_exchange(), as_json=as_json)
+    return image_response(
+        shared.upscaler.render_source(source, order),
+        current_exchange(),
+        as_json=as_json,
+        headers_on_json=shared.traits.headers_on_json,
+    )
 
 
 def _start_job() -> Response:
