@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mockserver.errors import PaymentRequired
-from mockserver.operations import CONSERVATIVE, CREATIVE, FAST
+from mockserver.operations import CONSERVATIVE, CREATIVE, FAST, LEGACY
 from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store
 
@@ -19,6 +19,8 @@ COSTS: Mapping[str, int] = {
     FAST: 2,
     CONSERVATIVE: 40,
     CREATIVE: 60,
+    #: Stability's document prices the v2alpha upscale at a flat 25 cents: 25 credits.
+    LEGACY: 25,
 }
 
 
