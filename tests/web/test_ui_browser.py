@@ -471,3 +471,23 @@ def test_the_playground_follows_the_profile_in_force(browser: Browser, live_prof
         assert ticks(page) == ["POST /v2beta/stable-image/upscale/conservative → 200"]
         expect(page.locator("#before-info")).to_contain_text(f"320{BY}128 · PNG")
         assert "-F creativity=0.2" in page.inner_text("#play-curl")
+
+
+def test_the_v2alpha_upscale_is_polled_where_its_answer_links(
+    browser: Browser, live_profile: LiveServer, shots: Path
+) -> None:
+    """The live document links the v2alpha upscale's id to its own result path: the playground polls there."""
+    for page in open_page(browser, live_profile.url + "/_mock/ui/"):
+        legacy = page.locator("#play-operations label", has=page.locator("input[value=v2alpha]"))
+        expect(legacy).to_contain_text("async")
+        choose(page, "v2alpha", FIXTURES / "sample.png", prompt="a lighthouse at dusk")
+        expect(page.locator("#play-curl")).to_contain_text("/v2alpha/generation/stable-image/upscale/result/$ID")
+        send(page)
+        expect(page.locator("#play-result")).to_be_visible()
+        shown = [re.sub(r"/result/\w+…", "/result/…", line) for line in ticks(page)]
+        assert shown[0] == "POST /v2alpha/generation/stable-image/upscale → 200"
+        assert shown[2:] == [
+            "GET /v2alpha/generation/stable-image/upscale/result/… → 202",
+            "GET /v2alpha/generation/stable-image/upscale/result/… → 200",
+        ]
+        shoot(page, shots, "live-v2alpha")

@@ -89,9 +89,21 @@ export async function operations() {
     if (!form) continue;
     const ok = resolve(doc, (post.responses || {})["200"]) || {};
     const sync = Object.keys(ok.content || {}).some((type) => type.startsWith("image/"));
-    found.push({ name: path.split("/").pop(), path, id: post.operationId, schema: resolve(doc, form.schema), sync });
+    // The v2alpha upscale (live profile) ends in "upscale" too: name it by its version.
+    const name = path.startsWith("/v2alpha/") ? "v2alpha" : path.split("/").pop();
+    const poll = sync ? null : pollPath(doc, ok);
+    found.push({ name, path, id: post.operationId, schema: resolve(doc, form.schema), sync, poll });
   }
   return found;
+}
+
+/** Where a job's id is polled: the path of the first operation the answer links it to (the document says). */
+function pollPath(doc, answer) {
+  const first = Object.values(answer.links || {})[0];
+  for (const [path, item] of Object.entries(doc.paths || {})) {
+    if (first && item.get && item.get.operationId === first.operationId) return path;
+  }
+  return "/v2beta/results/{id}";
 }
 
 /** Every operationId of the document, for filters and fault forms. */

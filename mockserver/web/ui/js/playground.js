@@ -132,7 +132,7 @@ function renderCurl() {
   if (!chosen.sync) {
     lines.push("# then poll the id it answers until 200:");
     // Double quotes: the shell fills in $ID.
-    lines.push(`curl -sS -H ${shq(`Authorization: Bearer ${key()}`)} -o result -D - "${location.origin}/v2beta/results/$ID"`);
+    lines.push(`curl -sS -H ${shq(`Authorization: Bearer ${key()}`)} -o result -D - "${location.origin}${chosen.poll.replace("{id}", "$ID")}"`);
   }
   $("play-curl").textContent = lines.join("\n");
 }
@@ -218,15 +218,17 @@ async function send() {
   const { id } = await response.json();
   tick(`generation ${id}`);
   $("play-stop").hidden = false;
+  const pollUrl = chosen.poll.replace("{id}", id);
+  const shown = chosen.poll.replace("{id}", `${id.slice(0, 12)}…`);
   while (mine === run) {
     status(`polling ${id.slice(0, 12)}…`);
-    const poll = await fetch(`/v2beta/results/${id}`, { headers }).catch(() => null);
+    const poll = await fetch(pollUrl, { headers }).catch(() => null);
     if (mine !== run) return;
     if (!poll) {
-      tick(`GET /v2beta/results/${id.slice(0, 12)}… → no answer`, "bad");
+      tick(`GET ${shown} → no answer`, "bad");
       return finish("the connection failed");
     }
-    tick(`GET /v2beta/results/${id.slice(0, 12)}… → ${poll.status}`, poll.status === 202 ? "wait" : poll.ok ? "ok" : "bad");
+    tick(`GET ${shown} → ${poll.status}`, poll.status === 202 ? "wait" : poll.ok ? "ok" : "bad");
     if (poll.status === 202) {
       await new Promise((done) => setTimeout(done, POLL_MS));
       continue;
