@@ -300,6 +300,24 @@ def test_a_429_staged_in_stage_is_what_the_next_playground_call_gets(page: Page,
     expect(page.locator("#play-result")).to_be_visible()
 
 
+def test_a_public_figure_422_is_staged_from_stage(page: Page) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#fault-form")
+    form.locator("select[name=operation]").select_option("upscaleImageFast")
+    form.locator("select[name=status]").select_option("422")
+    form.locator("select[name=error]").select_option("public_figure")
+    expect(form.locator("[data-pytest]")).to_have_text(
+        'stability_mock.add_fault(operation="upscaleImageFast", status=422, error="public_figure")'
+    )
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#faults-list")).to_contain_text("upscaleImageFast · status 422")
+    page.click("[data-tab=playground]")
+    choose(page, "fast", FIXTURES / "sample.png")
+    send(page)
+    expect(page.locator("#play-errors")).to_contain_text("422 public_figure")
+    expect(page.locator("#play-errors")).to_contain_text("likeness of a public figure")
+
+
 def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: LiveServer) -> None:
     page.click("[data-tab=stage]")
     form = page.locator("#settings-form")

@@ -76,6 +76,7 @@ function faultBody() {
   const f = $("fault-form").elements;
   const body = { operation: f.operation.value };
   if (f.status.value) body.status = Number(f.status.value);
+  if (f.error.value) body.error = f.error.value;
   if (f.message.value) body.message = f.message.value;
   if (f.transport.value) body.transport = f.transport.value;
   for (const name of ["stall_seconds", "latency_ms", "jitter_ms"]) if (f[name].value !== "") body[name] = Number(f[name].value);
