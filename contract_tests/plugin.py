@@ -13,7 +13,7 @@ Example::
 
 One server runs for the whole session; each test gets it reset (no jobs, faults,
 settings or records left from another test). Marker options that are runtime
-settings (``pending_polls``, ``rate_limit``, ``credits``…) apply to that test;
+settings (``pending_polls``, ``rate_limit``, ``credits``, ``timing``…) apply to that test;
 any other :class:`mockserver.Config` option starts a dedicated server for it.
 
 pytest imports this module in every run of a project that installs the package, so

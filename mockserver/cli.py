@@ -132,7 +132,8 @@ def serve(**options: Any) -> None:
     click.echo(
         f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  "
         f"store={redacted_url(config.store_url)}  "
-        f"workers={config.workers}  pending_polls={config.pending_polls}",
+        f"workers={config.workers}  pending_polls={config.pending_polls}  timing={config.timing}"
+        + (f" x{config.timing_scale:g}" if config.timing_scale != 1 else ""),
         err=True,
     )
     click.echo(

@@ -31,7 +31,7 @@ from typing import Any
 from mockserver.errors import ERROR_FOR_STATUS, ERROR_TABLE, STAGEABLE_ERRORS, ApiError, BadRequest
 from mockserver.imaging import RenderedImage, RenderOrder
 from mockserver.settings.knobs import Knob, value_problems
-from mockserver.settings.runtime import DAY, MAX_DELAY_MS, MAX_PENDING_POLLS
+from mockserver.settings.runtime import DAY, DEFAULT_PENDING_POLLS, MAX_DELAY_MS, MAX_PENDING_POLLS
 
 SUCCESS = "success"
 FAIL = "fail"
@@ -51,7 +51,7 @@ class JobPlan:
     """
 
     #: Polls answered 202 before the result; ``None`` means the job never finishes.
-    pending_polls: int | None = 1
+    pending_polls: int | None = DEFAULT_PENDING_POLLS
     #: Seconds after the job's creation before which it stays pending, whatever the polls.
     job_seconds: float = 0.0
     outcome: str = SUCCESS

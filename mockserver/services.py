@@ -31,13 +31,15 @@ PURGE_EVERY_SECONDS = 60.0
 
 @dataclass
 class Services:
-    """The app's collaborators; tests swap the clock to move time."""
+    """The app's collaborators; tests swap the clock to move time, and the sleep to see waits without waiting."""
 
     config: Config
     spec: Spec
     store: Store
     upscaler: Upscaler
     clock: Callable[[], float] = time.time
+    #: How an answer is held for the timing preset (seconds).
+    sleep: Callable[[float], None] = time.sleep
     _next_purge: float = field(default=0.0, repr=False)
     sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.

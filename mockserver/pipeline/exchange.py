@@ -77,6 +77,8 @@ class Exchange:
     settings: RuntimeSettings | None = None
     #: Whether the store held any fault when the call arrived (none: no fault is looked for).
     faults_queued: bool = True
+    #: Seconds the configured latency and a staged fault held the call: the timing preset's wait comes on top.
+    held_seconds: float = 0.0
     #: ``None`` until the request is judged; then one ``field: message`` line per problem (empty: valid).
     errors: list[str] | None = None
     #: The multipart form as sent, valid or not.

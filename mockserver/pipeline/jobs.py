@@ -15,6 +15,7 @@ from mockserver.models import CONTENT_FILTERED, FAIL, Job, JobPlan, Renderer, ne
 
 if TYPE_CHECKING:
     from mockserver.pipeline.exchange import ApiCall
+    from mockserver.pipeline.timing import Timing
     from mockserver.store import Store
 
 
@@ -28,12 +29,15 @@ def create(
     retention_seconds: float,
     max_bytes: int | None = None,
     faults_queued: bool = True,
+    timing: Timing | None = None,
 ) -> Job:
     """Create and keep the job of an admitted async call; ``order`` is rendered when a poll finds it ready.
 
     Its plan is the one a queued job fault stages for it, else the settings'
     (``pending_polls``, ``job_seconds``); either is fixed now, so a later settings
-    change does not move it. The job fault is taken here, when the job is
+    change does not move it. Under live ``timing`` the plan is the one
+    :meth:`Timing.plan <mockserver.pipeline.timing.Timing.plan>` makes of it,
+    ready when production's time has passed. The job fault is taken here, when the job is
     created, so a call refused before that (its image, its ``Accept``) leaves the
     plan for the next; ``faults_queued=False`` (the call saw no fault queued)
     spares the lookup. Past ``max_bytes`` of kept uploads and results the store
@@ -45,6 +49,8 @@ def create(
         if planned is not None and planned.job is not None
         else JobPlan(pending_polls=call.settings.pending_polls, job_seconds=call.settings.job_seconds)
     )
+    if timing is not None:
+        plan = timing.plan(plan)
     if plan.outcome == CONTENT_FILTERED:
         order = dataclasses.replace(order, content_filtered=True)
     job = Job(

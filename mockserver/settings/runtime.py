@@ -43,6 +43,15 @@ MAX_BALANCE = 1_000_000_000_000
 MAX_DELAY_MS = 600_000
 #: The most polls a job may answer 202 (setting or staged plan).
 MAX_PENDING_POLLS = 10_000
+#: Polls a job answers 202 unless told otherwise; under ``timing: live`` this default means none.
+DEFAULT_PENDING_POLLS = 1
+#: ``timing`` presets: every answer as soon as it is ready, or about production's time per operation.
+INSTANT = "instant"
+LIVE_TIMING = "live"
+TIMINGS = (INSTANT, LIVE_TIMING)
+#: The largest ``timing_scale``: ten times production keeps the longest hold (conservative, ~5 min)
+#: and the longest job (~8 min) under the ten minutes a configured latency may last.
+MAX_TIMING_SCALE = 10.0
 #: The words settings: compared with prompts in lower case.
 WORD_LISTS = ("moderation_words", "filter_words", "language_words")
 
@@ -51,7 +60,9 @@ WORD_LISTS = ("moderation_words", "filter_words", "language_words")
 class RuntimeSettings:
     """What a test may change at run time; the start-up :class:`~mockserver.settings.config.Config` extends it."""
 
-    pending_polls: int = setting(1, "Polls answered 202 before a job's result.", minimum=0, maximum=MAX_PENDING_POLLS)
+    pending_polls: int = setting(
+        DEFAULT_PENDING_POLLS, "Polls answered 202 before a job's result.", minimum=0, maximum=MAX_PENDING_POLLS
+    )
     job_seconds: float = setting(0.0, "Minimum job age in seconds before its result.", minimum=0, maximum=DAY)
     latency_ms: float = setting(
         0.0, "Milliseconds added to every API answer.", minimum=0, maximum=MAX_DELAY_MS, option="--latency"
@@ -62,6 +73,14 @@ class RuntimeSettings:
         minimum=0,
         maximum=MAX_DELAY_MS,
         option="--jitter",
+    )
+    timing: str = setting(
+        INSTANT,
+        "instant: answer as soon as ready; live: take about production's time per operation.",
+        choices=TIMINGS,
+    )
+    timing_scale: float = setting(
+        1.0, "Multiplies the live timing's times (0.1: ten times faster).", minimum=0, maximum=MAX_TIMING_SCALE
     )
     rate_limit: str | None = setting(None, "Per-key limit such as 150/10s (the live API's).", default_text="off")
     rate_limit_block_seconds: float = setting(

@@ -103,6 +103,7 @@ def _stage_fault(
         queued=exchange.faults_queued,
     )
     exchange.fault = staged.fault
+    exchange.held_seconds = staged.delay_seconds
     if staged.delay_seconds:
         time.sleep(staged.delay_seconds)
     if staged.replacement is not None:

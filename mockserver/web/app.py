@@ -51,6 +51,7 @@ def create_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Flask:
     """Build the mock server app.
 
@@ -58,6 +59,7 @@ def create_app(
         config: behaviour and limits; defaults to :meth:`Config.from_env`.
         store: shared state; defaults to the one ``config.store_url`` names.
         clock: seconds since the epoch; tests pass their own to move time.
+        sleep: holds an answer for the timing preset; tests pass their own to see the waits.
 
     Example:
         >>> app = create_app(Config(store="memory://"))
@@ -83,6 +85,7 @@ def create_app(
         store=store or open_store(config.store_url),
         upscaler=Upscaler(config),
         clock=clock or time.time,
+        sleep=time.sleep if sleep is None else sleep,
     )
     for blueprint in (upscale.bp, legacy.bp, results.bp, account.bp, meta.bp, admin.bp, ui.bp):
         app.register_blueprint(blueprint)

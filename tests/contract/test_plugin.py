@@ -145,9 +145,30 @@ def test_fixture_stages_the_main_behaviours(stability_mock: StabilityMock) -> No
     assert statuses == [500, 422, 200, 402, 200, 429]
 
 
+@pytest.mark.stability_mock(timing="live", timing_scale=0.01)
+def test_the_timing_preset_by_marker(stability_mock: StabilityMock) -> None:
+    """Runtime settings, so the session's server takes them: a creative job is planned on production's time."""
+    assert (stability_mock.settings().timing, stability_mock.settings().timing_scale) == ("live", 0.01)
+    assert _upscale(stability_mock, "creative").status_code == 200
+    [job] = stability_mock.jobs()
+    assert job.plan.pending_polls == 0
+    assert 0.31 <= job.plan.job_seconds <= 0.46
+
+
 def _sample() -> bytes:
 
     return (FIXTURES / "sample.png").read_bytes()
+
+
+def _upscale(mock: StabilityMock, name: str) -> requests.Response:
+    """An upload of the sample with a prompt to ``/v2beta/stable-image/upscale/<name>``."""
+    return requests.post(
+        mock.url_for(f"/v2beta/stable-image/upscale/{name}"),
+        files={"image": ("s.png", _sample(), "image/png")},
+        data={"prompt": "a lighthouse"},
+        headers=mock.headers,
+        timeout=60,
+    )
 
 
 def _fast(mock: StabilityMock, image: bytes) -> requests.Response:
@@ -162,13 +183,7 @@ def _fast(mock: StabilityMock, image: bytes) -> requests.Response:
 @pytest.mark.stability_mock(profile="live")
 def test_the_live_profile_by_marker(stability_mock: StabilityMock) -> None:
     """The marker's ``profile`` starts a live-profile server: conservative answers the image at once."""
-    response = requests.post(
-        stability_mock.url_for("/v2beta/stable-image/upscale/conservative"),
-        files={"image": ("s.png", _sample(), "image/png")},
-        data={"prompt": "a lighthouse"},
-        headers=stability_mock.headers,
-        timeout=60,
-    )
+    response = _upscale(stability_mock, "conservative")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     balance = requests.get(stability_mock.url_for("/v1/user/balance"), headers=stability_mock.headers, timeout=30)

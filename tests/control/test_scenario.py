@@ -107,3 +107,26 @@ def test_aliases_within_bounds_still_work(tmp_path: Path) -> None:
     path = tmp_path / "ok.yml"
     path.write_text("faults:\n  - &slow {operation: upscaleImageFast, latency_ms: 10}\n  - *slow\n")
     assert [fault["latency_ms"] for fault in load_scenario(path)["faults"]] == [10, 10]
+
+
+def test_a_scenario_sets_the_timing_preset(tmp_path: Path) -> None:
+    path = tmp_path / "slow-day.yml"
+    path.write_text("settings:\n  timing: live\n  timing_scale: 0.1\n")
+    app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
+    settings = app.test_client().get("/_mock/settings").get_json()
+    assert (settings["timing"], settings["timing_scale"]) == ("live", 0.1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("settings: {timing: slow}\n", "settings.timing: must be one of"),
+        ("settings: {timing_scale: 11}\n", "settings.timing_scale: must be ≤ 10"),
+    ],
+)
+def test_a_scenario_with_a_bad_timing_preset_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    assert message in str(caught.value)

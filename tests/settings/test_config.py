@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from mockserver import Config, ConfigError
+from mockserver.cli import main
+from mockserver.serving.server import GunicornServer
 
 
 def test_defaults_follow_the_published_api() -> None:
@@ -75,3 +78,41 @@ def test_memory_store_refuses_several_workers() -> None:
         Config(store="memory://", workers=2)
     assert Config(store="memory://", workers=1).workers == 1
     assert Config(store="sqlite://", workers=2).workers == 2
+
+
+def test_the_timing_preset_is_instant_unless_told() -> None:
+    config = Config()
+    assert (config.timing, config.timing_scale) == ("instant", 1.0)
+
+
+def test_the_timing_preset_from_the_environment_and_the_serve_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config.from_env({"STABILITY_MOCK_TIMING": "live", "STABILITY_MOCK_TIMING_SCALE": "0.1"})
+    assert (config.timing, config.timing_scale) == ("live", 0.1)
+    started: list[GunicornServer] = []
+    monkeypatch.setattr(GunicornServer, "run", lambda self: started.append(self))
+    result = CliRunner().invoke(main, ["serve", "--store", "memory://", "--timing", "live", "--timing-scale", "0.1"])
+    assert result.exit_code == 0, result.output
+    [server] = started
+    assert (server.mock_config.timing, server.mock_config.timing_scale) == ("live", 0.1)
+    assert "timing=live x0.1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"STABILITY_MOCK_TIMING": "slow"},
+            "STABILITY_MOCK_TIMING: 'slow': must be one of: instant, live (got 'slow')",
+        ),
+        ({"STABILITY_MOCK_TIMING_SCALE": "11"}, "STABILITY_MOCK_TIMING_SCALE: '11': must be ≤ 10"),
+        ({"STABILITY_MOCK_TIMING_SCALE": "-0.5"}, "STABILITY_MOCK_TIMING_SCALE: '-0.5': must be ≥ 0"),
+    ],
+)
+def test_a_bad_timing_preset_is_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(env)
+    assert str(caught.value) == message
+    option = "--timing" if "STABILITY_MOCK_TIMING" in env else "--timing-scale"
+    result = CliRunner().invoke(main, ["serve", option, next(iter(env.values()))])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output

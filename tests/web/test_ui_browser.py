@@ -318,6 +318,23 @@ def test_a_public_figure_422_is_staged_from_stage(page: Page) -> None:
     expect(page.locator("#play-errors")).to_contain_text("likeness of a public figure")
 
 
+def test_stage_sets_the_timing_preset_from_its_menu(page: Page, server: LiveServer) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#settings-form")
+    timing = form.locator("select[name=timing]")
+    expect(timing).to_have_value("instant")
+    assert timing.locator("option").all_inner_texts() == ["instant", "live"]
+    timing.select_option("live")
+    form.locator("input[name=timing_scale]").fill("0.1")
+    expect(form.locator("[data-pytest]")).to_have_text(
+        'stability_mock.update_settings(timing="live", timing_scale=0.1)'
+    )
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-curl]")).to_contain_text("-d '{}'")  # applied: nothing left to change
+    settings = server.control.settings()
+    assert (settings.timing, settings.timing_scale) == ("live", 0.1)
+
+
 def test_stage_refuses_bad_values_with_the_admin_apis_error(page: Page, server: LiveServer) -> None:
     page.click("[data-tab=stage]")
     form = page.locator("#settings-form")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response, request
 
 from mockserver.imaging import MEDIA_TYPES
 from mockserver.imaging.upscaler import order_for
-from mockserver.pipeline import jobs
+from mockserver.pipeline import jobs, timing
 from mockserver.pipeline.exchange import ApiCall
+from mockserver.pipeline.timing import Timing
 from mockserver.web.current import current_call, current_exchange, current_services
 from mockserver.web.negotiation import wants_json
 from mockserver.web.responses import image_response, json_response
@@ -19,11 +22,28 @@ bp = Blueprint("upscale", __name__, url_prefix="/v2beta/stable-image/upscale")
 @bp.post("/conservative")
 @bp.post("/creative")
 def upscale() -> Response:
-    """The image at once, or a job to poll, as the profile's document says of this operation."""
+    """The image at once, or a job to poll, as the profile's document says of this operation;
+    answered when the timing preset says this upload is done (at once under ``instant``)."""
     call = current_call()
-    if call.route.renders_at_once:
-        return _render_now()
-    return _start_job()
+    timed = timing.for_upload(
+        call.settings,
+        call.operation_id,
+        renders_at_once=call.route.renders_at_once,
+        request_text=request.method + request.path,
+        body=request.get_data(),
+    )
+    response = _render_now() if call.route.renders_at_once else _start_job(timed)
+    if timed is not None:
+        _hold(timed)
+    return response
+
+
+def _hold(timed: Timing) -> None:
+    """Hold the answer until the upload's time since the request arrived has passed."""
+    exchange = current_exchange()
+    wait = timed.hold_seconds(started=exchange.started, held=exchange.held_seconds, now=time.perf_counter())
+    if wait:
+        current_services().sleep(wait)
 
 
 def _render_now() -> Response:
@@ -41,7 +61,7 @@ def _render_now() -> Response:
     )
 
 
-def _start_job() -> Response:
+def _start_job(timed: Timing | None) -> Response:
     """Asynchronous: check the image and the ``Accept`` header now (bad input is a 400 here,
     not at poll time), create the job, start rendering it, answer its generation id."""
     call, shared, exchange = current_call(), current_services(), current_exchange()
@@ -60,6 +80,7 @@ def _start_job() -> Response:
         retention_seconds=shared.config.retention_seconds,
         max_bytes=shared.config.max_store_bytes,
         faults_queued=exchange.faults_queued,
+        timing=timed,
     )
     exchange.generation_id = job.id
     shared.render_ahead.submit(

@@ -7,6 +7,8 @@ const $ = (id) => document.getElementById(id);
 
 /** Settings whose empty input means null (off), and those that are lists of words. */
 const NULLABLE = new Set(["rate_limit", "credits"]);
+/** Settings that take one of a few words (their `enum` in spec/admin.yml): a menu, not free text. */
+const CHOICES = { timing: ["instant", "live"] };
 let settings = {};
 
 export async function init() {
@@ -150,7 +152,9 @@ function fillSettings(answer) {
     ...Object.entries(answer).map(([name, value]) => {
       const text = Array.isArray(value) ? value.join(", ") : value === null ? "" : String(value);
       const hint = Array.isArray(value) ? "comma-separated" : NULLABLE.has(name) ? "empty: off" : "";
-      const input = el("input", { name, value: text, placeholder: hint, type: typeof value === "number" ? "number" : "text", step: "any" });
+      const input = CHOICES[name]
+        ? el("select", { name }, CHOICES[name].map((choice) => el("option", { value: choice, selected: choice === value }, choice)))
+        : el("input", { name, value: text, placeholder: hint, type: typeof value === "number" ? "number" : "text", step: "any" });
       return el("label", {}, `${name} `, input);
     }),
   );
@@ -160,7 +164,7 @@ function fillSettings(answer) {
 /** Only the settings the form changed: a PATCH that names what it means to change. */
 function settingsChanges() {
   const changes = {};
-  for (const input of $("settings-fields").querySelectorAll("input")) {
+  for (const input of $("settings-fields").querySelectorAll("input, select")) {
     const before = settings[input.name];
     let value;
     if (Array.isArray(before)) value = input.value.split(",").map((word) => word.trim()).filter(Boolean);
