@@ -36,6 +36,8 @@ from bench.fuzzing.wire import RawExchange, RawResponse
 
 HTTP_LAYER_STATUSES = frozenset({400, 414, 417, 431})
 ERROR_KEYS = {"id", "name", "message", "errors"}
+#: Production's error shape (the live profile's API answers): no ``message``.
+PRODUCTION_ERROR_KEYS = ERROR_KEYS - {"message"}
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
@@ -83,21 +85,22 @@ def response_problems(response: RawResponse, *, may_be_http_layer: bool, head: b
 
 
 def error_shape_problems(response: RawResponse, request_id: str) -> list[str]:
-    """The API's error shape: JSON ``{"id": 32 hex, "name", "message", "errors": [strings]}``."""
+    """The API's error shape: JSON ``{"id": 32 hex, "name", "message", "errors": [strings]}``, or
+    production's, without ``message`` (the live profile's answers)."""
     if not (response.header("content-type") or "").startswith("application/json"):
         return [f"error content-type is {response.header('content-type')!r}, not JSON"]
     try:
         body = json.loads(response.body)
     except ValueError:
         return [f"error body is not JSON: {response.body[:120]!r}"]
-    if not isinstance(body, dict) or set(body) != ERROR_KEYS:
-        return [f"error body is not {{id, name, message, errors}}: {response.body[:200]!r}"]
+    if not isinstance(body, dict) or set(body) not in (ERROR_KEYS, PRODUCTION_ERROR_KEYS):
+        return [f"error body is not {{id, name, [message,] errors}}: {response.body[:200]!r}"]
     found = []
     if not isinstance(body["id"], str) or not _HEX32.fullmatch(body["id"]):
         found.append(f"error id is not 32 hex: {body['id']!r}")
     elif body["id"] != request_id:
         found.append("error id differs from x-request-id")
-    if not isinstance(body["name"], str) or not isinstance(body["message"], str):
+    if not isinstance(body["name"], str) or not isinstance(body.get("message", ""), str):
         found.append("error name or message is not a string")
     errors = body["errors"]
     if not isinstance(errors, list) or not errors or not all(isinstance(line, str) for line in errors):
