@@ -63,3 +63,15 @@ def test_a_bad_request_without_a_key_is_journaled_with_its_lines_and_no_key(prof
     (record,) = client.get("/_mock/requests").get_json()["requests"]
     assert (record["status"], record["valid"], record["key"]) == (400, False, None)
     assert record["errors"] == ["output_format: must be one of: jpeg, png, webp"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_what_stabilitys_own_node_sends_is_taken(profile: str, upload: Upload) -> None:
+    """Unknown form fields are ignored, as production does (Stability's ComfyUI node sends
+    ``api_key_override`` and ``style``); the largest seed is taken and reported back."""
+    client = client_for(profile)
+    form = upload(png(64, 64), prompt="a harbour", seed="4294967294", api_key_override="", style="x")
+    answer = client.post(CONSERVATIVE_PATH, data=form, headers={"Authorization": "sk-raw-key"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    if profile == "live":
+        assert answer.headers["seed"] == "4294967294"
