@@ -79,6 +79,9 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(402, "payment_required", "You lack sufficient credits to make this request."),
         ErrorKind(403, "content_moderation", CONTENT_MODERATION_LINE),
         ErrorKind(403, "forbidden", "The admin API answers only on loopback, or with the admin token."),
+        # The mock's own guards against web pages (mockserver.web.browser_guard).
+        ErrorKind(403, "host_not_allowed", "The mock does not answer for this host name; see --allowed-host."),
+        ErrorKind(403, "cross_site_request", "The admin API refuses what a page on another site sends."),
         ErrorKind(404, "generation_not_found", "id: the generation either does not exist or has expired."),
         ErrorKind(404, "not_found", "No such endpoint."),
         ErrorKind(405, "method_not_allowed", "This endpoint does not accept that method."),
@@ -161,6 +164,18 @@ class Forbidden(ApiError):
     """An admin call from elsewhere than loopback without the admin token."""
 
     kind_name = "forbidden"
+
+
+class HostNotAllowed(ApiError):
+    """A ``Host`` the mock does not answer for: DNS rebinding, or a name not given with ``--allowed-host``."""
+
+    kind_name = "host_not_allowed"
+
+
+class CrossSiteRequest(ApiError):
+    """An admin call that changes state, sent by a browser for a page on another site."""
+
+    kind_name = "cross_site_request"
 
 
 class GenerationNotFound(ApiError):

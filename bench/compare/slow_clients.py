@@ -26,7 +26,7 @@ GOAL_SECONDS = 2.0
 def _half_body() -> bytes:
     body = b"x" * 1000
     head = (
-        f"POST {api.FAST_PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.API_KEY}\r\n"
+        f"POST {api.FAST_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {server.API_KEY}\r\n"
         f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
     return head + body[: len(body) // 2]
@@ -37,7 +37,7 @@ def main(count: int, seconds: float) -> int:
     with server.running() as mock:
         opened: list[socket.socket] = []
         try:
-            for first in (b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n", _half_body(), b""):
+            for first in (b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n", _half_body(), b""):
                 for _ in range(count):
                     sock = socket.create_connection(("127.0.0.1", mock.port), timeout=5)
                     if first:

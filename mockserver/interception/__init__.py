@@ -9,5 +9,5 @@ connection: CONNECT and absolute-form requests, other hosts refused) and
 ``process`` (the proxy as a child process of ``serve``; ``python -m
 mockserver.interception``).
 
-Imports: ``settings`` and ``errors`` only.
+Imports: ``settings``, ``util`` and ``errors`` only.
 """

@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 import h11
 
-from mockserver.errors import ApiError, BadRequest, Forbidden, ServiceUnavailable
+from mockserver.errors import ApiError, BadRequest, Forbidden, RouteNotFound, ServiceUnavailable
+from mockserver.util.paths import EncodedSlash, canonical_path, under
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ HOP_BY_HOP = frozenset(
     }
 )
 DEFAULT_PORTS = {"https": 443, "http": 80}
+#: Where the mock's own endpoints live (admin API, dashboard, health): loopback clients only, through the proxy.
+ADMIN_PREFIX = "/_mock"
 #: A refused request's body is read (and dropped) up to this size so the connection stays usable.
 DRAIN_LIMIT = 16 * 1024 * 1024
 CHUNK = 65536
@@ -140,7 +143,8 @@ class Session:
 
     def _route(self, request: h11.Request, tunnel: str | None) -> _Route:
         """Check one request's host; raises the refusal the client gets."""
-        target = request.target.decode("ascii", "replace")
+        # Latin-1: one character per byte of the request line, as the mock's server reads it.
+        target = request.target.decode("latin-1")
         if request.method == b"CONNECT":
             if tunnel is not None:
                 raise BadRequest(["request: CONNECT inside a tunnel is not supported"])
@@ -164,11 +168,15 @@ class Session:
                 port = -1
             self._check_host(parts.hostname.lower(), port, DEFAULT_PORTS[parts.scheme], parts.netloc)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if path.startswith("/_mock/") and not self.peer_is_loopback:
+        try:
+            routed = canonical_path(path)
+        except EncodedSlash as refusal:
+            raise RouteNotFound([str(refusal)]) from refusal
+        if under(routed, ADMIN_PREFIX) and not self.peer_is_loopback:
             # Every proxied call reaches the mock from loopback; the admin API's loopback-only
-            # rule must still judge the real client.
+            # rule must still judge the real client, on the path the mock will route.
             raise Forbidden(["client: the admin API is not served through the proxy to other hosts"])
-        return _Route(path.encode("ascii", "replace"))
+        return _Route(path.encode("latin-1"))
 
     def _check_host(self, host: str, port: int, expected_port: int, shown: str) -> None:
         if host not in self.settings.hosts:

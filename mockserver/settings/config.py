@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -39,6 +40,13 @@ class Config(RuntimeSettings):
         "seed", "seed: the user's spec; live: as api.stability.ai answers (conservative at once).", choices=PROFILES
     )
     host: str = setting("127.0.0.1", "Address to listen on.")
+    allowed_hosts: tuple[str, ...] = setting(
+        (),
+        "A host name the mock answers for, besides IP addresses, localhost and api.stability.ai (repeatable);"
+        " *.domain: its subdomains; *: any name.",
+        option="--allowed-host",
+        repeatable=True,
+    )
     #: 0 picks a free port (tests).
     port: int = setting(8080, "Port to listen on.", minimum=0, maximum=65_535)
     workers: int = setting(1, "Worker processes (they share the store).", minimum=1, maximum=64)
@@ -159,6 +167,10 @@ _HEADER_SAFE = (
 )
 
 
+#: An ``--allowed-host``: a name (Docker's service names may hold ``_``), ``*.domain``, or ``*``.
+_HOST_PATTERN = re.compile(r"\*|(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?", re.ASCII)
+
+
 def _header_safe(value: str) -> bool:
     return bool(value) and all("!" <= char <= "~" for char in value)
 
@@ -169,6 +181,9 @@ def _problems(config: Config) -> typing.Iterator[str]:
     if config.store.startswith("memory:") and config.workers > 1:
         # Each worker process would keep its own jobs: half the polls of a job would answer 404.
         yield "store: memory:// lives in one process; with more than one worker use sqlite:// or redis://"
+    for pattern in config.allowed_hosts:
+        if _HOST_PATTERN.fullmatch(pattern.lower()) is None:
+            yield f"allowed_hosts: {pattern!r} must be a host name without a port, *.domain or *"
     if config.admin_token is not None and not _header_safe(config.admin_token):
         yield f"admin_token: {_HEADER_SAFE}"
     for number, key in enumerate(config.api_keys, start=1):

@@ -2,7 +2,9 @@
 
 ``app`` (the factory and the one error edge), ``admission`` (reads a request
 and asks each stage of :mod:`mockserver.pipeline` once, in order),
-``admin_guard``, ``negotiation`` (``Accept``), ``responses``,
+``admin_guard``, ``browser_guard`` (the Host allow-list and cross-site refusals:
+what a web page can make the mock do), ``request_target`` (routing on the path
+the proxy's guard judges), ``negotiation`` (``Accept``), ``responses``,
 ``transport_faults`` (staged resets and stalls carried out on the socket),
 ``url_rules``, ``current`` (what a route reads of this request) and
 ``routes/`` (one blueprint per resource); ``ui/`` holds the dashboard.

@@ -1,4 +1,4 @@
-"""Who may call ``/_mock/``: loopback clients, or anyone with the admin token."""
+"""Who may call ``/_mock/``: loopback clients, or anyone with the admin token; never a page of another site."""
 
 from __future__ import annotations
 
@@ -7,14 +7,26 @@ import ipaddress
 
 from flask import Request, g
 
-from mockserver.errors import BadRequest, Forbidden
+from mockserver.errors import BadRequest, CrossSiteRequest, Forbidden
 from mockserver.openapi import RequestInvalid
 from mockserver.services import Services
 from mockserver.web.admission import read_body
+from mockserver.web.browser_guard import cross_site
+
+#: Methods that only read: a page elsewhere cannot read their answers (no CORS headers), so they are not refused.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def admit_admin(request: Request, services: Services) -> None:
-    """Check the caller and validate the call against spec/admin.yml."""
+    """Check the caller and validate the call against spec/admin.yml.
+
+    A call that changes state is refused when a browser sent it for a page of another site,
+    bodiless POSTs (reset, complete, fail) included: a form posts those without a preflight.
+    """
+    if request.method not in SAFE_METHODS:
+        foreign = cross_site(request, services.config)
+        if foreign is not None:
+            raise CrossSiteRequest([foreign])
     token = services.config.admin_token
     if token:
         sent = request.headers.get("X-Admin-Token") or _bearer(request.headers.get("Authorization"))

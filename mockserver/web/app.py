@@ -37,7 +37,9 @@ from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store, open_store
 from mockserver.web.admin_guard import admit_admin
 from mockserver.web.admission import admit
+from mockserver.web.browser_guard import check_host, cross_site
 from mockserver.web.current import current_services
+from mockserver.web.request_target import CanonicalPaths, encoded_slash
 from mockserver.web.responses import json_response
 from mockserver.web.routes import API_BLUEPRINTS, account, admin, legacy, meta, results, ui, upscale
 from mockserver.web.transport_faults import client_socket, reset_connection, truncated
@@ -72,6 +74,8 @@ def create_app(
     app = Flask("mockserver")
     # Each route's url_for builder is written on first use, not here (~20 ms of a start).
     app.url_rule_class = LazyBuilderRule
+    # Routed on the path the proxy's admin guard judges, whatever the server decoded.
+    app.wsgi_app = CanonicalPaths(app.wsgi_app)  # type: ignore[method-assign]
     # Werkzeug refuses bodies over this while reading, which covers chunked
     # uploads that announce no length; announced lengths are refused earlier.
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
@@ -109,6 +113,11 @@ def _before() -> BaseResponse | None:
     # context-variable lookup, and a poll made some forty of them.
     call_globals, incoming, shared = g._get_current_object(), _incoming(), current_services()
     call_globals.request_id = uuid.uuid4().hex
+    # Before anything else reads the request: a rebinding page's Host gets nothing, not even a 404.
+    check_host(incoming, shared.config)
+    refused_path = encoded_slash(incoming.environ)
+    if refused_path is not None:
+        raise RouteNotFound([refused_path])
     shared.sweeper.ensure_running(shared)
     # Before the exchange exists: a browser opening / is a person, not an API call to journal.
     dashboard = ui.redirect_browser(incoming)
@@ -172,6 +181,9 @@ def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> N
     settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
         credits.refund(shared.store, settings, exchange.key_fingerprint, exchange.charged)
+    if cross_site(incoming, shared.config) is not None:
+        # A page elsewhere must not push the developer's own records out of the journal.
+        return
     record = record_for(
         exchange,
         method=incoming.method,

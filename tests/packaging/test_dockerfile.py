@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -25,6 +26,7 @@ from dockerfile_parse import DockerfileParser
 
 from bench.harness.server import free_port
 from mockserver.settings.config import Config
+from mockserver.web.browser_guard import allowed_hosts
 from tests.packaging.installs import ROOT, Installed, run
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -108,3 +110,6 @@ def test_the_compose_snippet_uses_this_image_and_real_settings() -> None:
     assert {name.removeprefix("STABILITY_MOCK_").lower() for name in settings} <= fields
     config = Config.from_env(settings)
     assert config.admin_token == settings["STABILITY_MOCK_ADMIN_TOKEN"]
+    # The client calls the mock by its service name, which the mock must answer for.
+    base = urlsplit(services["client-tests"]["environment"]["STABILITY_API_BASE"])
+    assert allowed_hosts(config.host, config.allowed_hosts).admits(base.netloc)

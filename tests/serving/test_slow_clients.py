@@ -50,7 +50,7 @@ def _sockets(url: str, count: int, first_bytes: bytes) -> Iterator[list[socket.s
 def _half_body() -> bytes:
     body = b"x" * 1000
     head = (
-        "POST /v2beta/stable-image/upscale/fast HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-slow\r\n"
+        "POST /v2beta/stable-image/upscale/fast HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-slow\r\n"
         f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
     return head + body[: len(body) // 2]
@@ -88,7 +88,7 @@ def test_slow_and_idle_connections_do_not_hold_up_a_normal_call(tmp_path: Path) 
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "s.log") as url:
         assert _timed_fast(url)[0] == 200
         with (
-            _sockets(url, SLOW_CLIENTS, b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n"),
+            _sockets(url, SLOW_CLIENTS, b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
             _sockets(url, SLOW_CLIENTS, _half_body()),
             _sockets(url, SLOW_CLIENTS, b""),
         ):
@@ -104,7 +104,7 @@ def test_slow_and_idle_connections_do_not_hold_up_a_normal_call(tmp_path: Path) 
 def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), "--read-timeout", "1", log=tmp_path / "t.log") as url:
         with (
-            _sockets(url, 1, b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n") as (head,),
+            _sockets(url, 1, b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n") as (head,),
             _sockets(url, 1, _half_body()) as (body,),
             _sockets(url, 1, b"") as (idle,),
         ):
@@ -121,7 +121,7 @@ def test_a_request_not_sent_in_time_is_answered_408_in_the_api_shape(tmp_path: P
 
 def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path: Path) -> None:
     # Nine 8,000-byte headers: over the 64 KiB the loop holds, within gunicorn's limits; then silence.
-    head = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(
+    head = b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(
         b"X-Pad-%d: %s\r\n" % (number, b"a" * 8000) for number in range(9)
     )
     log = tmp_path / "h.log"
@@ -135,7 +135,7 @@ def test_a_head_too_large_for_the_loop_that_stalls_is_answered_408_too(tmp_path:
 
 def test_a_whole_request_sent_in_pieces_is_answered(tmp_path: Path) -> None:
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "p.log") as url:
-        request = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        request = b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         with _sockets(url, 1, b"") as (sock,):
             for index in range(0, len(request), 7):
                 sock.sendall(request[index : index + 7])
@@ -145,7 +145,7 @@ def test_a_whole_request_sent_in_pieces_is_answered(tmp_path: Path) -> None:
         with _sockets(url, 1, b"") as (sock,):
             body = b'{"latency_ms": 0}'
             sock.sendall(
-                b"PATCH /_mock/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"PATCH /_mock/settings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
             )
             sock.settimeout(5)
@@ -165,7 +165,8 @@ def test_chunked_bodies_of_tiny_chunks_do_not_hold_the_threads(tmp_path: Path) -
     """
     framed = b"".join(b"3;name=value\r\nabc\r\n" for _ in range(110_000)) + b"0\r\n\r\n"
     request = (
-        b"POST /v2beta/stable-image/upscale/conservative HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-slow\r\n"
+        b"POST /v2beta/stable-image/upscale/conservative HTTP/1.1\r\n"
+        b"Host: 127.0.0.1\r\nAuthorization: Bearer sk-slow\r\n"
         b"Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n" + framed
     )
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "c.log") as url, _sockets(url, 4, b"") as socks:
@@ -215,7 +216,7 @@ def test_slow_clients_over_tls_do_not_hold_up_a_normal_call(tmp_path: Path) -> N
         try:
             for _ in range(SLOW_CLIENTS):
                 sock = context.wrap_socket(socket.create_connection(address, timeout=5), server_hostname="127.0.0.1")
-                sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n")
+                sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 tls_half_heads.append(sock)
             # Idle TCP connects (no handshake) and a handshake cut short (a few bytes of a ClientHello).
             with _sockets(url, SLOW_CLIENTS, b""), _sockets(url, SLOW_CLIENTS, b"\x16\x03\x01\x02\x00\x01"):
@@ -251,10 +252,10 @@ def test_a_kept_alive_connection_is_answered_whether_its_next_request_is_whole_i
     tmp_path: Path,
 ) -> None:
     """The pool thread serves a next request that is all there; any other goes back to the loop whole."""
-    health = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    health = b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     body = b'{"latency_ms": 0}'
     expecting = (
-        b"PATCH /_mock/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"PATCH /_mock/config HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
     )
     with running_server("--data-dir", str(tmp_path), log=tmp_path / "k.log") as url, _sockets(url, 1, b"") as (sock,):

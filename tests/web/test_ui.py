@@ -153,7 +153,7 @@ def test_without_a_token_only_loopback_reads_the_data() -> None:
 
 @pytest.mark.parametrize("profile", ["seed", "live"])
 def test_openapi_json_is_the_document_in_force(profile: str) -> None:
-    app, client = plain_client(Config(store="memory://", profile=profile))
+    app, client = plain_client(Config(store="memory://", profile=profile, allowed_hosts=("mock.test",)))
     document = client.get("/openapi.json", base_url="http://mock.test:9000").get_json()
     assert document["servers"][0] == {"url": "http://mock.test:9000", "description": "This mock server"}
     in_force = services_of(app).spec.document

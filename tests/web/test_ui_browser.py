@@ -49,16 +49,21 @@ expect.set_options(timeout=WAIT_MS)
 BY = "\N{MULTIPLICATION SIGN}"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def launched(*args: str) -> Iterator[Browser]:
+    """Debian's chromium under Playwright, with ``args`` besides the usual; skipped where it is missing (not in CI)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing, and CI must run the browser tests (see .ci/run)", pytrace=False)
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args])
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launched()
 
 
 @pytest.fixture(scope="module")
