@@ -30,6 +30,9 @@ class Knob:
     #: Inclusive bounds of a number (``None``: unbounded on that side).
     minimum: float | None = None
     maximum: float | None = None
+    #: The most items of a list setting, and the longest each may be: a staged list is checked per call.
+    max_items: int | None = None
+    max_length: int | None = None
     #: Allowed values of a text setting.
     choices: tuple[str, ...] | None = None
     #: The ``serve`` option when it is not ``--<name-with-dashes>``.
@@ -118,6 +121,11 @@ def _value_problems(value: Any, python_type: Any, knob: Knob) -> Iterator[str]:
             yield f"must be one of: {', '.join(knob.choices)} (got {value!r})"
     elif python_type is bool and not isinstance(value, bool):
         yield f"must be true or false, got {value!r}"
+    elif isinstance(value, tuple | list):
+        if knob.max_items is not None and len(value) > knob.max_items:
+            yield f"must have at most {knob.max_items:,} items"
+        if knob.max_length is not None and any(len(str(item)) > knob.max_length for item in value):
+            yield f"each must be at most {knob.max_length} characters"
 
 
 def _number(value: float) -> str:
