@@ -139,9 +139,13 @@ def serve(**options: Any) -> None:
         f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}  (open it in a browser)",
         err=True,
     )
+    try:
+        server = GunicornServer(app, config)
+    except ConfigError as exc:
+        raise BadConfiguration(str(exc)) from exc
     if config.proxy_port is not None:
         _start_proxy(config)
-    GunicornServer(app, config).run()
+    server.run()
 
 
 def dashboard_url(scheme: str, host: str, port: int) -> str:
@@ -180,6 +184,9 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
 
     try:
         ca = LocalCA(Config.from_env(data_dir=data_dir).data_dir)
+        path = ca.bundle() if bundle else ca.ensure()
+    except ConfigError as exc:
+        raise BadConfiguration(str(exc)) from exc
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(str((ca.bundle() if bundle else ca.ensure()).resolve()))
+    click.echo(str(path.resolve()))
