@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockserver.errors import ConfigError
+from mockserver.util.private_folder import private_folder
 
 log = logging.getLogger(__name__)
 #: Old CAs already warned about: once per process, not once per leaf or bundle.
@@ -207,7 +208,8 @@ class LocalCA:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise creation between processes (two gunicorn masters, a test and a server)."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.folder.parent)
+        self.folder.mkdir(exist_ok=True, mode=0o700)
         for folder in (self.folder.parent, self.folder):
             _refuse_shared(folder, 0o022, "writable")
         with (self.folder / ".lock").open("a") as lock:
