@@ -83,6 +83,9 @@ def describe_schema_error(error: SchemaError, prefix: str = "") -> Iterator[str]
             return
         case "type" if error.schema.get("format") == "binary":
             message = "must be a file part (an uploaded image)"
+        case "pattern" if error.schema.get("examples"):
+            # A regular expression tells a person less than one value that fits it.
+            message = f"{short(error.instance)} must look like {error.schema['examples'][0]}"
         case "additionalProperties":
             known = set(error.schema.get("properties", {}))
             extra = sorted(set(error.instance) - known) if isinstance(error.instance, dict) else []

@@ -14,7 +14,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -67,6 +67,20 @@ def value_type(hint: Any) -> Any:
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         return next(arg for arg in typing.get_args(hint) if arg is not type(None))
     return hint
+
+
+def whole_numbers(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with each integral float (``3.0``) of an ``int`` field of dataclass ``cls`` as that int.
+
+    JSON Schema counts ``3.0`` as an integer, so the admin spec accepts it; the
+    value then takes the field's own type rather than being refused after.
+    """
+    hints = typing.get_type_hints(cls)
+    found = dict(values)
+    for name, value in values.items():
+        if name in hints and value_type(hints[name]) is int and isinstance(value, float) and value.is_integer():
+            found[name] = int(value)
+    return found
 
 
 def option_name(item: dataclasses.Field[Any], knob: Knob) -> str:
@@ -132,4 +146,14 @@ def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
-__all__ = ["Knob", "default_text", "knobs", "option_name", "problems", "setting", "value_problems", "value_type"]
+__all__ = [
+    "Knob",
+    "default_text",
+    "knobs",
+    "option_name",
+    "problems",
+    "setting",
+    "value_problems",
+    "value_type",
+    "whole_numbers",
+]

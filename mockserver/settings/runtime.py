@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import BadRequest
-from mockserver.settings.knobs import problems, setting
+from mockserver.settings.knobs import problems, setting, whole_numbers
 
 _RATE = re.compile(r"(\d+)/(\d+(?:\.\d+)?)s")
 
@@ -107,7 +107,7 @@ class RuntimeSettings:
         unknown = sorted(set(changes) - set(self.field_names()))
         if unknown:
             raise BadRequest([f"{name}: is not a runtime setting" for name in unknown])
-        values = dict(changes)
+        values = whole_numbers(RuntimeSettings, changes)
         for name in WORD_LISTS:
             if name in values:
                 values[name] = tuple(str(word).lower() for word in values[name] or ())

@@ -19,6 +19,7 @@ from mockserver.web.admin_guard import ADMIN_MAX_BODY_BYTES, MAX_ERROR_LINES
         ("PATCH", "/_mock/settings", {"rate_limit": []}, "rate_limit: must be a string or null, got []"),
         ("PATCH", "/_mock/settings", {"credits": "x"}, "credits: must be an integer or null, got 'x'"),
         ("PATCH", "/_mock/settings", {"credits": 1.5}, "credits: must be an integer or null, got 1.5"),
+        ("PATCH", "/_mock/settings", {"rate_limit": "0/10s"}, "rate_limit: '0/10s' must look like 150/10s"),
         ("POST", "/_mock/faults", {"status": 429, "times": "1"}, "times: must be an integer or null, got '1'"),
         (
             "POST",
@@ -95,3 +96,15 @@ def test_the_word_lists_are_bounded_by_the_schema(client: FlaskClient, words: li
     assert response.status_code == 400
     assert response.get_json()["errors"] == [line]
     assert client.patch("/_mock/settings", json={"moderation_words": ["w" * 200] * 1000}).status_code == 200
+
+
+def test_an_integer_written_with_a_zero_fraction_is_that_integer(client: FlaskClient) -> None:
+    """JSON Schema counts 3.0 as an integer, so admin.yml accepts it: the mock does too (Schemathesis found it)."""
+    settings = client.patch("/_mock/settings", json={"pending_polls": 3.0, "credits": 10.0})
+    assert settings.status_code == 200, settings.get_json()
+    assert (settings.get_json()["pending_polls"], settings.get_json()["credits"]) == (3, 10)
+    fault = client.post("/_mock/faults", json={"status": 429, "retry_after": 5.0, "times": 2.0})
+    assert fault.status_code == 201, fault.get_json()
+    assert (fault.get_json()["retry_after"], fault.get_json()["times"]) == (5, 2)
+    job = client.post("/_mock/faults", json={"job": {"pending_polls": 4.0}})
+    assert job.get_json()["job"]["pending_polls"] == 4
