@@ -124,6 +124,11 @@ def serve(**options: Any) -> None:
             config = Config.from_env(**options)
             logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
             app = create_app(config)
+            if config.tls or config.proxy_port is not None:
+                # Here, not in gunicorn's start or the proxy's process, so a CA it refuses is one line and exit 2.
+                from mockserver.interception.ca import LocalCA
+
+                LocalCA(config.data_dir).ensure()
         except ConfigError as exc:
             raise BadConfiguration(str(exc)) from exc
         except MockError as exc:
@@ -139,13 +144,9 @@ def serve(**options: Any) -> None:
         f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}  (open it in a browser)",
         err=True,
     )
-    try:
-        server = GunicornServer(app, config)
-    except ConfigError as exc:
-        raise BadConfiguration(str(exc)) from exc
     if config.proxy_port is not None:
         _start_proxy(config)
-    server.run()
+    GunicornServer(app, config).run()
 
 
 def dashboard_url(scheme: str, host: str, port: int) -> str:

@@ -8,6 +8,7 @@ import logging
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -253,3 +254,28 @@ def test_a_ca_others_may_write_is_refused_in_one_line(tmp_path: Path, target: st
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"Error: {data_dir / target if target != '.' else data_dir}") and words in line, line
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("option", [["--tls"], ["--proxy-port", "1"]])
+def test_serve_refuses_such_a_ca_before_it_starts(tmp_path: Path, option: list[str]) -> None:
+    data_dir = tmp_path / "data"
+    _ca_cert("--data-dir", str(data_dir))
+    (data_dir / "ca").chmod(0o777)
+    command = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        *option,
+        "--data-dir",
+        str(data_dir),
+        "--store",
+        "memory://",
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    (data_dir / "ca").chmod(0o700)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines() == [
+        f"Error: {data_dir / 'ca'} is writable by other users (mode 0777), so the mock's CA cannot be trusted:"
+        f" chmod go-rwx {data_dir / 'ca'}, or choose another --data-dir"
+    ]
