@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -59,9 +60,19 @@ def test_a_huge_status_filter_is_a_400(client: FlaskClient) -> None:
     assert response.get_json()["errors"] == ["status: must be ≤ 599"]
 
 
-def test_a_body_past_the_admin_limit_is_a_413(client: FlaskClient) -> None:
-    body = json.dumps({"moderation_words": ["w" * 100] * (ADMIN_MAX_BODY_BYTES // 100)})
-    response = client.patch("/_mock/settings", data=body, content_type="application/json")
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "chunked"])
+def test_a_body_past_the_admin_limit_is_a_413(client: FlaskClient, announced: bool) -> None:
+    body = json.dumps({"moderation_words": ["w" * 100] * (ADMIN_MAX_BODY_BYTES // 100)}).encode()
+    if announced:
+        response = client.patch("/_mock/settings", data=body, content_type="application/json")
+    else:
+        # No Content-Length: the limit holds while the body is read.
+        response = client.patch(
+            "/_mock/settings",
+            input_stream=io.BytesIO(body),
+            content_type="application/json",
+            environ_overrides={"wsgi.input_terminated": True},
+        )
     assert response.status_code == 413
     answer = response.get_json()
     assert answer["name"] == "payload_too_large"
