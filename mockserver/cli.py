@@ -124,6 +124,11 @@ def serve(**options: Any) -> None:
             config = Config.from_env(**options)
             logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
             app = create_app(config)
+            if config.tls or config.proxy_port is not None:
+                # Here, not in gunicorn's start or the proxy's process, so a CA it refuses is one line and exit 2.
+                from mockserver.interception.ca import LocalCA
+
+                LocalCA(config.data_dir).ensure()
         except ConfigError as exc:
             raise BadConfiguration(str(exc)) from exc
         except MockError as exc:
@@ -181,6 +186,9 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
 
     try:
         ca = LocalCA(Config.from_env(data_dir=data_dir).data_dir)
+        path = ca.bundle() if bundle else ca.ensure()
+    except ConfigError as exc:
+        raise BadConfiguration(str(exc)) from exc
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(str((ca.bundle() if bundle else ca.ensure()).resolve()))
+    click.echo(str(path.resolve()))

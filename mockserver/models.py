@@ -30,7 +30,7 @@ from typing import Any
 
 from mockserver.errors import ERROR_FOR_STATUS, ERROR_TABLE, STAGEABLE_ERRORS, ApiError, BadRequest
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.settings.knobs import Knob, value_problems
+from mockserver.settings.knobs import Knob, value_problems, whole_numbers
 from mockserver.settings.runtime import DAY, DEFAULT_PENDING_POLLS, MAX_DELAY_MS, MAX_PENDING_POLLS
 
 SUCCESS = "success"
@@ -187,7 +187,7 @@ class Fault:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Fault:
         """Build and check a fault from admin or scenario JSON."""
-        values = dict(values)
+        values = whole_numbers(cls, values)
         job = values.pop("job", None)
         known = {item.name for item in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
@@ -195,7 +195,7 @@ class Fault:
             raise BadRequest([f"{name}: is not a fault field" for name in unknown])
         if isinstance(job, JobPlan):
             job = job.as_job()
-        fault = cls(job=JobPlan(**job) if isinstance(job, dict) else None, **values)
+        fault = cls(job=JobPlan(**whole_numbers(JobPlan, job)) if isinstance(job, dict) else None, **values)
         problems = fault.problems()
         if problems:
             raise BadRequest(problems)

@@ -6,6 +6,14 @@ and ``serve --tls`` present certificates for that name without touching the
 client's code. The CA is created once and reused, so a CA a developer trusted
 yesterday still works today; its private key is written with mode 0600 and is
 never served by anything.
+
+A trusted CA's key can vouch for any host, so the CA is name-constrained to the
+names it is for (:data:`PERMITTED`): a leaf for any other name fails
+verification even if the key leaks. A CA made before that carries no
+constraint; it is still used (re-creating it would break every client that
+trusts it) with a warning that says how to replace it. A CA folder, or data
+folder, that others may write is refused: whoever can write there can put in a
+CA whose key they know.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ import datetime
 import fcntl
 import hashlib
 import ipaddress
+import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +36,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mockserver.errors import ConfigError
+from mockserver.util.private_folder import private_folder
+
+log = logging.getLogger(__name__)
+#: Old CAs already warned about: once per process, not once per leaf or bundle.
+_warned: set[Path] = set()
+
 #: What the mock answers for: the live API's host, and loopback for ``serve --tls``.
-DEFAULT_NAMES = ("api.stability.ai", "localhost", "127.0.0.1")
+DEFAULT_NAMES = ("api.stability.ai", "localhost", "127.0.0.1", "::1")
+#: The only names the CA may vouch for: DNS names cover their subdomains (``*.localhost``).
+PERMITTED: tuple[x509.GeneralName, ...] = (
+    x509.DNSName("api.stability.ai"),
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.ip_network("127.0.0.0/8")),
+    x509.IPAddress(ipaddress.ip_network("::1/128")),
+)
+#: Cipher suites offered under TLS 1.2 (``serve --tls`` and the proxy): forward secrecy and AEAD only,
+#: as Mozilla's "intermediate" profile; TLS 1.3 has its own list, all AEAD.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
 CA_DAYS = 3650
 LEAF_DAYS = 397
 #: A leaf this close to expiry is issued again rather than handed to a client that would refuse it soon.
@@ -55,6 +82,8 @@ class LocalCA:
         with self._locked():
             if not (self.cert_path.exists() and self.key_path.exists()):
                 self._create()
+            _refuse_shared(self.key_path, 0o077, "readable or writable")
+            self._warn_if_unconstrained()
         return self.cert_path
 
     def bundle(self) -> Path:
@@ -116,6 +145,9 @@ class LocalCA:
                 ),
                 critical=True,
             )
+            .add_extension(
+                x509.NameConstraints(permitted_subtrees=list(PERMITTED), excluded_subtrees=None), critical=True
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
@@ -158,16 +190,44 @@ class LocalCA:
             return False
         return cert.not_valid_after_utc - _now() > RENEW_BEFORE
 
+    def _warn_if_unconstrained(self) -> None:
+        if self.cert_path in _warned:
+            return
+        cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        try:
+            cert.extensions.get_extension_for_class(x509.NameConstraints)
+        except x509.ExtensionNotFound:
+            _warned.add(self.cert_path)
+            log.warning(
+                "the CA %s predates name constraints: its key can vouch for any host. To replace it, delete %s"
+                " and trust the new CA (stability-mock ca-cert) again",
+                self.cert_path,
+                self.folder,
+            )
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise creation between processes (two gunicorn masters, a test and a server)."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.folder.parent)
+        self.folder.mkdir(exist_ok=True, mode=0o700)
+        for folder in (self.folder.parent, self.folder):
+            _refuse_shared(folder, 0o022, "writable")
         with (self.folder / ".lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _refuse_shared(path: Path, others: int, allowed: str) -> None:
+    """A :class:`ConfigError` in one line when ``path``'s mode gives group or others the bits ``others``."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & others:
+        raise ConfigError(
+            f"{path} is {allowed} by other users (mode {mode:04o}), so the mock's CA cannot be trusted:"
+            f" chmod go-rwx {path}, or choose another --data-dir"
+        )
 
 
 def _general_name(name: str) -> x509.GeneralName:

@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any
 
 from mockserver.errors import ApiError, ServiceUnavailable
-from mockserver.interception.ca import CertPair
+from mockserver.interception.ca import TLS12_CIPHERS, CertPair
 from mockserver.interception.session import Session
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class InterceptingProxy:
         self.settings = settings
         self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._tls.load_cert_chain(settings.cert.cert, settings.cert.key)
+        self._tls.set_ciphers(TLS12_CIPHERS)
         self._tls.set_alpn_protocols(["http/1.1"])
         self._upstream_tls = (
             ssl.create_default_context(cafile=str(settings.upstream_ca)) if settings.upstream_ca else None

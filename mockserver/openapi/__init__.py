@@ -8,7 +8,8 @@ use), ``repairs`` (openapi-core, repaired for these documents),
 ``form_fields`` (one form property: accepted values, openapi-core's refusals),
 ``multipart`` (multipart bodies: strict numbers, the form as sent) and
 ``plain_form`` (the plain layout clients send, by the multipart library),
-``field_errors`` (short ``field: message`` lines from validation errors) and
+``json_bounds`` (a JSON body's depth and list lengths, held before a
+schema sees them), ``field_errors`` (short ``field: message`` lines from validation errors) and
 ``rule_messages`` (the words for one broken schema rule),
 ``files`` (reading ``spec/`` from a checkout or a wheel) and ``parsed`` (the
 bundled YAML's parsed copies, named by the YAML's hash; ``python -m

@@ -23,7 +23,7 @@ from openapi_core.validation.request.exceptions import (
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
 from mockserver.errors import SECURITY_LINE
-from mockserver.openapi.rule_messages import TYPE_NAMES, rule_message, short
+from mockserver.openapi.rule_messages import rule_message, short, type_name
 
 
 def describe_openapi_error(error: BaseException) -> list[str]:
@@ -48,7 +48,7 @@ def _describe(error: BaseException) -> Iterator[str]:
         yield "body: is not valid multipart/form-data"
     elif isinstance(cause, CastError):
         kind = str(cause.type)
-        yield f"body: {short(cause.value)} is not {TYPE_NAMES.get(kind, kind)}"
+        yield f"body: {short(cause.value)} is not {type_name(kind)}"
     elif isinstance(cause, InvalidSchemaValue):
         for schema_error in cause.schema_errors:
             yield from describe_schema_error(schema_error)
@@ -83,6 +83,9 @@ def describe_schema_error(error: SchemaError, prefix: str = "") -> Iterator[str]
             return
         case "type" if error.schema.get("format") == "binary":
             message = "must be a file part (an uploaded image)"
+        case "pattern" if error.schema.get("examples"):
+            # A regular expression tells a person less than one value that fits it.
+            message = f"{short(error.instance)} must look like {error.schema['examples'][0]}"
         case "additionalProperties":
             known = set(error.schema.get("properties", {}))
             extra = sorted(set(error.instance) - known) if isinstance(error.instance, dict) else []

@@ -20,6 +20,7 @@ TYPE_NAMES = {
     "boolean": "true or false",
     "object": "an object",
     "array": "a list",
+    "null": "null",
 }
 
 
@@ -29,11 +30,18 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def type_name(value: Any) -> str:
+    """A schema's ``type`` in words; a nullable field's is a list (``["integer", "null"]``)."""
+    if isinstance(value, list):
+        return " or ".join(type_name(item) for item in value)
+    return TYPE_NAMES.get(value, str(value))
+
+
 def rule_message(rule: str, value: Any, instance: Any = None) -> str | None:
     """The words for ``instance`` breaking ``rule`` (a schema keyword) set to ``value``; ``None``: none here."""
     match rule:
         case "type":
-            return f"must be {TYPE_NAMES.get(value, value)}, got {short(instance)}"
+            return f"must be {type_name(value)}, got {short(instance)}"
         case "enum":
             return "must be one of: " + ", ".join(str(item) for item in value)
         case "minimum":
@@ -48,6 +56,8 @@ def rule_message(rule: str, value: Any, instance: Any = None) -> str | None:
             return "must not be empty" if value == 1 else f"must be at least {value} characters"
         case "maxLength":
             return f"must be at most {value} characters"
+        case "maxItems":
+            return f"must have at most {value:,} items"
         case "pattern":
             return f"must match {value}"
         case "format":
@@ -55,4 +65,4 @@ def rule_message(rule: str, value: Any, instance: Any = None) -> str | None:
     return None
 
 
-__all__ = ["IMAGE_AS_TEXT_LINE", "TYPE_NAMES", "rule_message", "short"]
+__all__ = ["IMAGE_AS_TEXT_LINE", "TYPE_NAMES", "rule_message", "short", "type_name"]

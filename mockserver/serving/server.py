@@ -51,10 +51,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "post_worker_init": self._warm_up,
         }
         if config.tls:
-            from mockserver.interception.ca import LocalCA
+            from mockserver.interception.ca import TLS12_CIPHERS, LocalCA
 
             pair = LocalCA(config.data_dir).leaf()
-            settings.update(certfile=str(pair.cert), keyfile=str(pair.key))
+            settings.update(certfile=str(pair.cert), keyfile=str(pair.key), ciphers=TLS12_CIPHERS)
         for key, value in settings.items():
             self.cfg.set(key, value)
 

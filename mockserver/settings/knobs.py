@@ -14,7 +14,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +30,9 @@ class Knob:
     #: Inclusive bounds of a number (``None``: unbounded on that side).
     minimum: float | None = None
     maximum: float | None = None
+    #: The most items of a list setting, and the longest each may be: a staged list is checked per call.
+    max_items: int | None = None
+    max_length: int | None = None
     #: Allowed values of a text setting.
     choices: tuple[str, ...] | None = None
     #: The ``serve`` option when it is not ``--<name-with-dashes>``.
@@ -64,6 +67,20 @@ def value_type(hint: Any) -> Any:
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         return next(arg for arg in typing.get_args(hint) if arg is not type(None))
     return hint
+
+
+def whole_numbers(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with each integral float (``3.0``) of an ``int`` field of dataclass ``cls`` as that int.
+
+    JSON Schema counts ``3.0`` as an integer, so the admin spec accepts it; the
+    value then takes the field's own type rather than being refused after.
+    """
+    hints = typing.get_type_hints(cls)
+    found = dict(values)
+    for name, value in values.items():
+        if name in hints and value_type(hints[name]) is int and isinstance(value, float) and value.is_integer():
+            found[name] = int(value)
+    return found
 
 
 def option_name(item: dataclasses.Field[Any], knob: Knob) -> str:
@@ -118,10 +135,25 @@ def _value_problems(value: Any, python_type: Any, knob: Knob) -> Iterator[str]:
             yield f"must be one of: {', '.join(knob.choices)} (got {value!r})"
     elif python_type is bool and not isinstance(value, bool):
         yield f"must be true or false, got {value!r}"
+    elif isinstance(value, tuple | list):
+        if knob.max_items is not None and len(value) > knob.max_items:
+            yield f"must have at most {knob.max_items:,} items"
+        if knob.max_length is not None and any(len(str(item)) > knob.max_length for item in value):
+            yield f"each must be at most {knob.max_length} characters"
 
 
 def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
-__all__ = ["Knob", "default_text", "knobs", "option_name", "problems", "setting", "value_problems", "value_type"]
+__all__ = [
+    "Knob",
+    "default_text",
+    "knobs",
+    "option_name",
+    "problems",
+    "setting",
+    "value_problems",
+    "value_type",
+    "whole_numbers",
+]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import BadRequest
-from mockserver.settings.knobs import problems, setting
+from mockserver.settings.knobs import problems, setting, whole_numbers
 
 _RATE = re.compile(r"(\d+)/(\d+(?:\.\d+)?)s")
 
@@ -30,7 +30,7 @@ class RateLimit:
 
     @classmethod
     def parse(cls, text: str, block_seconds: float) -> RateLimit:
-        match = _RATE.fullmatch(text.strip())
+        match = _RATE.fullmatch(text)
         if not match or int(match[1]) < 1 or float(match[2]) <= 0:
             raise BadRequest([f"rate_limit: {text!r} must look like 150/10s"])
         return cls(int(match[1]), float(match[2]), block_seconds)
@@ -54,6 +54,9 @@ TIMINGS = (INSTANT, LIVE_TIMING)
 MAX_TIMING_SCALE = 10.0
 #: The words settings: compared with prompts in lower case.
 WORD_LISTS = ("moderation_words", "filter_words", "language_words")
+#: Bounds of each words setting: every prompt is compared with every word.
+MAX_WORDS = 1000
+MAX_WORD_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,24 @@ class RuntimeSettings:
     credits: int | None = setting(
         None, "Starting balance of every key.", minimum=0, maximum=MAX_BALANCE, default_text="off"
     )
-    moderation_words: tuple[str, ...] = setting((), "Comma-separated prompt words answered 403 content_moderation.")
-    filter_words: tuple[str, ...] = setting((), "Comma-separated prompt words whose result is CONTENT_FILTERED.")
-    language_words: tuple[str, ...] = setting((), "Comma-separated prompt words answered 422 invalid_language.")
+    moderation_words: tuple[str, ...] = setting(
+        (),
+        "Comma-separated prompt words answered 403 content_moderation.",
+        max_items=MAX_WORDS,
+        max_length=MAX_WORD_LENGTH,
+    )
+    filter_words: tuple[str, ...] = setting(
+        (),
+        "Comma-separated prompt words whose result is CONTENT_FILTERED.",
+        max_items=MAX_WORDS,
+        max_length=MAX_WORD_LENGTH,
+    )
+    language_words: tuple[str, ...] = setting(
+        (),
+        "Comma-separated prompt words answered 422 invalid_language.",
+        max_items=MAX_WORDS,
+        max_length=MAX_WORD_LENGTH,
+    )
     journal_size: int = setting(1000, "Request records kept (oldest dropped).", minimum=1, maximum=100_000)
 
     @classmethod
@@ -108,7 +126,7 @@ class RuntimeSettings:
         unknown = sorted(set(changes) - set(self.field_names()))
         if unknown:
             raise BadRequest([f"{name}: is not a runtime setting" for name in unknown])
-        values = dict(changes)
+        values = whole_numbers(RuntimeSettings, changes)
         for name in WORD_LISTS:
             if name in values:
                 values[name] = tuple(str(word).lower() for word in values[name] or ())

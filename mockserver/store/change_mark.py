@@ -32,7 +32,7 @@ class ChangeMark:
         self.path = path
         self._map: mmap.mmap | None = None
         try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             return
         try:

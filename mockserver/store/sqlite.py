@@ -23,6 +23,7 @@ from mockserver.imaging import RenderedImage
 from mockserver.models import Fault, Job, JobPlan, after_firing, fits, order_from_json, order_to_json
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 from mockserver.store.change_mark import ChangeMark
+from mockserver.util.private_folder import private_folder
 
 #: The layout this code reads and writes, kept in the file's ``PRAGMA user_version``.
 #: 0: the first layout (blobs in the job row); 1: blobs in ``job_blobs``, a byte tally.
@@ -133,14 +134,16 @@ _DELETE_EXPIRED_BLOBS = "DELETE FROM job_blobs WHERE job_id IN (SELECT id FROM j
 
 
 class SQLiteStore(Store):
-    """Jobs in one SQLite file (created with its folder when missing)."""
+    """Jobs in one SQLite file (created, owner-only, with its folder when missing)."""
 
     def __init__(self, path: Path | str, *, timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
         self._local = threading.local()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
+            # Owner-only from the start: SQLite gives its -wal and -shm files the main file's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             self._create_or_migrate()
         except OSError as exc:
             raise StoreError(f"cannot create the SQLite store at {self.path}: {exc}") from exc

@@ -39,9 +39,7 @@ def admit(request: Request, services: Services, exchange: Exchange) -> ApiCall:
     """Run every stage, recording what each learns on ``exchange``; the admitted call,
     or an :class:`ApiError` (or transport fault)."""
     limit = services.config.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        _drain(request)
-        raise PayloadTooLarge(headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"})
+    refuse_announced_past(request, limit)
     route = services.spec.router.route(request)
     exchange.operation_id = route.operation_id
     read_body(request, limit)
@@ -115,7 +113,16 @@ def _stage_fault(
 UNREADABLE_BODY = "body: could not be read (malformed chunked transfer-encoding, or the body was cut short)"
 
 
-def read_body(request: Request, limit: int) -> None:
+def refuse_announced_past(request: Request, limit: int, too_large: str | None = None) -> None:
+    """A 413 before reading a body whose ``Content-Length`` is past ``limit`` (read and thrown away if small)."""
+    if request.content_length is not None and request.content_length > limit:
+        _drain(request)
+        raise PayloadTooLarge(
+            message=too_large, headers={} if request.content_length <= DRAIN_LIMIT else {"Connection": "close"}
+        )
+
+
+def read_body(request: Request, limit: int, too_large: str | None = None) -> None:
     """Read (and cache) the body now, so a chunked upload that announced no length
     but runs past the limit is a 413 here rather than a silently cut body later.
 
@@ -131,7 +138,7 @@ def read_body(request: Request, limit: int) -> None:
         if request.content_length is None and len(data) >= limit:
             request.stream.read(1)
     except RequestEntityTooLarge as exc:
-        raise PayloadTooLarge(headers={"Connection": "close"}) from exc
+        raise PayloadTooLarge(message=too_large, headers={"Connection": "close"}) from exc
     except ClientDisconnected as exc:  # fewer bytes than announced, then the end
         raise BadRequest([UNREADABLE_BODY], headers={"Connection": "close"}) from exc
     except HTTPException:

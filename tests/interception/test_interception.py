@@ -31,6 +31,7 @@ from mockserver.interception.ca import LocalCA
 from mockserver.interception.proxy import InterceptingProxy, ProxySettings
 from tests.clients.aiohttp_client import OPERATIONS
 from tests.conftest import ROOT
+from tests.interception.cipher_probe import AEAD_ONLY, CBC_ONLY, tls12_suite
 
 pytestmark = pytest.mark.stability_mock(target_pixels=65536)
 
@@ -314,6 +315,17 @@ def _small_proxy(stability_mock: StabilityMock, tmp_path: Path, **limits: Unpack
     server = stability_mock.server
     settings = ProxySettings("127.0.0.1", 0, server.host, server.port, LocalCA(tmp_path).leaf(), **limits)
     return InterceptingProxy(settings)
+
+
+def test_the_proxy_offers_no_cbc_suites_under_tls_1_2(stability_mock_proxy: InterceptedMock) -> None:
+    agreed = {}
+    for name, ciphers in (("cbc", CBC_ONLY), ("aead", AEAD_ONLY)):
+        sock = socket.create_connection(_address(stability_mock_proxy.proxy_url), timeout=10)
+        sock.sendall(b"CONNECT api.stability.ai:443 HTTP/1.1\r\nHost: api.stability.ai:443\r\n\r\n")
+        assert _read_response(sock)[0].startswith(b"HTTP/1.1 200"), name
+        agreed[name] = tls12_suite(sock, stability_mock_proxy.ca_cert, ciphers)
+    assert agreed["cbc"] is None
+    assert agreed["aead"] in AEAD_ONLY.split(":")
 
 
 def test_connections_past_the_limit_are_answered_503(stability_mock: StabilityMock, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from bench.harness.server import free_port, running_server
 from mockserver.control.remote import MockAdmin
 from mockserver.interception.ca import LocalCA
 from tests.conftest import FIXTURES
+from tests.interception.cipher_probe import AEAD_ONLY, CBC_ONLY, tls12_suite
 
 pytestmark = pytest.mark.slow
 
@@ -119,6 +120,10 @@ def test_serve_tls_answers_for_the_api_host_and_loopback_with_faults(tmp_path: P
     with running_server(*options, log=tmp_path / "t.log", tls_ca=ca) as url:
         port = url.rsplit(":", 1)[1]
         assert _post(url, "fast", verify=str(ca)).status_code == 200
+        # No CBC suite is offered under TLS 1.2: a client that offers only those gets no handshake.
+        assert tls12_suite(socket.create_connection(("127.0.0.1", int(port)), timeout=10), ca, CBC_ONLY) is None
+        agreed = tls12_suite(socket.create_connection(("127.0.0.1", int(port)), timeout=10), ca, AEAD_ONLY)
+        assert agreed in AEAD_ONLY.split(":")
         assert _post(f"https://localhost:{port}", "fast", verify=str(ca)).status_code == 200
         if shutil.which("curl"):
             # What an /etc/hosts line mapping api.stability.ai to this machine gives a client.

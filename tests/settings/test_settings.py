@@ -97,6 +97,8 @@ def test_admin_yml_states_each_runtime_setting_with_its_bounds(
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     assert expected_type in types
     assert ("null" in types) == (item.default is None)
+    assert prop.get("maxItems") == knob.max_items
+    assert prop.get("items", {}).get("maxLength") == knob.max_length
 
 
 def test_admin_yml_has_no_other_runtime_settings() -> None:
@@ -235,3 +237,10 @@ def test_a_hostile_scenario_stops_start_up_in_one_line(tmp_path: Path) -> None:
     assert result.output.strip().splitlines() == [
         f"Error: scenario {path}: expands to more than 100,000 values (YAML aliases?)"
     ]
+
+
+def test_every_entrance_bounds_the_word_lists() -> None:
+    with pytest.raises(BadRequest, match="must have at most 1,000 items"):
+        RuntimeSettings().updated({"filter_words": ["w"] * 1001})
+    with pytest.raises(ConfigError, match="each must be at most 200 characters"):
+        Config(language_words=("w" * 201,))
