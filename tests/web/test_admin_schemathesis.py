@@ -49,6 +49,8 @@ ACROSS_FIELDS = re.compile(
     r"|job: a job plan cannot be combined with a status or a transport fault"
     r"|operation: must be \* or one of .+"
     r"|status: \S+ never answers \d+"
+    r"|error: \S+ is answered with status \d+, not \d+"
+    r"|error: needs the status it is answered with \(\d+\)"
 )
 
 
