@@ -56,6 +56,11 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
     help="Polls after which the client gives up on a job; it is held to exactly that.  [default: none, or the "
     "Python client's max_polls attribute]",
 )
+@click.option(
+    "--allow-unexercised",
+    is_flag=True,
+    help="Do not fail the run for a property no example exercised (it is still reported as not exercised).",
+)
 @click.option("--property", "only", multiple=True, help="Check only this property (repeatable).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per command run.")
 @click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report here.")
@@ -79,6 +84,7 @@ def contract(
     min_poll_interval: float,
     claims: tuple[str, ...],
     max_polls: int | None,
+    allow_unexercised: bool,
     only: tuple[str, ...],
     timeout: float,
     junit_xml: Path | None,
@@ -89,7 +95,9 @@ def contract(
 
     Starts its own mock, drives the client with generated requests and server
     plans, and prints one line per property: passed, failed with a minimal
-    example, or not covered. Exits 0 only when every covered property holds.
+    example, not exercised (no example reached what it is about), or not
+    covered. Exits 0 only when every covered property holds and was exercised
+    (or --allow-unexercised).
     """
     if importlib.util.find_spec("hypothesis") is None:
         raise click.ClickException(CONTRACT_EXTRA_HINT)
@@ -122,6 +130,7 @@ def contract(
             claims=claims,
             max_polls=max_polls,
             only=only,
+            allow_unexercised=allow_unexercised,
         )
         counter = _ExampleCounter(max_examples)
         runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)
@@ -147,8 +156,9 @@ def contract(
         click.echo(f"JSON report written to {json_report}", err=True)
     failed = sum(result.status == "failed" for result in results)
     passed = sum(result.status == "passed" for result in results)
-    click.echo(f"{passed} passed, {failed} failed")
-    if not succeeded(results):
+    unexercised = sum(result.status == "not exercised" for result in results)
+    click.echo(f"{passed} passed, {failed} failed" + (f", {unexercised} not exercised" if unexercised else ""))
+    if not succeeded(results, allow_unexercised=allow_unexercised):
         sys.exit(1)
 
 

@@ -40,10 +40,18 @@ class Run:
     max_polls: int | None = None
     #: The image a correct client returns (for valid requests).
     expected: bytes | None = None
+    #: Ids of the faults staged as the example's error (not its job plan): a record that
+    #: carries one is a call the staged error answered.
+    staged_faults: frozenset[str] = frozenset()
 
     @property
     def polls(self) -> list[dict[str, Any]]:
         return [record for record in self.records if record["method"] == "GET"]
+
+    @property
+    def fired(self) -> list[dict[str, Any]]:
+        """The calls the staged error answered, as the journal recorded them."""
+        return [record for record in self.records if record.get("fault") in self.staged_faults]
 
     @property
     def delivered(self) -> dict[str, Any] | None:
@@ -64,13 +72,21 @@ class ContractProperty:
     doc: str
     claim: str | None = None
     async_only: bool = False
+    #: Why a run did not exercise the property (``None``: it did); a property that no
+    #: example exercised is reported "not exercised", never "passed".
+    unexercised: Callable[[Run], str | None] | None = None
 
 
 PROPERTIES: dict[str, ContractProperty] = {}
 
 
 def contract_property(
-    name: str, *, trial: str, claim: str | None = None, async_only: bool = False
+    name: str,
+    *,
+    trial: str,
+    claim: str | None = None,
+    async_only: bool = False,
+    unexercised: Callable[[Run], str | None] | None = None,
 ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
     """Register ``check`` as property ``name``; its docstring is the property's description."""
 
@@ -78,10 +94,36 @@ def contract_property(
         if name in PROPERTIES:
             raise ValueError(f"property {name!r} is registered twice")
         doc = " ".join((check.__doc__ or "").split())
-        PROPERTIES[name] = ContractProperty(name, trial, check, doc, claim, async_only)
+        PROPERTIES[name] = ContractProperty(name, trial, check, doc, claim, async_only, unexercised)
         return check
 
     return register
+
+
+def _requests(run: Run) -> str:
+    return f"{len(run.records)} request(s)"
+
+
+def _never_polled(run: Run) -> str | None:
+    return None if run.polls else f"the client never polled ({_requests(run)})"
+
+
+def _never_polled_twice(run: Run) -> str | None:
+    return None if len(run.polls) >= 2 else f"the client never polled twice ({len(run.polls)} poll(s))"
+
+
+def _fault_never_fired(run: Run) -> str | None:
+    if run.fired:
+        return None
+    staged = run.staged or {}
+    return f"the staged {staged.get('status', 'error')} {staged.get('where', '')} never fired ({_requests(run)})"
+
+
+def _never_filtered(run: Run) -> str | None:
+    delivered = run.delivered
+    if delivered is not None and delivered.get("finish_reason") == "CONTENT_FILTERED":
+        return None
+    return f"no CONTENT_FILTERED result was delivered ({_requests(run)})"
 
 
 def _fail(message: str) -> None:
@@ -241,7 +283,7 @@ def polls_until_done(run: Run) -> None:
         _fail(f"gave up after {limit} polls answered 202, yet reported success")
 
 
-@contract_property("polls_real_path", trial="success", async_only=True)
+@contract_property("polls_real_path", trial="success", async_only=True, unexercised=_never_polled)
 def polls_real_path(run: Run) -> None:
     """Async: polls go to a real results path (``/v2beta/results/{id}`` or the legacy one)
     with the generation id the server answered."""
@@ -253,7 +295,7 @@ def polls_real_path(run: Run) -> None:
             _fail(f"polled id {record['generation_id']!r}, not the generation id {started[-1]!r}")
 
 
-@contract_property("poll_interval", trial="success", async_only=True)
+@contract_property("poll_interval", trial="success", async_only=True, unexercised=_never_polled_twice)
 def poll_interval(run: Run) -> None:
     """Async: the client does not poll faster than the minimum interval
     (``--min-poll-interval``; the live API asks for 10 s)."""
@@ -270,27 +312,30 @@ def rejects_invalid_input(run: Run) -> None:
     _no_success(run, f"the request was invalid ({run.request.broken})")
 
 
-@contract_property("errors_surface", trial="errors")
+@contract_property("errors_surface", trial="errors", unexercised=_fault_never_fired)
 def errors_surface(run: Run) -> None:
     """API errors (401, 404, 413, 429, 500…) surface as failures: an exception or a
     non-zero exit, and no image or partial output file."""
     staged = run.staged or {}
-    _no_success(run, f"the server answered {staged.get('status', 'an error')} {staged.get('where', '')}".strip())
+    where = f"{staged.get('status', 'an error')} {staged.get('where', '')}".strip()
+    missed = _fault_never_fired(run)
+    _no_success(run, f"the server answered {where}" if missed is None else missed)
 
 
 #: After a 429 or 5xx a client waits at least this long before its next call (at most 10 calls a second).
 MIN_RETRY_GAP = 0.1
 
 
-@contract_property("retries_transient", trial="transient", claim="retries")
+@contract_property("retries_transient", trial="transient", claim="retries", unexercised=_fault_never_fired)
 def retries_transient(run: Run) -> None:
     """Claimed: one 429 or 5xx is retried and the client still returns the image, waiting
     as long as ``Retry-After`` says (the suite's 429 says 1 s) and never hammering: after
     a 429 or 5xx the next call comes at least 0.1 s later (at most 10 calls a second)."""
     returns_exact_image(run)
     records = run.records
-    if not any(record["status"] in (429, 500, 503) for record in records):
-        _fail("the staged transient error was never seen: the client sent nothing")
+    missed = _fault_never_fired(run)
+    if missed is not None:
+        _fail(f"{missed}, yet the client returned the image")
     for answered, following in itertools.pairwise(records):
         if answered["status"] not in (429, 500, 502, 503, 504):
             continue
@@ -302,11 +347,14 @@ def retries_transient(run: Run) -> None:
             _fail(f"called again {gap:.3f} s after a {answered['status']} (at least {MIN_RETRY_GAP:g} s between calls)")
 
 
-@contract_property("honours_content_filtered", trial="filtered", claim="content_filtered", async_only=True)
+@contract_property(
+    "honours_content_filtered", trial="filtered", claim="content_filtered", async_only=True, unexercised=_never_filtered
+)
 def honours_content_filtered(run: Run) -> None:
     """Claimed: a result with ``finish-reason: CONTENT_FILTERED`` is reported as such
     (a failure), not handed back as a good image."""
-    _no_success(run, "the result was CONTENT_FILTERED")
+    missed = _never_filtered(run)
+    _no_success(run, "the result was CONTENT_FILTERED" if missed is None else missed)
 
 
 def _no_success(run: Run, why: str) -> None:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contract_tests.runner import FAILED, PASSED, PropertyResult
+from contract_tests.runner import FAILED, NOT_EXERCISED, PASSED, PropertyResult
 
 #: Images larger than this are described, not embedded (an "oversized body" example is 10 MiB).
 MAX_EMBEDDED_BYTES = 512 * 1024
@@ -44,6 +44,7 @@ def report_data(results: list[PropertyResult], *, client: str) -> dict[str, Any]
             "description": result.doc,
             "operations": result.operations,
             "examples": result.examples,
+            "exercised": result.exercised,
             "seconds": round(result.seconds, 3),
             "message": result.message or None,
             "example": result.example or None,
@@ -59,6 +60,7 @@ def report_data(results: list[PropertyResult], *, client: str) -> dict[str, Any]
         "client": client,
         "passed": sum(r.status == PASSED for r in results),
         "failed": sum(r.status == FAILED for r in results),
+        "not_exercised": sum(r.status == NOT_EXERCISED for r in results),
         "properties": properties,
     }
 
@@ -77,6 +79,7 @@ def write_html(results: list[PropertyResult], path: Path, *, client: str) -> Non
         client=html.escape(client),
         passed=data["passed"],
         failed=data["failed"],
+        not_exercised=data["not_exercised"],
         total=len(results),
         sections="\n".join(sections),
     )
@@ -163,9 +166,11 @@ _PAGE = """<!doctype html>
 <style>
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }}
 section {{ border-left: 6px solid #999; padding: .2em 1em; margin: 1em 0; background: #fafafa; }}
-section.passed {{ border-color: #2a8f3c; }} section.failed {{ border-color: #c62828; background: #fff5f5; }}
+section.passed {{ border-color: #2a8f3c; }} section.not-exercised {{ border-color: #e0a000; }}
+section.failed {{ border-color: #c62828; background: #fff5f5; }}
 .badge {{ font-size: 12px; padding: .1em .5em; border-radius: 3px; background: #ddd; }}
-.failed .badge {{ background: #c62828; color: #fff; }} .passed .badge {{ background: #2a8f3c; color: #fff; }}
+.failed .badge {{ background: #c62828; color: #fff; }} .not-exercised .badge {{ background: #e0a000; }}
+.passed .badge {{ background: #2a8f3c; color: #fff; }}
 .meta {{ color: #666; }} .why {{ font-weight: bold; }}
 pre {{ white-space: pre-wrap; word-break: break-all; background: #f0f0f0; padding: .5em; }}
 .images {{ display: flex; gap: 1em; flex-wrap: wrap; }}
@@ -179,7 +184,7 @@ th:nth-child(5) {{ width: 18%; }} th:nth-child(6) {{ width: 32%; }}
 </style></head>
 <body>
 <h1>Contract report: {client}</h1>
-<p>{passed} passed, {failed} failed, of {total} properties.</p>
+<p>{passed} passed, {failed} failed, {not_exercised} not exercised, of {total} properties.</p>
 {sections}
 </body></html>
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from mockserver import Config
 from mockserver.settings.profiles import PROFILES, SEED
 
 PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipped"
+#: Every example kept the property, but none reached what it is about (a poll, a staged error).
+NOT_EXERCISED = "not exercised"
 API_KEY = "sk-contract-suite"
 
 
@@ -38,6 +41,8 @@ class SuiteOptions:
     max_polls: int | None = None
     #: The API the suite's mock plays (``seed`` or ``live``): which operations are polled follows it.
     profile: str = SEED
+    #: A property no example exercised fails the run unless this is set (it is reported either way).
+    allow_unexercised: bool = False
 
 
 @dataclass
@@ -48,6 +53,8 @@ class PropertyResult:
     doc: str
     status: str
     examples: int = 0
+    #: Examples that reached what the property is about (for a property that says so).
+    exercised: int = 0
     seconds: float = 0.0
     message: str = ""
     example: str = ""
@@ -134,9 +141,16 @@ class ContractRunner:
         async_ops = async_operations(self.options.profile)
         strategy = strategy_for(prop.trial, operations, self.options.max_pending_polls, async_ops)
 
+        missed: Counter[str] = Counter()
+
         def attempt(example: Example) -> None:
             result.examples += 1
             run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval, self.max_polls)
+            why = prop.unexercised(run) if prop.unexercised is not None else None
+            if why is None:
+                result.exercised += 1
+            else:
+                missed[why] += 1
             try:
                 prop.check(run)
             except Violation as violation:
@@ -169,13 +183,17 @@ class ContractRunner:
                 "expected": run.expected,
                 "returned": run.outcome.output,
             }
+        if result.status == PASSED and not result.exercised and missed:
+            why, _count = missed.most_common(1)[0]
+            result.status = NOT_EXERCISED
+            result.message = f"no example exercised it: {why}"
         result.seconds = time.monotonic() - started
         self.progress(_line(result))
         return result
 
 
 def _line(result: PropertyResult) -> str:
-    mark = {PASSED: "PASS", FAILED: "FAIL", NOT_COVERED: "N/C ", SKIPPED: "SKIP"}[result.status]
+    mark = {PASSED: "PASS", FAILED: "FAIL", NOT_COVERED: "N/C ", SKIPPED: "SKIP", NOT_EXERCISED: "N/E "}[result.status]
     text = f"  {mark} {result.name}"
     if result.status == PASSED:
         text += f" ({result.examples} examples, {result.seconds:.1f} s)"
@@ -186,6 +204,7 @@ def _line(result: PropertyResult) -> str:
     return text
 
 
-def succeeded(results: list[PropertyResult]) -> bool:
-    """True when no covered property failed (and at least one was checked)."""
-    return not any(r.status == FAILED for r in results) and any(r.status == PASSED for r in results)
+def succeeded(results: list[PropertyResult], *, allow_unexercised: bool = False) -> bool:
+    """True when no covered property failed or went unexercised (unless allowed), and one passed."""
+    refused = {FAILED} if allow_unexercised else {FAILED, NOT_EXERCISED}
+    return not any(r.status in refused for r in results) and any(r.status == PASSED for r in results)

@@ -230,11 +230,10 @@ def run_example(
     if example.plan is not None:
         control.add_fault(operation=request.operation_id, job=example.plan.as_job())
     staged = example.staged
-    if staged is not None and staged.where == "start":
-        control.add_fault(operation=request.operation_id, **staged.as_fault())
-    elif staged is not None:
-        for operation in POLL_OPERATION_IDS:
-            control.add_fault(operation=operation, **staged.as_fault())
+    staged_faults: list[str] = []
+    if staged is not None:
+        where = (request.operation_id,) if staged.where == "start" else POLL_OPERATION_IDS
+        staged_faults = [control.add_fault(operation=operation, **staged.as_fault()).id for operation in where]
     outcome = adapter.run(request, server.url, api_key)
     return Run(
         expected=expected_output(server, request) if request.broken is None else None,
@@ -247,4 +246,5 @@ def run_example(
         else None,
         min_poll_interval=min_poll_interval,
         max_polls=max_polls,
+        staged_faults=frozenset(staged_faults),
     )

@@ -17,6 +17,7 @@ from contract_tests.reference_client import UpscaleClient
 from contract_tests.runner import (
     FAILED,
     NOT_COVERED,
+    NOT_EXERCISED,
     PASSED,
     SKIPPED,
     ContractRunner,
@@ -413,3 +414,56 @@ def test_cli_usage_errors(arguments: list[str], message: str) -> None:
     outcome = CliRunner().invoke(main, ["contract", *arguments])
     assert outcome.exit_code == 2
     assert message in outcome.output
+
+
+class _NeverPolls(UpscaleClient):
+    """As LiteLLM's creative: the start's ``{"id"}`` is taken as the whole (empty) answer, so no poll is sent."""
+
+    def creative(self, image: bytes, **fields: object) -> bytes:
+        self._send("POST", "/v2beta/stable-image/upscale/creative", image=image, fields=dict(fields))
+        return b""
+
+
+def test_a_property_no_example_exercised_is_not_exercised_and_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "_never_polls", _NeverPolls, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_never_polls")
+    only = ["polls_real_path", "requests_valid"]
+    results = results_of(adapter, SuiteOptions(max_examples=6, operations=["creative"], only=only))
+    verdict = results["polls_real_path"]
+    assert verdict.status == NOT_EXERCISED
+    assert verdict.message.startswith("no example exercised it: the client never polled (1 request(s))")
+    assert results["requests_valid"].status == PASSED
+    assert not succeeded(list(results.values()))
+    assert succeeded(list(results.values()), allow_unexercised=True)
+
+
+def test_a_fault_is_named_only_if_it_fired(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged poll error never fires for a client that never polls: the message says so, from the journal."""
+    monkeypatch.setattr(sys.modules[__name__], "_never_polls", _NeverPolls, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_never_polls")
+    results = results_of(adapter, SuiteOptions(max_examples=10, operations=["creative"], only=["errors_surface"]))
+    verdict = results["errors_surface"]
+    assert verdict.status == FAILED
+    assert "server answered" not in verdict.message
+    never_fired = r"the staged \d{3} at poll never fired \(1 request\(s\)\), yet the client reported success"
+    assert re.match(never_fired, verdict.message), verdict.message
+
+
+def test_cli_fails_an_unexercised_property_unless_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "_never_polls", _NeverPolls, raising=False)
+    report = tmp_path / "contract.xml"
+    arguments = [
+        "contract", "--client", f"{__name__}:_never_polls", "--operations", "creative",
+        "--max-examples", "2", "--property", "polls_real_path", "--property", "requests_valid",
+        "--junit-xml", str(report),
+    ]  # fmt: skip
+    refused = CliRunner().invoke(main, arguments)
+    assert refused.exit_code == 1, refused.output
+    assert "NOT EXERCISED polls_real_path  no example exercised it: the client never polled" in refused.output
+    assert "1 passed, 0 failed, 1 not exercised" in refused.output
+    skipped = ElementTree.parse(report).getroot().find("testsuite/testcase[@name='polls_real_path']/skipped")
+    assert skipped is not None
+    assert skipped.get("message", "").startswith("not exercised: no example exercised it: the client never polled")
+    assert CliRunner().invoke(main, [*arguments, "--allow-unexercised"]).exit_code == 0

@@ -71,3 +71,22 @@ def test_media_types_are_sniffed_not_trusted() -> None:
     assert media_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
     assert media_type(b"RIFF\x00\x00\x00\x00WAVE") is None
     assert media_type(b'{"name": "bad_request"}') is None
+
+
+def test_a_property_no_example_exercised_says_why_in_json_and_html(tmp_path: Path) -> None:
+    from contract_tests.report import write_html, write_json
+    from contract_tests.runner import NOT_EXERCISED, PropertyResult
+
+    why = "no example exercised it: the client never polled (1 request(s))"
+    results = [PropertyResult("polls_real_path", "Async: polls go to a real results path.", NOT_EXERCISED, 4, 0)]
+    results[0].message = why
+    page, data = tmp_path / "report.html", tmp_path / "report.json"
+    write_json(results, data, client="never-polls")
+    write_html(results, page, client="never-polls")
+    report = json.loads(data.read_text())
+    assert (report["passed"], report["failed"], report["not_exercised"]) == (0, 0, 1)
+    entry = report["properties"][0]
+    assert (entry["status"], entry["exercised"], entry["message"]) == ("not exercised", 0, why)
+    text = page.read_text()
+    assert '<section class="not-exercised">' in text and why in text
+    assert "0 passed, 0 failed, 1 not exercised" in text
