@@ -126,7 +126,8 @@ class CommandAdapter:
 
     ``{image}`` is an input file, ``{output}`` where the client must write the
     result, ``{fields}`` a JSON file of form fields; ``STABILITY_API_BASE`` and
-    ``STABILITY_API_KEY`` are in its environment. Exit 0 means success.
+    ``STABILITY_API_KEY`` are in its environment (with the proxy and CA variables of a
+    ``--tls`` or ``--proxy`` run, which the suite sets in its own). Exit 0 means success.
     """
 
     PLACEHOLDERS = ("operation", "image", "output", "fields")

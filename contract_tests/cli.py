@@ -57,6 +57,18 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
     "Python client's max_polls attribute]",
 )
 @click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve the mock over TLS with a CA made for the run; the client gets an https:// base URL and the "
+    "CA in SSL_CERT_FILE, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS and STABILITY_MOCK_CA_CERT.",
+)
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Put the mock behind an intercepting proxy for https://api.stability.ai, so a client that hard-codes "
+    "the host is tested unchanged: it gets HTTPS_PROXY and the CA variables of --tls.",
+)
+@click.option(
     "--allow-unexercised",
     is_flag=True,
     help="Do not fail the run for a property no example exercised (it is still reported as not exercised).",
@@ -84,6 +96,8 @@ def contract(
     min_poll_interval: float,
     claims: tuple[str, ...],
     max_polls: int | None,
+    tls: bool,
+    proxy: bool,
     allow_unexercised: bool,
     only: tuple[str, ...],
     timeout: float,
@@ -131,6 +145,8 @@ def contract(
             max_polls=max_polls,
             only=only,
             allow_unexercised=allow_unexercised,
+            tls=tls,
+            proxy=proxy,
         )
         counter = _ExampleCounter(max_examples)
         runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -13,10 +16,12 @@ from hypothesis import seed as hypothesis_seed
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
+from contract_tests.reach import Reach, environment, reaching, tls_context
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
 from contract_tests.trials import Example, explicit_examples, run_example, strategy_for
 from mockserver import Config
+from mockserver.interception.ca import LocalCA
 from mockserver.settings.profiles import PROFILES, SEED
 
 PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipped"
@@ -43,6 +48,11 @@ class SuiteOptions:
     profile: str = SEED
     #: A property no example exercised fails the run unless this is set (it is reported either way).
     allow_unexercised: bool = False
+    #: Serve the mock over TLS with a CA made for the run (the client is told to trust it).
+    tls: bool = False
+    #: Put the mock behind the intercepting proxy: the client keeps ``https://api.stability.ai``
+    #: and is handed ``HTTPS_PROXY`` and the CA.
+    proxy: bool = False
 
 
 @dataclass
@@ -65,10 +75,11 @@ class PropertyResult:
     images: dict[str, bytes | None] = field(default_factory=dict)
 
 
-def contract_server(profile: str = SEED) -> LiveServer:
-    """The suite's own mock: in memory, small outputs (clients don't care about size)."""
+def contract_server(profile: str = SEED, *, ca: LocalCA | None = None) -> LiveServer:
+    """The suite's own mock: in memory, small outputs (clients don't care about size); over TLS with ``ca``."""
     return LiveServer.for_config(
-        Config(profile=profile, store="memory://", target_pixels=128 * 128, journal_size=10_000)
+        Config(profile=profile, store="memory://", target_pixels=128 * 128, journal_size=10_000),
+        ssl_context=tls_context(ca) if ca is not None else None,
     )
 
 
@@ -108,8 +119,14 @@ class ContractRunner:
     def run(self) -> list[PropertyResult]:
         selected = [p for p in PROPERTIES.values() if not self.options.only or p.name in self.options.only]
         try:
-            with contract_server(self.options.profile) as server:
-                return [self._check(prop, server) for prop in selected]
+            with contextlib.ExitStack() as stack:
+                ca = None
+                if self.options.tls or self.options.proxy:
+                    ca = LocalCA(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stability-contract-"))))
+                server = stack.enter_context(contract_server(self.options.profile, ca=ca if self.options.tls else None))
+                reach = stack.enter_context(reaching(server, ca, proxy=self.options.proxy))
+                stack.enter_context(environment(reach.environ))
+                return [self._check(prop, server, reach) for prop in selected]
         finally:
             close = getattr(self.adapter, "close", None)
             if callable(close):
@@ -121,7 +138,7 @@ class ContractRunner:
             offered &= async_operations(self.options.profile)
         return sorted(offered)
 
-    def _check(self, prop: ContractProperty, server: LiveServer) -> PropertyResult:
+    def _check(self, prop: ContractProperty, server: LiveServer, reach: Reach) -> PropertyResult:
         result = PropertyResult(prop.name, prop.doc, PASSED)
         operations = self._operations_for(prop)
         result.operations = operations
@@ -145,7 +162,9 @@ class ContractRunner:
 
         def attempt(example: Example) -> None:
             result.examples += 1
-            run = run_example(example, self.adapter, server, API_KEY, self.options.min_poll_interval, self.max_polls)
+            run = run_example(
+                example, self.adapter, server, API_KEY, self.options.min_poll_interval, self.max_polls, reach.base_url
+            )
             why = prop.unexercised(run) if prop.unexercised is not None else None
             if why is None:
                 result.exercised += 1

@@ -7,6 +7,7 @@ against a remote server) without a second process to manage.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from types import TracebackType
 
@@ -22,16 +23,26 @@ from mockserver.serving.warmup import Traffic, warm_after_first_answer
 class LiveServer:
     """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`."""
 
-    def __init__(self, app: Flask | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``ssl_context``: serve TLS with it (the URL is then ``https://``)."""
         self.app = app or create_app(Config(store="memory://"), store=MemoryStore())
         self.host = host
         self.requested_port = port
+        self.ssl_context = ssl_context
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_config(cls, config: Config) -> LiveServer:
-        return cls(create_app(config, store=MemoryStore() if config.store.startswith("memory") else None))
+    def for_config(cls, config: Config, *, ssl_context: ssl.SSLContext | None = None) -> LiveServer:
+        app = create_app(config, store=MemoryStore() if config.store.startswith("memory") else None)
+        return cls(app, ssl_context=ssl_context)
 
     @property
     def control(self) -> MockControl:
@@ -46,7 +57,8 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def url_for(self, path: str) -> str:
         return self.url + "/" + path.lstrip("/")
@@ -55,7 +67,7 @@ class LiveServer:
         if self._server is not None:
             return self
         traffic = Traffic(self.app)
-        self._server = make_server(self.host, self.requested_port, traffic, threaded=True)
+        self._server = make_server(self.host, self.requested_port, traffic, threaded=True, ssl_context=self.ssl_context)
         self._thread = threading.Thread(target=self._server.serve_forever, name="stability-mock", daemon=True)
         self._thread.start()
         # As a gunicorn worker does (mockserver.serving.warmup): openapi-core is built once the first answer is out.

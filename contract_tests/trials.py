@@ -222,8 +222,12 @@ def run_example(
     api_key: str,
     min_poll_interval: float,
     max_polls: int | None = None,
+    base_url: str | None = None,
 ) -> Run:
-    """Reset the server, stage the example's plan, run the client once, read the journal."""
+    """Reset the server, stage the example's plan, run the client once, read the journal.
+
+    ``base_url`` is what the client is given (by default the server's own URL; behind
+    the intercepting proxy, the live API's)."""
     control = server.control
     control.reset()
     request = example.request
@@ -234,7 +238,7 @@ def run_example(
     if staged is not None:
         where = (request.operation_id,) if staged.where == "start" else POLL_OPERATION_IDS
         staged_faults = [control.add_fault(operation=operation, **staged.as_fault()).id for operation in where]
-    outcome = adapter.run(request, server.url, api_key)
+    outcome = adapter.run(request, base_url or server.url, api_key)
     return Run(
         expected=expected_output(server, request) if request.broken is None else None,
         request=request,

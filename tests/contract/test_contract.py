@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -467,3 +468,40 @@ def test_cli_fails_an_unexercised_property_unless_allowed(tmp_path: Path, monkey
     assert skipped is not None
     assert skipped.get("message", "").startswith("not exercised: no example exercised it: the client never polled")
     assert CliRunner().invoke(main, [*arguments, "--allow-unexercised"]).exit_code == 0
+
+
+HTTPS_ONLY = f"{sys.executable} tests/clients/https_only.py {{operation}} {{image}} {{output}} {{fields}}"
+
+
+def test_a_client_that_hard_codes_the_live_host_is_tested_unchanged_behind_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    for name in ("HTTPS_PROXY", "https_proxy", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    only = ["returns_exact_image", "polls_real_path", "errors_surface"]
+    options = SuiteOptions(max_examples=2, operations=["fast", "creative"], only=only, proxy=True)
+    results = results_of(CommandAdapter(HTTPS_ONLY), options)
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(only, PASSED), results
+    assert "HTTPS_PROXY" not in os.environ, "the proxy's variables last only as long as the run"
+
+
+def test_a_client_that_refuses_plain_http_is_tested_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    template = HTTPS_ONLY.replace("https_only.py", "https_only.py --base-from-env")
+    only = ["requests_valid", "returns_exact_image"]
+    plain = results_of(CommandAdapter(template), SuiteOptions(max_examples=1, operations=["fast"], only=only))
+    assert plain["returns_exact_image"].status == FAILED
+    assert "refusing 'http://127.0.0.1:" in plain["returns_exact_image"].message
+    options = SuiteOptions(max_examples=2, operations=["fast", "conservative"], only=only, tls=True)
+    assert {name: r.status for name, r in results_of(CommandAdapter(template), options).items()} == dict.fromkeys(
+        only, PASSED
+    )
+
+
+def test_cli_tests_a_hard_coded_client_through_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    arguments = ["contract", "--client-cmd", HTTPS_ONLY, "--operations", "fast", "--max-examples", "1"]
+    outcome = CliRunner().invoke(main, [*arguments, "--property", "returns_exact_image", "--proxy", "--tls"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "PASSED       returns_exact_image" in outcome.output
