@@ -66,6 +66,18 @@ def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]
 def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
     """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
     from contract_tests.server import LiveServer
+
+    runtime, static = _marker_options(request)
+    if static:
+        base = request.getfixturevalue("stability_mock_config")
+        with LiveServer.for_config(base.replace(**static)) as server:
+            yield _prepared(server, runtime)
+        return
+    yield _prepared(stability_mock_server, runtime)
+
+
+def _marker_options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The test's ``stability_mock`` marker options: (runtime settings, other Config fields)."""
     from mockserver.settings.runtime import RuntimeSettings
 
     options: dict[str, Any] = {}
@@ -73,12 +85,7 @@ def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveSe
         options.update(marker.kwargs)
     runtime = {name: value for name, value in options.items() if name in RuntimeSettings.field_names()}
     static = {name: value for name, value in options.items() if name not in runtime}
-    if static:
-        base = request.getfixturevalue("stability_mock_config")
-        with LiveServer.for_config(base.replace(**static)) as server:
-            yield _prepared(server, runtime)
-        return
-    yield _prepared(stability_mock_server, runtime)
+    return runtime, static
 
 
 def _prepared(server: LiveServer, runtime: dict[str, Any]) -> StabilityMock:
@@ -120,3 +127,32 @@ def stability_mock_proxy(
         for name, value in intercepted.environ().items():
             monkeypatch.setenv(name, value)
         yield intercepted
+
+
+@pytest.fixture
+def stability_mock_tls(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StabilityMock]:
+    """A mock of its own for this test, served over TLS (``url`` is ``https://127.0.0.1:…``), for
+    clients that refuse ``http://``: this process trusts the mock's CA for the test, through
+    ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``, ``CURL_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and
+    ``STABILITY_MOCK_CA_CERT`` (the CA alone). The ``stability_mock`` marker's options apply.
+
+    Example::
+
+        def test_client_over_https(stability_mock_tls):
+            assert stability_mock_tls.url.startswith("https://")
+            assert my_client(base_url=stability_mock_tls.url).fast(png) is not None
+    """
+    from contract_tests.interception import trust_environ
+    from contract_tests.reach import tls_context
+    from contract_tests.server import LiveServer
+    from mockserver.interception.ca import LocalCA
+
+    runtime, static = _marker_options(request)
+    ca = LocalCA(tmp_path_factory.getbasetemp() / "stability-mock-ca")
+    for name, value in trust_environ(ca.ensure(), ca.bundle()).items():
+        monkeypatch.setenv(name, value)
+    config = request.getfixturevalue("stability_mock_config").replace(**static)
+    with LiveServer.for_config(config, ssl_context=tls_context(ca)) as server:
+        yield _prepared(server, runtime)

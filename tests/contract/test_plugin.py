@@ -188,3 +188,22 @@ def test_the_live_profile_by_marker(stability_mock: StabilityMock) -> None:
     assert response.headers["content-type"] == "image/png"
     balance = requests.get(stability_mock.url_for("/v1/user/balance"), headers=stability_mock.headers, timeout=30)
     assert balance.json() == {"credits": 1_000_000.0}
+
+
+@pytest.mark.stability_mock(pending_polls=2)
+def test_the_tls_fixture_serves_https_this_process_trusts(stability_mock_tls: StabilityMock) -> None:
+    """A client that refuses http:// gets an https:// URL, verified through REQUESTS_CA_BUNDLE alone."""
+    import os
+
+    assert stability_mock_tls.url.startswith("https://127.0.0.1:")
+    assert os.environ["SSL_CERT_FILE"] == os.environ["REQUESTS_CA_BUNDLE"]
+    assert os.environ["STABILITY_MOCK_CA_CERT"] == os.environ["NODE_EXTRA_CA_CERTS"]
+    started = _upscale(stability_mock_tls, "creative")
+    assert started.status_code == 200
+    polled = requests.get(
+        stability_mock_tls.url_for(f"/v2beta/results/{started.json()['id']}"),
+        headers=stability_mock_tls.headers,
+        timeout=30,
+    )
+    assert polled.status_code == 202, "the marker's pending_polls applies to the TLS server too"
+    assert [record["status"] for record in stability_mock_tls.requests()] == [200, 202]
