@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from contract_tests.strategies import OPERATIONS, UpscaleRequest
 
 #: Optional properties a client may claim (Python: a ``contract_claims`` attribute).
-CLAIMS = ("retries", "content_filtered")
+CLAIMS = ("retries", "retries:submit", "retries:poll", "content_filtered")
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,9 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
     "--claim",
     "claims",
     multiple=True,
-    type=click.Choice(["retries", "content_filtered"]),
-    help="Optional property the client claims (repeatable).",
+    type=click.Choice(["retries", "retries:submit", "retries:poll", "content_filtered"]),
+    help="Optional property the client claims (repeatable); retries:submit or retries:poll claims retries "
+    "in one phase only.",
 )
 @click.option(
     "--max-polls",

@@ -19,7 +19,7 @@ from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violati
 from contract_tests.reach import Reach, environment, reaching, tls_context
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
-from contract_tests.trials import Example, explicit_examples, run_example, strategy_for
+from contract_tests.trials import PHASES, POLL, Example, explicit_examples, run_example, strategy_for
 from mockserver import Config
 from mockserver.interception.ca import LocalCA
 from mockserver.settings.profiles import PROFILES, SEED
@@ -132,20 +132,37 @@ class ContractRunner:
             if callable(close):
                 close()
 
-    def _operations_for(self, prop: ContractProperty) -> list[str]:
+    def _operations_for(self, prop: ContractProperty, phases: tuple[str, ...]) -> list[str]:
         offered = set(self.adapter.operations()) & set(self.options.operations)
-        if prop.async_only:
+        if prop.async_only or phases == (POLL,):
             offered &= async_operations(self.options.profile)
         return sorted(offered)
 
+    def _phases(self, prop: ContractProperty) -> tuple[str, ...]:
+        """The phases a property is checked in: every one, unless the client claims it for some
+        (``retries:submit``); none of them when it is claimed for none."""
+        claims = set(self.adapter.claims) | set(self.options.claims)
+        if prop.claim is None or prop.claim in claims:
+            return PHASES
+        return tuple(phase for phase in PHASES if f"{prop.claim}:{phase}" in claims)
+
+    def _uncovered(self, prop: ContractProperty, phases: tuple[str, ...]) -> str:
+        """Why no operation of the client is checked for ``prop``, in the client's own terms."""
+        offered = sorted(set(self.adapter.operations()) & set(self.options.operations))
+        if not offered:
+            return "the client offers none of the operations checked (--operations)"
+        claim = f" (claimed for {', '.join(phases)} only)" if phases != PHASES else ""
+        profile = self.options.profile
+        return f"none of the client's operations ({', '.join(offered)}) is polled under --profile {profile}{claim}"
+
     def _check(self, prop: ContractProperty, server: LiveServer, reach: Reach) -> PropertyResult:
         result = PropertyResult(prop.name, prop.doc, PASSED)
-        operations = self._operations_for(prop)
+        phases = self._phases(prop)
+        operations = self._operations_for(prop, phases)
         result.operations = operations
-        claims = set(self.adapter.claims) | set(self.options.claims)
         if not operations:
-            result.status, result.message = NOT_COVERED, "the client offers none of the operations it needs"
-        elif prop.claim and prop.claim not in claims:
+            result.status, result.message = NOT_COVERED, self._uncovered(prop, phases)
+        elif not phases:
             result.status, result.message = SKIPPED, f"not claimed (--claim {prop.claim})"
         elif prop.name == "poll_interval" and not self.options.min_poll_interval:
             result.status, result.message = SKIPPED, "--min-poll-interval not set"
@@ -156,7 +173,7 @@ class ContractRunner:
         started = time.monotonic()
         failures: list[tuple[Example, str, Run]] = []
         async_ops = async_operations(self.options.profile)
-        strategy = strategy_for(prop.trial, operations, self.options.max_pending_polls, async_ops)
+        strategy = strategy_for(prop.trial, operations, self.options.max_pending_polls, async_ops, phases)
 
         missed: Counter[str] = Counter()
 
@@ -191,7 +208,10 @@ class ContractRunner:
             generated()
             # Generated examples find bugs and shrink them; the fixed ones then make sure that a
             # bug in a field's value, a long wait or a Retry-After is found on every run.
-            for known in explicit_examples(prop.name, prop.trial, operations, async_ops, max_polls=self.max_polls):
+            known_examples = explicit_examples(
+                prop.name, prop.trial, operations, async_ops, max_polls=self.max_polls, phases=phases
+            )
+            for known in known_examples:
                 attempt(known)
         except Violation:
             example, message, run = failures[-1]

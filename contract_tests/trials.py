@@ -35,6 +35,10 @@ POLL_OPERATION_IDS = ("getUpscaleResult", "getUpscaleCreativeResult")
 START_ERRORS = (401, 403, 413, 429, 500, 503)
 POLL_ERRORS = (401, 404, 429, 500, 503)
 TRANSIENT = (429, 500, 503)
+#: Where a staged error answers: the call that submits the job, or a poll for its result
+#: (a claim may name one: ``retries:submit``, ``retries:poll``).
+SUBMIT, POLL = "submit", "poll"
+PHASES = (SUBMIT, POLL)
 #: The Retry-After of the fixed transient 429: short, so runs stay quick, yet long enough to
 #: tell a client that waits from one that does not (the live API says 60). Generated 429s
 #: say 0, so that only one wait per run is spent on it.
@@ -88,24 +92,34 @@ class Example:
 
 
 def strategy_for(
-    trial: str, operations: list[str], max_pending: int, async_ops: Collection[str]
+    trial: str,
+    operations: list[str],
+    max_pending: int,
+    async_ops: Collection[str],
+    phases: Collection[str] = PHASES,
 ) -> st.SearchStrategy[Example]:
-    """The examples of one trial over the client's operations; ``async_ops`` are polled ones."""
+    """The examples of one trial over the client's operations; ``async_ops`` are polled ones, and
+    the ``transient`` trial stages its error only in ``phases`` (a poll only on a polled operation)."""
     pick = st.sampled_from(sorted(operations))
 
     def plan(op: str, **options: Any) -> st.SearchStrategy[JobPlan | None]:
         return async_plans(**options) if op in async_ops else st.none()
 
     def staged(
-        op: str, statuses: tuple[int, ...], poll_statuses: tuple[int, ...], times: int | None, retry_after: int
+        op: str,
+        statuses: tuple[int, ...],
+        poll_statuses: tuple[int, ...],
+        times: int | None,
+        retry_after: int,
+        where: Collection[str] = PHASES,
     ) -> Any:
         def at(where: str) -> Any:
             return lambda status: Staged(status, where, times, retry_after if status == 429 else None)
 
-        starts = st.sampled_from(statuses).map(at("start"))
-        if op not in async_ops:
-            return starts
-        return starts | st.sampled_from(poll_statuses).map(at("poll"))
+        choices = [st.sampled_from(statuses).map(at("start"))] if SUBMIT in where else []
+        if op in async_ops and POLL in where:
+            choices.append(st.sampled_from(poll_statuses).map(at("poll")))
+        return st.one_of(choices)
 
     if trial == "success":
         return pick.flatmap(
@@ -121,7 +135,9 @@ def strategy_for(
         )
     if trial == "transient":
         return pick.flatmap(
-            lambda op: st.builds(Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, 0))
+            lambda op: st.builds(
+                Example, upscale_requests(op), plan(op), staged(op, TRANSIENT, TRANSIENT, 1, 0, phases)
+            )
         )
     if trial == "filtered":
         filtered = JobPlan(pending_polls=1, outcome=CONTENT_FILTERED)
@@ -170,7 +186,13 @@ FULL_REQUEST_PROPERTIES = frozenset({"fields_as_sent", "returns_exact_image"})
 
 
 def explicit_examples(
-    name: str, trial: str, operations: list[str], async_ops: Collection[str], *, max_polls: int | None = None
+    name: str,
+    trial: str,
+    operations: list[str],
+    async_ops: Collection[str],
+    *,
+    max_polls: int | None = None,
+    phases: Collection[str] = PHASES,
 ) -> list[Example]:
     """The fixed examples property ``name`` (of ``trial``) tries after its generated ones.
 
@@ -178,18 +200,27 @@ def explicit_examples(
     (a polled one answering 202 twice). ``polls_until_done``: per polled operation, a job
     answering 202 dozens of times (one fewer than a declared ``max_polls``), one done by
     time, and, for a declared limit, one that never finishes (the client must give up after
-    exactly ``max_polls`` polls). ``transient``: on the first operation, a 429 with a short
-    ``Retry-After``, then a 503.
+    exactly ``max_polls`` polls). ``transient``: in each of ``phases``, a 429 with a short
+    ``Retry-After``, then a 503: on submitting the first operation, on polling the first polled one.
     """
     ordered = sorted(operations)
-    if trial == "transient" and ordered:
-        first, plan = ordered[0], JobPlan(0) if ordered[0] in async_ops else None
-        required = {"prompt": FULL_PROMPT} if "prompt" in request_schema(first).get("required", ()) else {}
-        plain = UpscaleRequest(first, _full_image(), required)
-        return [
-            Example(plain, plan, Staged(429, "start", 1, RETRY_AFTER)),
-            Example(plain, plan, Staged(503, "start", 1)),
-        ]
+    if trial == "transient":
+        examples = []
+        polled = [op for op in ordered if op in async_ops]
+        for where, chosen in (
+            ("start", ordered if SUBMIT in phases else []),
+            ("poll", polled if POLL in phases else []),
+        ):
+            if not chosen:
+                continue
+            first, plan = chosen[0], JobPlan(1 if where == "poll" else 0) if chosen[0] in async_ops else None
+            required = {"prompt": FULL_PROMPT} if "prompt" in request_schema(first).get("required", ()) else {}
+            plain = UpscaleRequest(first, _full_image(), required)
+            examples += [
+                Example(plain, plan, Staged(429, where, 1, RETRY_AFTER)),
+                Example(plain, plan, Staged(503, where, 1)),
+            ]
+        return examples
     if name in FULL_REQUEST_PROPERTIES:
         return [Example(full_request(op), JobPlan(pending_polls=2) if op in async_ops else None) for op in ordered]
     if name != "polls_until_done":

@@ -505,3 +505,44 @@ def test_cli_tests_a_hard_coded_client_through_the_proxy(monkeypatch: pytest.Mon
     outcome = CliRunner().invoke(main, [*arguments, "--property", "returns_exact_image", "--proxy", "--tls"])
     assert outcome.exit_code == 0, outcome.output
     assert "PASSED       returns_exact_image" in outcome.output
+
+
+class _RetriesOnlySubmit(_GivesUpAfterFour):
+    """As stability-ai-api's ``waitForResult``: a 429 on submit is retried, one on a poll is not."""
+
+    def _send(
+        self, method: str, path: str, *, image: bytes | None = None, fields: dict[str, object] | None = None
+    ) -> requests.Response:
+        if method != "GET":
+            return super()._send(method, path, image=image, fields=fields)
+        retries, self.retries = self.retries, 0
+        try:
+            return super()._send(method, path, image=image, fields=fields)
+        finally:
+            self.retries = retries
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"),
+    [("retries:submit", PASSED), ("retries:poll", FAILED), ("retries", FAILED)],
+)
+def test_retries_are_claimed_per_phase(claim: str, status: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "_submit_only", _RetriesOnlySubmit, raising=False)
+    adapter = PythonAdapter(f"{__name__}:_submit_only", claims=[claim])
+    options = SuiteOptions(max_examples=2, operations=["creative"], only=["retries_transient"])
+    verdict = results_of(adapter, options)["retries_transient"]
+    assert verdict.status == status, verdict
+    if status == FAILED:
+        assert "at poll" in verdict.example, verdict.example
+
+
+def test_a_poll_claim_on_a_client_that_never_polls_says_why_it_is_not_covered() -> None:
+    adapter = PythonAdapter(REFERENCE, claims=["retries:poll"])
+    options = SuiteOptions(
+        max_examples=1, operations=["fast", "conservative"], only=["retries_transient"], profile="live"
+    )
+    verdict = results_of(adapter, options)["retries_transient"]
+    assert verdict.status == NOT_COVERED
+    assert verdict.message == (
+        "none of the client's operations (conservative, fast) is polled under --profile live (claimed for poll only)"
+    )
