@@ -347,12 +347,11 @@ def retries_transient(run: Run) -> None:
             _fail(f"called again {gap:.3f} s after a {answered['status']} (at least {MIN_RETRY_GAP:g} s between calls)")
 
 
-@contract_property(
-    "honours_content_filtered", trial="filtered", claim="content_filtered", async_only=True, unexercised=_never_filtered
-)
+@contract_property("honours_content_filtered", trial="filtered", claim="content_filtered", unexercised=_never_filtered)
 def honours_content_filtered(run: Run) -> None:
     """Claimed: a result with ``finish-reason: CONTENT_FILTERED`` is reported as such
-    (a failure), not handed back as a good image."""
+    (a failure), not handed back as a good image: a polled result, and an answer given
+    at once (a filtered prompt)."""
     missed = _never_filtered(run)
     _no_success(run, "the result was CONTENT_FILTERED" if missed is None else missed)
 

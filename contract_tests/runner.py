@@ -19,7 +19,7 @@ from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violati
 from contract_tests.reach import Reach, environment, reaching, tls_context
 from contract_tests.server import LiveServer
 from contract_tests.strategies import OPERATIONS, async_operations
-from contract_tests.trials import PHASES, POLL, Example, explicit_examples, run_example, strategy_for
+from contract_tests.trials import PHASES, POLL, Example, explicit_examples, filterable, run_example, strategy_for
 from mockserver import Config
 from mockserver.interception.ca import LocalCA
 from mockserver.settings.profiles import PROFILES, SEED
@@ -136,6 +136,8 @@ class ContractRunner:
         offered = set(self.adapter.operations()) & set(self.options.operations)
         if prop.async_only or phases == (POLL,):
             offered &= async_operations(self.options.profile)
+        if prop.trial == "filtered":
+            offered &= set(filterable(offered, async_operations(self.options.profile)))
         return sorted(offered)
 
     def _phases(self, prop: ContractProperty) -> tuple[str, ...]:
@@ -151,6 +153,8 @@ class ContractRunner:
         offered = sorted(set(self.adapter.operations()) & set(self.options.operations))
         if not offered:
             return "the client offers none of the operations checked (--operations)"
+        if prop.trial == "filtered":
+            return f"none of the client's operations ({', '.join(offered)}) can answer CONTENT_FILTERED"
         claim = f" (claimed for {', '.join(phases)} only)" if phases != PHASES else ""
         profile = self.options.profile
         return f"none of the client's operations ({', '.join(offered)}) is polled under --profile {profile}{claim}"

@@ -49,6 +49,9 @@ LONG_PENDING_POLLS = 24
 TIMED_JOB_SECONDS = 0.25
 #: A declared poll limit above this is not exercised to the end (it would take too long).
 MAX_CHECKED_POLL_LIMIT = 100
+#: A prompt word the suite's mock filters (its ``filter_words`` setting), so that an operation
+#: answering at once comes back CONTENT_FILTERED as a polled one does with a filtered job.
+FILTER_WORD = "contractfiltered"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Example:
     request: UpscaleRequest
     plan: JobPlan | None = None
     staged: Staged | None = None
+    #: The mock filters prompts with :data:`FILTER_WORD` (the request's prompt has it).
+    filter_prompt: bool = False
 
     def __repr__(self) -> str:
         parts = [repr(self.request)]
@@ -88,7 +93,19 @@ class Example:
             parts.append(repr(self.plan))
         if self.staged is not None:
             parts.append(repr(self.staged))
+        if self.filter_prompt:
+            parts.append(f"filter_words=[{FILTER_WORD!r}]")
         return ", ".join(parts)
+
+
+def filterable(operations: Collection[str], async_ops: Collection[str]) -> list[str]:
+    """The operations whose answer can be CONTENT_FILTERED: a polled job, or a prompt the mock filters."""
+    return sorted(op for op in operations if op in async_ops or "prompt" in request_schema(op)["properties"])
+
+
+def _with_filtered_prompt(request: UpscaleRequest) -> UpscaleRequest:
+    prompt = f"{request.fields.get('prompt', '')} {FILTER_WORD}".strip()
+    return UpscaleRequest(request.operation, request.image, {**request.fields, "prompt": prompt})
 
 
 def strategy_for(
@@ -141,7 +158,13 @@ def strategy_for(
         )
     if trial == "filtered":
         filtered = JobPlan(pending_polls=1, outcome=CONTENT_FILTERED)
-        return pick.flatmap(lambda op: st.builds(Example, upscale_requests(op), st.just(filtered), st.none()))
+
+        def filtered_example(op: str) -> st.SearchStrategy[Example]:
+            if op in async_ops:
+                return st.builds(Example, upscale_requests(op), st.just(filtered), st.none())
+            return upscale_requests(op).map(lambda request: Example(_with_filtered_prompt(request), filter_prompt=True))
+
+        return pick.flatmap(filtered_example)
     raise ValueError(f"unknown trial {trial!r}")
 
 
@@ -264,6 +287,8 @@ def run_example(
     request = example.request
     if example.plan is not None:
         control.add_fault(operation=request.operation_id, job=example.plan.as_job())
+    if example.filter_prompt:
+        control.update_settings(filter_words=[FILTER_WORD])
     staged = example.staged
     staged_faults: list[str] = []
     if staged is not None:

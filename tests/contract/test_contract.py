@@ -546,3 +546,34 @@ def test_a_poll_claim_on_a_client_that_never_polls_says_why_it_is_not_covered() 
     assert verdict.message == (
         "none of the client's operations (conservative, fast) is polled under --profile live (claimed for poll only)"
     )
+
+
+class _IgnoresFinishReason(_GivesUpAfterFour):
+    """Hands back an image whatever its ``finish-reason`` says."""
+
+    def _image_of(self, response: requests.Response) -> bytes:
+        return response.content
+
+
+def test_content_filtering_is_checked_on_an_answer_given_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live conservative answers at once and can come back CONTENT_FILTERED (a filtered prompt)."""
+    options = SuiteOptions(
+        max_examples=3, operations=["conservative"], only=["honours_content_filtered"], profile="live"
+    )
+    kept = results_of(PythonAdapter(REFERENCE, claims=["content_filtered"]), options)["honours_content_filtered"]
+    assert (kept.status, kept.exercised) == (PASSED, 3)
+    monkeypatch.setattr(sys.modules[__name__], "_ignores", _IgnoresFinishReason, raising=False)
+    broken = results_of(PythonAdapter(f"{__name__}:_ignores", claims=["content_filtered"]), options)
+    verdict = broken["honours_content_filtered"]
+    assert verdict.status == FAILED
+    assert verdict.message.startswith("the result was CONTENT_FILTERED, yet the client reported success")
+    assert "filter_words=['contractfiltered']" in verdict.example
+
+
+def test_fast_cannot_be_filtered_and_says_so() -> None:
+    options = SuiteOptions(max_examples=1, operations=["fast"], only=["honours_content_filtered"], profile="live")
+    verdict = results_of(PythonAdapter(REFERENCE, claims=["content_filtered"]), options)["honours_content_filtered"]
+    assert (verdict.status, verdict.message) == (
+        NOT_COVERED,
+        "none of the client's operations (fast) can answer CONTENT_FILTERED",
+    )
