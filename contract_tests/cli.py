@@ -70,6 +70,14 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
     "the host is tested unchanged: it gets HTTPS_PROXY and the CA variables of --tls.",
 )
 @click.option(
+    "--skip-field",
+    "skip_fields",
+    multiple=True,
+    metavar="NAME",
+    help="An optional field the client is known not to support: no example sends it (repeatable; "
+    "reported with the results).",
+)
+@click.option(
     "--allow-unexercised",
     is_flag=True,
     help="Do not fail the run for a property no example exercised (it is still reported as not exercised).",
@@ -99,6 +107,7 @@ def contract(
     max_polls: int | None,
     tls: bool,
     proxy: bool,
+    skip_fields: tuple[str, ...],
     allow_unexercised: bool,
     only: tuple[str, ...],
     timeout: float,
@@ -148,6 +157,7 @@ def contract(
             allow_unexercised=allow_unexercised,
             tls=tls,
             proxy=proxy,
+            skip_fields=skip_fields,
         )
         counter = _ExampleCounter(max_examples)
         runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)
@@ -155,7 +165,8 @@ def contract(
         raise click.UsageError(str(exc)) from exc
     offered = sorted(set(adapter.operations()) & set(chosen))
     click.echo(
-        f"stability-mock contract: {adapter.name}  (profile: {profile}; operations: {', '.join(offered) or 'none'})",
+        f"stability-mock contract: {adapter.name}  (profile: {profile}; operations: {', '.join(offered) or 'none'})"
+        + (f"; skipped field(s): {', '.join(skip_fields)}" if skip_fields else ""),
         err=True,
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -163,18 +174,21 @@ def contract(
     for result in results:
         click.echo(f"{result.status.upper():12} {result.name}" + (f"  {result.message}" if result.message else ""))
     if junit_xml is not None:
-        write_junit(results, junit_xml, client=adapter.name)
+        write_junit(results, junit_xml, client=adapter.name, skipped_fields=skip_fields)
         click.echo(f"JUnit XML written to {junit_xml}", err=True)
     if html_report is not None:
-        write_html(results, html_report, client=adapter.name)
+        write_html(results, html_report, client=adapter.name, skipped_fields=skip_fields)
         click.echo(f"HTML report written to {html_report}", err=True)
     if json_report is not None:
-        write_json(results, json_report, client=adapter.name)
+        write_json(results, json_report, client=adapter.name, skipped_fields=skip_fields)
         click.echo(f"JSON report written to {json_report}", err=True)
     failed = sum(result.status == "failed" for result in results)
     passed = sum(result.status == "passed" for result in results)
     unexercised = sum(result.status == "not exercised" for result in results)
-    click.echo(f"{passed} passed, {failed} failed" + (f", {unexercised} not exercised" if unexercised else ""))
+    summary = f"{passed} passed, {failed} failed" + (f", {unexercised} not exercised" if unexercised else "")
+    if skip_fields:
+        summary += f" (field(s) never sent: {', '.join(skip_fields)})"
+    click.echo(summary)
     if not succeeded(results, allow_unexercised=allow_unexercised):
         sys.exit(1)
 

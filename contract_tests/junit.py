@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Collection
 from pathlib import Path
 
 from contract_tests.runner import FAILED, PASSED, PropertyResult
 
 
-def write_junit(results: list[PropertyResult], path: Path, *, client: str) -> None:
-    """Write ``results`` as a JUnit XML report (failures carry the minimal example)."""
+def write_junit(
+    results: list[PropertyResult], path: Path, *, client: str, skipped_fields: Collection[str] = ()
+) -> None:
+    """Write ``results`` as a JUnit XML report (failures carry the minimal example; the fields no
+    example sent are a suite property, ``skipped_fields``)."""
     suite = ElementTree.Element(
         "testsuite",
         name="stability-mock contract",
@@ -18,7 +22,10 @@ def write_junit(results: list[PropertyResult], path: Path, *, client: str) -> No
         skipped=str(sum(r.status not in (PASSED, FAILED) for r in results)),
         time=f"{sum(r.seconds for r in results):.3f}",
     )
-    ElementTree.SubElement(ElementTree.SubElement(suite, "properties"), "property", name="client", value=client)
+    properties = ElementTree.SubElement(suite, "properties")
+    ElementTree.SubElement(properties, "property", name="client", value=client)
+    if skipped_fields:
+        ElementTree.SubElement(properties, "property", name="skipped_fields", value=",".join(sorted(skipped_fields)))
     for result in results:
         case = ElementTree.SubElement(
             suite, "testcase", classname="contract", name=result.name, time=f"{result.seconds:.3f}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ def media_type(data: bytes) -> str | None:
     return None
 
 
-def report_data(results: list[PropertyResult], *, client: str) -> dict[str, Any]:
-    """The run as JSON-able data: a summary, then every property (failures with trail and image sizes)."""
+def report_data(results: list[PropertyResult], *, client: str, skipped_fields: Collection[str] = ()) -> dict[str, Any]:
+    """The run as JSON-able data: a summary, then every property (failures with trail and image sizes);
+    ``skipped_fields`` are the fields no example sent (``--skip-field``)."""
     properties = []
     for result in results:
         entry: dict[str, Any] = {
@@ -58,6 +60,7 @@ def report_data(results: list[PropertyResult], *, client: str) -> dict[str, Any]
         properties.append(entry)
     return {
         "client": client,
+        "skipped_fields": sorted(skipped_fields),
         "passed": sum(r.status == PASSED for r in results),
         "failed": sum(r.status == FAILED for r in results),
         "not_exercised": sum(r.status == NOT_EXERCISED for r in results),
@@ -65,26 +68,34 @@ def report_data(results: list[PropertyResult], *, client: str) -> dict[str, Any]
     }
 
 
-def write_json(results: list[PropertyResult], path: Path, *, client: str) -> None:
+def write_json(results: list[PropertyResult], path: Path, *, client: str, skipped_fields: Collection[str] = ()) -> None:
     """Write :func:`report_data` to ``path``."""
+    data = report_data(results, client=client, skipped_fields=skipped_fields)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_data(results, client=client), indent=2, default=str) + "\n")
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def write_html(results: list[PropertyResult], path: Path, *, client: str) -> None:
+def write_html(results: list[PropertyResult], path: Path, *, client: str, skipped_fields: Collection[str] = ()) -> None:
     """Write one self-contained HTML page (inline CSS, images as ``data:`` URIs)."""
-    data = report_data(results, client=client)
+    data = report_data(results, client=client, skipped_fields=skipped_fields)
     sections = [_section(result) for result in results]
     page = _PAGE.format(
         client=html.escape(client),
         passed=data["passed"],
         failed=data["failed"],
         not_exercised=data["not_exercised"],
+        skipped=_skipped_note(data["skipped_fields"]),
         total=len(results),
         sections="\n".join(sections),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
+
+
+def _skipped_note(fields: list[str]) -> str:
+    if not fields:
+        return ""
+    return f" <b>Field(s) never sent (--skip-field): {html.escape(', '.join(fields))}.</b>"
 
 
 def _trail_entry(record: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +195,7 @@ th:nth-child(5) {{ width: 18%; }} th:nth-child(6) {{ width: 32%; }}
 </style></head>
 <body>
 <h1>Contract report: {client}</h1>
-<p>{passed} passed, {failed} failed, {not_exercised} not exercised, of {total} properties.</p>
+<p>{passed} passed, {failed} failed, {not_exercised} not exercised, of {total} properties.{skipped}</p>
 {sections}
 </body></html>
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -96,6 +96,18 @@ class Example:
         if self.filter_prompt:
             parts.append(f"filter_words=[{FILTER_WORD!r}]")
         return ", ".join(parts)
+
+
+def without_fields(example: Example, names: Collection[str]) -> Example | None:
+    """``example`` with the fields ``names`` left out of its request (a client known not to
+    support them is then judged on the rest); ``None`` when what it breaks is one of them."""
+    request = example.request
+    if not names:
+        return example
+    if request.broken and set(request.broken.split()) & set(names):
+        return None
+    kept = {name: value for name, value in request.fields.items() if name not in names}
+    return replace(example, request=replace(request, fields=kept))
 
 
 def filterable(operations: Collection[str], async_ops: Collection[str]) -> list[str]:

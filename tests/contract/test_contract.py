@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -577,3 +578,37 @@ def test_fast_cannot_be_filtered_and_says_so() -> None:
         NOT_COVERED,
         "none of the client's operations (fast) can answer CONTENT_FILTERED",
     )
+
+
+class _NoStylePreset(_GivesUpAfterFour):
+    """As npm ``stability-ai``'s creative: it has no option for ``style_preset``, so the field is dropped."""
+
+    def creative(self, image: bytes, **fields: object) -> bytes:
+        fields.pop("style_preset", None)
+        return super().creative(image, **fields)
+
+
+def test_a_field_the_client_cannot_send_is_skipped_and_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "_no_style", _NoStylePreset, raising=False)
+    report = tmp_path / "contract.json"
+    arguments = [
+        "contract", "--client", f"{__name__}:_no_style", "--operations", "creative", "--max-examples", "3",
+        "--property", "fields_as_sent", "--property", "rejects_invalid_input", "--json", str(report),
+    ]  # fmt: skip
+    caught = CliRunner().invoke(main, arguments)
+    assert caught.exit_code == 1
+    assert "left out style_preset" in caught.output
+    skipped = CliRunner().invoke(main, [*arguments, "--skip-field", "style_preset"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "skipped field(s): style_preset" in skipped.output
+    assert "2 passed, 0 failed (field(s) never sent: style_preset)" in skipped.output
+    assert json.loads(report.read_text())["skipped_fields"] == ["style_preset"]
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("prompt", "a required field cannot be skipped"), ("styel_preset", "none of the operations checked has that")],
+)
+def test_only_optional_fields_of_the_operations_can_be_skipped(field: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ContractRunner(PythonAdapter(REFERENCE), SuiteOptions(operations=["creative"], skip_fields=[field]))
