@@ -78,6 +78,12 @@ CONTRACT_EXTRA_HINT = "stability-mock contract needs hypothesis: pip install 'st
     "reported with the results).",
 )
 @click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for hypothesis' cache, instead of .hypothesis/ in the working folder.  "
+    "[default: ~/.cache/stability-mock/hypothesis]",
+)
+@click.option(
     "--allow-unexercised",
     is_flag=True,
     help="Do not fail the run for a property no example exercised (it is still reported as not exercised).",
@@ -108,6 +114,7 @@ def contract(
     tls: bool,
     proxy: bool,
     skip_fields: tuple[str, ...],
+    cache_dir: Path | None,
     allow_unexercised: bool,
     only: tuple[str, ...],
     timeout: float,
@@ -158,6 +165,7 @@ def contract(
             tls=tls,
             proxy=proxy,
             skip_fields=skip_fields,
+            cache_dir=cache_dir,
         )
         counter = _ExampleCounter(max_examples)
         runner = ContractRunner(adapter, options, progress=counter.line, on_example=counter.tick)

@@ -6,13 +6,14 @@ import contextlib
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from contract_tests.adapters import Adapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
@@ -37,6 +38,8 @@ PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipp
 #: Every example kept the property, but none reached what it is about (a poll, a staged error).
 NOT_EXERCISED = "not exercised"
 API_KEY = "sk-contract-suite"
+#: Where hypothesis keeps what it caches between runs (its Unicode tables), unless the user says.
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "stability-mock" / "hypothesis"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class SuiteOptions:
     #: Optional fields no example sends (the client is known not to support them), so that one
     #: missing field does not hide every other finding; reported with the results, never silent.
     skip_fields: Collection[str] = ()
+    #: hypothesis' own folder (it caches Unicode tables there), instead of ``.hypothesis/`` in the
+    #: working folder (``None``: :data:`DEFAULT_CACHE_DIR`); its example database stays off, so a
+    #: run is repeated by its ``seed``.
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -139,6 +146,7 @@ class ContractRunner:
                 server = stack.enter_context(contract_server(self.options.profile, ca=ca if self.options.tls else None))
                 reach = stack.enter_context(reaching(server, ca, proxy=self.options.proxy))
                 stack.enter_context(environment(reach.environ))
+                stack.enter_context(_hypothesis_home(self.options.cache_dir or DEFAULT_CACHE_DIR))
                 return [self._check(prop, server, reach) for prop in selected]
         finally:
             close = getattr(self.adapter, "close", None)
@@ -249,6 +257,18 @@ class ContractRunner:
         result.seconds = time.monotonic() - started
         self.progress(_line(result))
         return result
+
+
+@contextlib.contextmanager
+def _hypothesis_home(folder: Path) -> Iterator[None]:
+    """hypothesis writes under ``folder`` while the suite runs, then where it did before (a user's
+    own hypothesis tests in the same process keep their folder)."""
+    before = storage_directory(intent_to_write=False).home_directory
+    set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(before)
 
 
 def _check_skip_fields(names: Collection[str], operations: Collection[str]) -> None:

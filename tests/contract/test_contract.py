@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -612,3 +613,21 @@ def test_a_field_the_client_cannot_send_is_skipped_and_said_so(tmp_path: Path, m
 def test_only_optional_fields_of_the_operations_can_be_skipped(field: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ContractRunner(PythonAdapter(REFERENCE), SuiteOptions(operations=["creative"], skip_fields=[field]))
+
+
+def test_hypothesis_writes_in_the_cache_folder_not_the_working_folder(tmp_path: Path) -> None:
+    """A fresh process (hypothesis caches its Unicode tables once per process, then on disk)."""
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    work.mkdir()
+    arguments = ["--client", REFERENCE, "--max-examples", "1", "--property", "rejects_invalid_input"]
+    script = "import sys; from mockserver.cli import main; main(sys.argv[1:])"
+    finished = subprocess.run(
+        [sys.executable, "-c", script, "contract", *arguments, "--cache-dir", str(cache)],
+        cwd=work,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr.decode()
+    assert not (work / ".hypothesis").exists()
+    assert (cache / "unicode_data").is_dir()
