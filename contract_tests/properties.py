@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract_tests.adapters import ClientOutcome
+from contract_tests.image_diff import describe_difference
 from contract_tests.strategies import JobPlan, UpscaleRequest, request_schema
 from mockserver.errors import BadRequest
 from mockserver.web.negotiation import wants_json
@@ -93,7 +94,8 @@ def contract_property(
     def register(check: Callable[[Run], None]) -> Callable[[Run], None]:
         if name in PROPERTIES:
             raise ValueError(f"property {name!r} is registered twice")
-        doc = " ".join((check.__doc__ or "").split())
+        # Reports show plain text: RST's double backticks would appear literally.
+        doc = " ".join((check.__doc__ or "").split()).replace("``", "")
         PROPERTIES[name] = ContractProperty(name, trial, check, doc, claim, async_only, unexercised)
         return check
 
@@ -252,7 +254,7 @@ def returns_exact_image(run: Run) -> None:
         got = delivered["media_type"] if hashlib.sha256(output).hexdigest() == delivered["sha256"] else "other bytes"
         _fail(
             f"returned {len(output):,} bytes ({got}) that are not the {len(run.expected):,}-byte image/{asked} "
-            "the request asks for"
+            f"the request asks for: {describe_difference(run.expected, output)}"
         )
     if hashlib.sha256(output).hexdigest() != delivered["sha256"]:
         expected = f"{delivered['bytes']:,} bytes of {delivered['media_type']}"

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from contract_tests.image_diff import difference_picture
 from contract_tests.runner import FAILED, NOT_EXERCISED, PASSED, PropertyResult
 
 #: Images larger than this are described, not embedded (an "oversized body" example is 10 MiB).
@@ -51,6 +52,8 @@ def report_data(results: list[PropertyResult], *, client: str, skipped_fields: C
             "message": result.message or None,
             "example": result.example or None,
         }
+        if result.client_output:
+            entry["client_output"] = result.client_output
         if result.status == FAILED:
             entry["trail"] = [_trail_entry(record) for record in result.trail]
             entry["images"] = {
@@ -80,6 +83,7 @@ def write_html(results: list[PropertyResult], path: Path, *, client: str, skippe
     data = report_data(results, client=client, skipped_fields=skipped_fields)
     sections = [_section(result) for result in results]
     page = _PAGE.format(
+        title=html.escape(short_name(client)),
         client=html.escape(client),
         passed=data["passed"],
         failed=data["failed"],
@@ -90,6 +94,15 @@ def write_html(results: list[PropertyResult], path: Path, *, client: str, skippe
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
+
+
+def short_name(client: str, limit: int = 60) -> str:
+    """A title for ``client``: a long command shortened to its program and script names, without paths."""
+    if len(client) <= limit:
+        return client
+    words = client.split()
+    named = [word.rsplit("/", 1)[-1] for word in words[:2]]
+    return " ".join(named) + (" …" if len(words) > 2 else "")
 
 
 def _skipped_note(fields: list[str]) -> str:
@@ -116,8 +129,14 @@ def _section(result: PropertyResult) -> str:
     if result.status == FAILED:
         parts.append(f"<p class=why>{html.escape(result.message)}</p>")
         parts.append(f"<h3>Minimal example</h3><pre>{html.escape(result.example)}</pre>")
+        if result.client_output:
+            parts.append(f"<h3>What the client said</h3><pre>{html.escape(result.client_output)}</pre>")
         parts.append("<h3>Images</h3><div class=images>")
         parts.extend(_figure(name, data) for name, data in result.images.items())
+        expected, returned = result.images.get("expected"), result.images.get("returned")
+        difference = difference_picture(expected, returned) if expected and returned else None
+        if difference is not None:
+            parts.append(_figure("difference (amplified)", difference))
         parts.append("</div>")
         parts.append(_trail_table(result.trail))
     parts.append("</section>")
@@ -173,7 +192,7 @@ def _clip(text: str, limit: int = 200) -> str:
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>stability-mock contract: {client}</title>
+<title>stability-mock contract: {title}</title>
 <style>
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }}
 section {{ border-left: 6px solid #999; padding: .2em 1em; margin: 1em 0; background: #fafafa; }}
@@ -194,7 +213,8 @@ th:nth-child(1) {{ width: 11em; }} th:nth-child(3) {{ width: 4em; }} th:nth-chil
 th:nth-child(5) {{ width: 18%; }} th:nth-child(6) {{ width: 32%; }}
 </style></head>
 <body>
-<h1>Contract report: {client}</h1>
+<h1>Contract report: {title}</h1>
+<details><summary>client</summary><pre>{client}</pre></details>
 <p>{passed} passed, {failed} failed, {not_exercised} not exercised, of {total} properties.{skipped}</p>
 {sections}
 </body></html>

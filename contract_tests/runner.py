@@ -38,6 +38,8 @@ PASSED, FAILED, NOT_COVERED, SKIPPED = "passed", "failed", "not covered", "skipp
 #: Every example kept the property, but none reached what it is about (a poll, a staged error).
 NOT_EXERCISED = "not exercised"
 API_KEY = "sk-contract-suite"
+#: Trials whose correct outcome is a failure: no image is "expected" of the client.
+FAILURE_TRIALS = frozenset({"invalid", "errors", "filtered"})
 #: Where hypothesis keeps what it caches between runs (its Unicode tables), unless the user says.
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "stability-mock" / "hypothesis"
 
@@ -90,8 +92,11 @@ class PropertyResult:
     operations: list[str] = field(default_factory=list)
     #: For a failure: the journal records of the run that failed (its minimal example), oldest first.
     trail: list[dict[str, Any]] = field(default_factory=list)
-    #: For a failure: ``input``, ``expected`` and ``returned`` image bytes (``None``: there was none).
+    #: For a failure: ``input``, ``expected`` (where a correct client returns an image) and
+    #: ``returned`` image bytes (``None``: there was none).
     images: dict[str, bytes | None] = field(default_factory=dict)
+    #: For a failure: what the client said (its exception, or a command's stderr), if anything.
+    client_output: str = ""
 
 
 def contract_server(profile: str = SEED, *, ca: LocalCA | None = None) -> LiveServer:
@@ -245,11 +250,11 @@ class ContractRunner:
             example, message, run = failures[-1]
             result.status, result.message, result.example = FAILED, message, repr(example)
             result.trail = run.records
-            result.images = {
-                "input": bytes(run.request.image),
-                "expected": run.expected,
-                "returned": run.outcome.output,
-            }
+            result.client_output = run.outcome.error or ""
+            result.images = {"input": bytes(run.request.image)}
+            if prop.trial not in FAILURE_TRIALS:
+                result.images["expected"] = run.expected
+            result.images["returned"] = run.outcome.output
         if result.status == PASSED and not result.exercised and missed:
             why, _count = missed.most_common(1)[0]
             result.status = NOT_EXERCISED

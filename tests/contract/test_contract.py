@@ -495,6 +495,7 @@ def test_a_client_that_refuses_plain_http_is_tested_over_tls(monkeypatch: pytest
     plain = results_of(CommandAdapter(template), SuiteOptions(max_examples=1, operations=["fast"], only=only))
     assert plain["returns_exact_image"].status == FAILED
     assert "refusing 'http://127.0.0.1:" in plain["returns_exact_image"].message
+    assert plain["returns_exact_image"].client_output.startswith("exit 2: https_only: refusing 'http://127.0.0.1:")
     options = SuiteOptions(max_examples=2, operations=["fast", "conservative"], only=only, tls=True)
     assert {name: r.status for name, r in results_of(CommandAdapter(template), options).items()} == dict.fromkeys(
         only, PASSED
