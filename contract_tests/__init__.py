@@ -6,14 +6,15 @@ runnable from ``stability-mock contract`` or from Python.
 
 From the bottom up: ``strategies`` (hypothesis strategies: images, valid and
 invalid requests, async plans), ``adapters`` (Python ``module:factory`` and
-command-template clients), ``properties`` (the named client properties: the
-contract), ``trials`` (what the server is made to do per property; one
-example's run), ``runner`` (runs every property, shrinks failures), ``report``
+command-template clients), ``image_diff`` (how a returned image differs), ``properties`` (the named
+client properties: the contract), ``trials`` (what the server is made to do per property; one
+example's run), ``reach`` (plain, ``--tls`` or ``--proxy``: how the client
+reaches the suite's mock), ``runner`` (runs every property, shrinks failures), ``report``
 (the ``--html`` and ``--json`` reports) and ``junit`` (JUnit XML), ``cli``
 (``stability-mock contract``, added through an entry point) and
 ``reference_client`` (a small, correct requests-based client). The pytest half:
 ``server`` (a live mock in a thread), ``handle`` (:class:`StabilityMock`, what a
-test holds), ``interception`` (the ``stability_mock_proxy`` fixture's proxy) and
+test holds), ``interception`` (the proxy of ``stability_mock_proxy`` and ``--proxy``) and
 ``plugin`` (the pytest11 entry: the ``stability_mock`` fixture and marker).
 
 The public names load on first use (see :mod:`mockserver.util.lazy_exports`): the pytest plugin
