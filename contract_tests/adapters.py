@@ -22,6 +22,9 @@ from typing import Any, Protocol
 
 from contract_tests.strategies import OPERATIONS, UpscaleRequest
 
+#: The exit status of a command asked for an operation its client does not have (sysexits'
+#: EX_USAGE): the suite then leaves that operation out, as it does for a Python client's missing method.
+UNSUPPORTED_EXIT = 64
 #: Optional properties a client may claim (Python: a ``contract_claims`` attribute).
 CLAIMS = ("retries", "retries:submit", "retries:poll", "content_filtered")
 
@@ -33,6 +36,8 @@ class ClientOutcome:
     ok: bool
     output: bytes | None
     error: str | None = None
+    #: The client said it has no such operation (a command's exit status :data:`UNSUPPORTED_EXIT`).
+    unsupported: bool = False
 
     @property
     def wrote_output(self) -> bool:
@@ -127,7 +132,8 @@ class CommandAdapter:
     ``{image}`` is an input file, ``{output}`` where the client must write the
     result, ``{fields}`` a JSON file of form fields; ``STABILITY_API_BASE`` and
     ``STABILITY_API_KEY`` are in its environment (with the proxy and CA variables of a
-    ``--tls`` or ``--proxy`` run, which the suite sets in its own). Exit 0 means success.
+    ``--tls`` or ``--proxy`` run, which the suite sets in its own). Exit 0 means success;
+    exit 64 (:data:`UNSUPPORTED_EXIT`) means the client has no such operation.
     """
 
     PLACEHOLDERS = ("operation", "image", "output", "fields")
@@ -173,7 +179,8 @@ class CommandAdapter:
                 return ClientOutcome(False, None, f"could not run {command[0]!r}: {exc}")
             stderr = finished.stderr.decode("utf-8", "replace").strip()
             if finished.returncode != 0:
-                return ClientOutcome(False, _read(output), f"exit {finished.returncode}: {stderr[-500:]}")
+                unsupported = finished.returncode == UNSUPPORTED_EXIT
+                return ClientOutcome(False, _read(output), f"exit {finished.returncode}: {stderr[-500:]}", unsupported)
             return ClientOutcome(True, _read(output), stderr[-500:] or None)
 
 

@@ -179,6 +179,8 @@ def contract(
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results = runner.run()
+    if runner.lacking:
+        click.echo(f"the client lacks: {', '.join(sorted(runner.lacking))} (it exits 64 for them)", err=True)
     for result in results:
         click.echo(f"{result.status.upper():12} {result.name}" + (f"  {result.message}" if result.message else ""))
     if junit_xml is not None:

@@ -15,17 +15,18 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
-from contract_tests.adapters import Adapter
+from contract_tests.adapters import Adapter, CommandAdapter
 from contract_tests.properties import PROPERTIES, ContractProperty, Run, Violation
 from contract_tests.reach import Reach, environment, reaching, tls_context
 from contract_tests.server import LiveServer
-from contract_tests.strategies import OPERATIONS, async_operations, request_schema
+from contract_tests.strategies import OPERATIONS, JobPlan, async_operations, request_schema
 from contract_tests.trials import (
     PHASES,
     POLL,
     Example,
     explicit_examples,
     filterable,
+    full_request,
     run_example,
     strategy_for,
     without_fields,
@@ -124,6 +125,8 @@ class ContractRunner:
         self.options = options or SuiteOptions()
         self.progress = progress or (lambda _line: None)
         self.on_example = on_example or (lambda _name, _done: None)
+        #: Operations the client turned out not to have (a command that exits 64 for them).
+        self.lacking: set[str] = set()
         unknown = set(self.options.operations) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
@@ -152,14 +155,35 @@ class ContractRunner:
                 reach = stack.enter_context(reaching(server, ca, proxy=self.options.proxy))
                 stack.enter_context(environment(reach.environ))
                 stack.enter_context(_hypothesis_home(self.options.cache_dir or DEFAULT_CACHE_DIR))
+                self.lacking = self._probe_lacking(server, reach)
                 return [self._check(prop, server, reach) for prop in selected]
         finally:
             close = getattr(self.adapter, "close", None)
             if callable(close):
                 close()
 
+    def _probe_lacking(self, server: LiveServer, reach: Reach) -> set[str]:
+        """The operations a command says it lacks, asked once each with a full request: a command
+        has no methods to look at, so its exit status tells (a Python client's are looked up)."""
+        if not isinstance(self.adapter, CommandAdapter):
+            return set()
+        async_ops = async_operations(self.options.profile)
+        lacking = set()
+        for op in sorted(self.offered()):
+            plan = JobPlan(pending_polls=0) if op in async_ops else None
+            probe = Example(full_request(op), plan)
+            if run_example(
+                probe, self.adapter, server, API_KEY, 0.0, self.max_polls, reach.base_url
+            ).outcome.unsupported:
+                lacking.add(op)
+        return lacking
+
+    def offered(self) -> set[str]:
+        """The operations checked: the client's (less those it turned out to lack) among those asked for."""
+        return (set(self.adapter.operations()) - self.lacking) & set(self.options.operations)
+
     def _operations_for(self, prop: ContractProperty, phases: tuple[str, ...]) -> list[str]:
-        offered = set(self.adapter.operations()) & set(self.options.operations)
+        offered = self.offered()
         if prop.async_only or phases == (POLL,):
             offered &= async_operations(self.options.profile)
         if prop.trial == "filtered":
@@ -176,7 +200,7 @@ class ContractRunner:
 
     def _uncovered(self, prop: ContractProperty, phases: tuple[str, ...]) -> str:
         """Why no operation of the client is checked for ``prop``, in the client's own terms."""
-        offered = sorted(set(self.adapter.operations()) & set(self.options.operations))
+        offered = sorted(self.offered())
         if not offered:
             return "the client offers none of the operations checked (--operations)"
         if prop.trial == "filtered":

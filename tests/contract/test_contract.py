@@ -632,3 +632,17 @@ def test_hypothesis_writes_in_the_cache_folder_not_the_working_folder(tmp_path: 
     assert finished.returncode == 0, finished.stderr.decode()
     assert not (work / ".hypothesis").exists()
     assert (cache / "unicode_data").is_dir()
+
+
+def test_an_operation_a_command_lacks_is_found_from_its_exit_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command exits 64 for an operation its client does not have (npm stability-ai has no fast upscale)."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("STABILITY_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("STABILITY_BACKOFF_SECONDS", "0.1")
+    script = '[ "$0" = fast ] && exit 64; exec python examples/upscale_client.py "$0" "$@"'
+    template = f"bash -c '{script}' {{operation}} {{image}} {{output}} {{fields}}"
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    runner = ContractRunner(CommandAdapter(template), SuiteOptions(max_examples=2, only=["returns_exact_image"]))
+    verdict = runner.run()[0]
+    assert runner.lacking == {"fast"}
+    assert (verdict.status, verdict.operations) == (PASSED, ["conservative", "creative"])
