@@ -20,9 +20,16 @@ from mockserver.serving.warmup import Traffic, warm_after_first_answer
 
 
 class LiveServer:
-    """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`."""
+    """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`.
+
+    A server that built its app (no ``app`` given, or :meth:`for_config`) closes it
+    on :meth:`stop`: its threads end and the store it opened is closed at once,
+    not whenever the collector gets to them (in the middle of a user's test).
+    """
 
     def __init__(self, app: Flask | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        #: Whether :meth:`stop` closes the app's services (see :meth:`mockserver.services.Services.close`).
+        self.owns_app = app is None
         self.app = app or create_app(Config(store="memory://"), store=MemoryStore())
         self.host = host
         self.requested_port = port
@@ -31,7 +38,9 @@ class LiveServer:
 
     @classmethod
     def for_config(cls, config: Config) -> LiveServer:
-        return cls(create_app(config, store=MemoryStore() if config.store.startswith("memory") else None))
+        server = cls(create_app(config, store=MemoryStore() if config.store.startswith("memory") else None))
+        server.owns_app = True
+        return server
 
     @property
     def control(self) -> MockControl:
@@ -71,6 +80,8 @@ class LiveServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        if self.owns_app:
+            services_of(self.app).close()
 
     def __enter__(self) -> LiveServer:
         return self.start()
