@@ -28,7 +28,7 @@ from mockserver.settings.config import Config
 from tests.packaging.installs import ROOT, Installed, run
 
 DOCKERFILE = ROOT / "Dockerfile"
-SUPPORTED = {"3.11", "3.12", "3.13", "3.14"}
+SUPPORTED = {"3.11", "3.12", "3.13"}
 
 
 def parsed() -> DockerfileParser:
