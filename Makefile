@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install bytecode run test lint check clean bench
+.PHONY: install bytecode run test test-all lint check clean bench
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# The suite on every Python the classifiers in pyproject.toml claim that this machine has (on PATH,
+# or pyenv's or uv's): `make test` on $(PYTHON), then pytest on each other one in a virtualenv of
+# its own (.venv-3.12, ...). Prints which versions ran and which were absent; fails if any failed.
+test-all:
+	PYTHON=$(PYTHON) MAKE=$(MAKE) bash .ci/test-all
+
 # Not part of `make test`: measures the scale issue's figures (~5-10 min on 2 cores) and
 # writes bench/RESULTS.md. Installs wrk (Debian) and Prism (npm, temporary folder) if it can.
 bench: bytecode
@@ -43,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 # Robustness: 10,000 fuzzed raw HTTP requests, and a mixed load with polling (3 minutes).
 .PHONY: fuzz soak

@@ -21,7 +21,12 @@ from mockserver.serving.warmup import Traffic, warm_after_first_answer
 
 
 class LiveServer:
-    """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`."""
+    """Serve ``app`` (by default a fresh in-memory mock) until :meth:`stop`.
+
+    A server that built its app (no ``app`` given, or :meth:`for_config`) closes it
+    on :meth:`stop`: its threads end and the store it opened is closed at once,
+    not whenever the collector gets to them (in the middle of a user's test).
+    """
 
     def __init__(
         self,
@@ -32,6 +37,8 @@ class LiveServer:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """``ssl_context``: serve TLS with it (the URL is then ``https://``)."""
+        #: Whether :meth:`stop` closes the app's services (see :meth:`mockserver.services.Services.close`).
+        self.owns_app = app is None
         self.app = app or create_app(Config(store="memory://"), store=MemoryStore())
         self.host = host
         self.requested_port = port
@@ -42,7 +49,9 @@ class LiveServer:
     @classmethod
     def for_config(cls, config: Config, *, ssl_context: ssl.SSLContext | None = None) -> LiveServer:
         app = create_app(config, store=MemoryStore() if config.store.startswith("memory") else None)
-        return cls(app, ssl_context=ssl_context)
+        server = cls(app, ssl_context=ssl_context)
+        server.owns_app = True
+        return server
 
     @property
     def control(self) -> MockControl:
@@ -83,6 +92,8 @@ class LiveServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        if self.owns_app:
+            services_of(self.app).close()
 
     def __enter__(self) -> LiveServer:
         return self.start()

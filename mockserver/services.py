@@ -8,12 +8,14 @@ depending on the web layer.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any, Protocol
 
+from mockserver.errors import StoreError
 from mockserver.imaging.upscaler import Upscaler
 from mockserver.openapi import Spec
 from mockserver.pipeline.render_ahead import RenderAhead
@@ -24,6 +26,8 @@ from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store
 from mockserver.store.sweeper import Sweeper
 from mockserver.util.deferred import Deferred
+
+log = logging.getLogger("stability_mock")
 
 EXTENSION_KEY = "stability_mock"
 PURGE_EVERY_SECONDS = 60.0
@@ -40,6 +44,8 @@ class Services:
     clock: Callable[[], float] = time.time
     #: How an answer is held for the timing preset (seconds).
     sleep: Callable[[float], None] = time.sleep
+    #: Whether :meth:`close` closes the store: one the app opened itself, not one it was handed.
+    owns_store: bool = False
     _next_purge: float = field(default=0.0, repr=False)
     sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.
@@ -98,6 +104,27 @@ class Services:
         """Build what start-up left for first use (openapi-core, the admin document), so no request waits for it."""
         self.spec.warm()
         self.admin_spec.warm()
+
+    def close(self) -> None:
+        """Stop this process's threads (sweeper, render-ahead, thumbnails) and close the store if the app opened it.
+
+        :func:`mockserver.web.app.create_app` has this run when its app is
+        collected or the interpreter exits, so an app dropped by a test leaves no
+        thread or connection behind; call it to release them at once. Nothing
+        waits for a thread: a task under way finishes, and its connection is
+        closed with the store, or with its thread when the store is not ours.
+        Whatever is used again afterwards starts again (a thread, a connection).
+        """
+        self.sweeper.stop()
+        if "render_ahead" in self.__dict__:
+            self.render_ahead.close()
+        if "thumbnails" in self.__dict__:
+            self.thumbnails.close()
+        if self.owns_store:
+            try:
+                self.store.close()
+            except StoreError as exc:
+                log.warning("closing the store failed: %s", exc)
 
     def purge_now_and_then(self, now: float) -> None:
         """Drop expired jobs at most once a minute per process: cheap, and enough."""

@@ -61,6 +61,10 @@ class RenderAhead:
         task.add_done_callback(lambda _: self._done(job.id, rendered))
         return True
 
+    def close(self) -> None:
+        """Stop the render threads (see :meth:`BoundedPool.close`); a job not rendered yet is left to its poll."""
+        self.pool.close()
+
     def wait_for(self, job_id: str) -> RenderedImage | None:
         """The result of a render this process has in hand for ``job_id``, once done; else ``None``."""
         with self._lock:

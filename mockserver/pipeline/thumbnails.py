@@ -166,6 +166,10 @@ class Thumbnailer:
             store.save_thumbnail(sha256, made, keep)
         self.confirmed.add(sha256)
 
+    def close(self) -> None:
+        """Stop the thumbnail thread (see :meth:`BoundedPool.close`); calls waiting for it get no thumbnail."""
+        self.pool.close()
+
     def forget(self) -> None:
         """What this process believes the store holds: after a reset or a cleared journal here, nothing."""
         self.confirmed.clear()

@@ -47,12 +47,20 @@ class ChangeMark:
 
     def current(self) -> bytes | None:
         """The mark now; ``None`` when the mark is off (nothing may then be cached against it)."""
-        return None if self._map is None else self._map[:MARK_BYTES]
+        mapped = self._map
+        return None if mapped is None else mapped[:MARK_BYTES]
 
     def move(self) -> None:
         """Say the state changed: call after the change is committed."""
-        if self._map is not None:
-            self._map[:MARK_BYTES] = os.urandom(MARK_BYTES)
+        mapped = self._map
+        if mapped is not None:
+            mapped[:MARK_BYTES] = os.urandom(MARK_BYTES)
+
+    def close(self) -> None:
+        """Unmap the file: from now on the mark is off, as where it cannot be mapped."""
+        mapped, self._map = self._map, None
+        if mapped is not None:
+            mapped.close()
 
 
 __all__ = ["MARK_BYTES", "ChangeMark"]

@@ -3,7 +3,8 @@
 WAL mode lets readers and one writer work at once; every change is a single
 statement (``UPDATE … RETURNING``), so counts stay exact across processes.
 Connections are per thread and per process, opened lazily, so the store can be
-created before gunicorn forks its workers.
+created before gunicorn forks its workers; each is closed when its thread ends,
+when the store is closed or collected (:class:`mockserver.util.per_thread.PerThread`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -23,6 +23,7 @@ from mockserver.imaging import RenderedImage
 from mockserver.models import Fault, Job, JobPlan, after_firing, fits, order_from_json, order_to_json
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 from mockserver.store.change_mark import ChangeMark
+from mockserver.util.per_thread import PerThread
 from mockserver.util.private_folder import private_folder
 
 #: The layout this code reads and writes, kept in the file's ``PRAGMA user_version``.
@@ -139,7 +140,7 @@ class SQLiteStore(Store):
     def __init__(self, path: Path | str, *, timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
-        self._local = threading.local()
+        self._connections = PerThread(self._connect, sqlite3.Connection.close)
         try:
             private_folder(self.path.parent)
             # Owner-only from the start: SQLite gives its -wal and -shm files the main file's mode.
@@ -152,7 +153,7 @@ class SQLiteStore(Store):
         #: The last snapshot read, and the mark it was read under.
         self._snapshot: tuple[bytes, Snapshot] | None = None
         # No connection may cross a fork (gunicorn forks after the app is built).
-        self.close()
+        self._connections.close()
 
     def _create_or_migrate(self) -> None:
         """Create the tables, or bring a file of an older layout to this one; refuse a newer one.
@@ -175,26 +176,28 @@ class SQLiteStore(Store):
                 connection.execute("UPDATE usage SET blob_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM jobs)")
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or getattr(self._local, "pid", None) != os.getpid():
-            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+    def _connect(self) -> sqlite3.Connection:
+        # Not tied to its thread: it is closed by whichever thread lets go of it (see PerThread);
+        # only its own thread runs statements on it.
+        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        try:
             # Before WAL mode writes the first page: then a new file frees pages with
             # incremental_vacuum. An existing file keeps its mode (until a VACUUM).
             connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-            self._local.connection = connection
-            self._local.pid = os.getpid()
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One statement at a time, each atomic on its own (autocommit)."""
         try:
-            connection = self._connection()
-            yield connection
+            with self._connections.use() as connection:
+                yield connection
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self.path}: {exc}") from exc
 
@@ -536,10 +539,9 @@ class SQLiteStore(Store):
                     connection.execute(f"SELECT * FROM {table} ORDER BY rowid {order} LIMIT 1").fetchone()
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Close every thread's connection and the change mark; a later call opens a connection again."""
+        self._connections.close()
+        self._changes.close()
 
 
 def _job(row: tuple[object, ...]) -> Job:

@@ -4,8 +4,8 @@ Each worker process runs one daemon thread (started on its first request, since
 threads do not survive gunicorn's fork) that every ``sweep_seconds`` drops what
 expired and lets the store give space back (:meth:`Store.compact`). Workers
 sweeping the same store at once is harmless: each step is a transaction.
-The thread holds the app's services only weakly, so an app that is dropped (a
-test's) stops its sweeper at the next tick.
+The thread holds the app's services only weakly, and closing them (an app's
+shutdown, or its collection) stops it at once rather than at its next tick.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class Sweeper:
     def __init__(self) -> None:
         self._pid: int | None = None
         self._lock = threading.Lock()
+        #: Set to end this process's sweep thread now rather than at its next tick.
+        self._stop = threading.Event()
 
     def ensure_running(self, services: Swept) -> None:
         """Start this process's sweep thread unless it runs already: one comparison per request."""
@@ -65,18 +67,24 @@ class Sweeper:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
+            self._stop = threading.Event()
             thread = threading.Thread(
                 target=_loop,
-                args=(weakref.ref(services), services.config.sweep_seconds),
+                args=(weakref.ref(services), services.config.sweep_seconds, self._stop),
                 name="stability-mock-sweeper",
                 daemon=True,
             )
             thread.start()
 
+    def stop(self) -> None:
+        """End the sweep thread without waiting for it (a sweep under way finishes); the next request starts another."""
+        with self._lock:
+            self._stop.set()
+            self._pid = None
 
-def _loop(services_ref: weakref.ref[Swept], interval: float) -> None:
-    wake = threading.Event()
-    while not wake.wait(interval):
+
+def _loop(services_ref: weakref.ref[Swept], interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
         services = services_ref()
         if services is None:
             return

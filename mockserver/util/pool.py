@@ -75,6 +75,18 @@ class BoundedPool:
             in_hand = set(self._in_hand) if self._pid == os.getpid() else set()
         wait(in_hand, timeout=timeout)
 
+    def close(self) -> None:
+        """Drop the tasks not started and let the threads end once theirs are done; a later submit starts new ones.
+
+        Nothing waits here: the app's finalizer calls this from whatever thread the
+        collector runs in, one of these very threads included.
+        """
+        with self._lock:
+            pool = self._pool if self._pid == os.getpid() else None
+            self._pool = None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _cpu_left(self) -> bool:
         """Pay back ``share`` of the time since the last look, up to the burst; any CPU left? (Under the lock.)"""
         now = self.clock()

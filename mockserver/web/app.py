@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 
 from flask import Flask, Request, Response, g, request
@@ -59,7 +60,9 @@ def create_app(
 
     Args:
         config: behaviour and limits; defaults to :meth:`Config.from_env`.
-        store: shared state; defaults to the one ``config.store_url`` names.
+        store: shared state; defaults to the one ``config.store_url`` names, which the app
+            closes when it is collected (or by ``services_of(app).close()``). A store passed
+            in stays open: it is the caller's to close.
         clock: seconds since the epoch; tests pass their own to move time.
         sleep: holds an answer for the timing preset; tests pass their own to see the waits.
 
@@ -80,7 +83,7 @@ def create_app(
     # uploads that announce no length; announced lengths are refused earlier.
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body_bytes
-    app.extensions[EXTENSION_KEY] = Services(
+    services = Services(
         config=config,
         # Repeated requests skip openapi-core; their verdicts take a quarter of the render cache's bound.
         spec=Spec.for_profile(
@@ -90,7 +93,11 @@ def create_app(
         upscaler=Upscaler(config),
         clock=clock or time.time,
         sleep=time.sleep if sleep is None else sleep,
+        owns_store=store is None,
     )
+    app.extensions[EXTENSION_KEY] = services
+    # The app's threads and connections end with it: when it is collected, or at exit.
+    weakref.finalize(app, services.close)
     for blueprint in (upscale.bp, legacy.bp, results.bp, account.bp, meta.bp, admin.bp, ui.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)

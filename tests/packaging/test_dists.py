@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 VERSION = mockserver.__version__
 INFO = f"stability_upscale_mock-{VERSION}.dist-info"
-SUPPORTED = {"3.11", "3.12", "3.13", "3.14"}
+SUPPORTED = {"3.11", "3.12", "3.13"}
 
 
 def wheel_files(dists: Dists) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ from mockserver.web.browser_guard import allowed_hosts
 from tests.packaging.installs import ROOT, Installed, run
 
 DOCKERFILE = ROOT / "Dockerfile"
-SUPPORTED = {"3.11", "3.12", "3.13", "3.14"}
+SUPPORTED = {"3.11", "3.12", "3.13"}
 
 
 def parsed() -> DockerfileParser:

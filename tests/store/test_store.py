@@ -650,7 +650,8 @@ def test_a_sqlite_snapshot_asks_the_file_only_after_a_change(tmp_path: Path) -> 
     """Nothing staged, nothing read: the per-call state costs no SQL statement until the mark moves."""
     store = SQLiteStore(tmp_path / "jobs.sqlite3")
     statements: list[str] = []
-    store._connection().set_trace_callback(statements.append)
+    with store._transaction() as connection:
+        connection.set_trace_callback(statements.append)
     store.snapshot()
     assert len(statements) == 1
     store.snapshot()
@@ -668,7 +669,8 @@ def test_a_sqlite_store_whose_mark_cannot_be_kept_reads_the_file_every_time(tmp_
     (tmp_path / "jobs.sqlite3-state").mkdir()  # a directory where the file should be: open() fails
     store = SQLiteStore(path)
     statements: list[str] = []
-    store._connection().set_trace_callback(statements.append)
+    with store._transaction() as connection:
+        connection.set_trace_callback(statements.append)
     store.snapshot()
     store.snapshot()
     assert len(statements) == 2
