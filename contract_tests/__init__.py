@@ -16,6 +16,9 @@ reaches the suite's mock), ``runner`` (runs every property, shrinks failures), `
 ``server`` (a live mock in a thread), ``handle`` (:class:`StabilityMock`, what a
 test holds), ``interception`` (the proxy of ``stability_mock_proxy`` and ``--proxy``) and
 ``plugin`` (the pytest11 entry: the ``stability_mock`` fixture and marker).
+For Schemathesis' own ``st run``: ``schemathesis_hooks`` (load it with
+``SCHEMATHESIS_HOOKS``) and ``sent_forms`` (whether a multipart form, as sent,
+satisfies the document), which need schemathesis installed.
 
 The public names load on first use (see :mod:`mockserver.util.lazy_exports`): the pytest plugin
 lives in this package, and a pytest run that never uses the fixture must not pay

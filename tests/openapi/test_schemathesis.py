@@ -32,17 +32,16 @@ Four choices keep the checks meaningful for this API:
   negative cases can reach the server as valid data. Schemathesis means to
   excuse them by re-reading the form as sent, but that fails on any body with a
   file part (``jsonschema_rs`` raises "Unsupported type: 'Binary'"), so the test
-  re-reads the sent form itself and skips ``negative_data_rejection`` only for
-  a case negated in its body alone whose form, as sent, satisfies the spec.
+  re-reads the sent form itself (:mod:`contract_tests.sent_forms`, as the shipped
+  ``st run`` hooks do) and skips ``negative_data_rejection`` only for a case
+  negated in its body alone whose form, as sent, satisfies the spec.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
-import json
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -54,13 +53,11 @@ import schemathesis
 from flask import Flask
 from hypothesis import settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
-from schemathesis import Case, CheckFunction, Response
-from schemathesis.core.parameters import ParameterLocation
+from schemathesis import Case, CheckFunction
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from schemathesis.transport.serialization import Binary
-from werkzeug.formparser import parse_form_data
 
+from contract_tests.sent_forms import negated_in_body_only, sent_form_is_valid
 from mockserver import Config, MemoryStore, create_app
 from mockserver.services import services_of
 from mockserver.settings.profiles import LIVE, PROFILES, SEED, profile_document
@@ -167,65 +164,6 @@ def uploaded_image(case: Case[Any]) -> bytes | None:
     # Schemathesis carries generated file contents wrapped in its `Binary` type.
     data = value.data if isinstance(value, Binary) else value
     return data if isinstance(data, bytes) else None
-
-
-def negated_in_body_only(case: Case[Any]) -> bool:
-    meta = case.meta
-    others = (ParameterLocation.PATH, ParameterLocation.QUERY, ParameterLocation.HEADER, ParameterLocation.COOKIE)
-    return (
-        meta is not None
-        and meta.generation.mode.is_negative
-        and meta.is_negative_at(ParameterLocation.BODY)
-        and not any(meta.is_negative_at(location) for location in others)
-    )
-
-
-def sent_form_is_valid(case: Case[Any], response: Response) -> bool:
-    """Whether the multipart form, read the way Schemathesis means to read it, satisfies the spec.
-
-    As in Schemathesis' own rule, a text part counts as its text or as the
-    number it spells, and a field sent several times as whichever of its values
-    fits. Unlike it, a binary field only has to be a file part, instead of being
-    handed to a validator that cannot read one.
-    """
-    content = response.request.body if isinstance(response.request.body, bytes) else b""
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": response.request.headers.get("Content-Type", ""),
-        "CONTENT_LENGTH": str(len(content)),
-        "wsgi.input": io.BytesIO(content),
-    }
-    # In memory: Werkzeug's default spools files to temporary files that would need closing.
-    _, form, files = parse_form_data(environ, stream_factory=lambda *_, **__: io.BytesIO())
-    body_schema = case.operation.definition.raw["requestBody"]["content"]["multipart/form-data"]["schema"]
-    components = case.operation.schema.raw_schema["components"]
-    properties = components["schemas"][body_schema["$ref"].rsplit("/", 1)[-1]]["properties"]
-    binary = {name for name, prop in properties.items() if prop.get("format") == "binary"}
-    if set(form) & binary or set(files) - binary:
-        return False
-    validator = Draft202012Validator({**body_schema, "components": components})
-    sent: dict[str, object] = dict.fromkeys(files, "")
-    for name, texts in form.lists():
-        readings = [reading for text in texts for reading in readings_of(text)]
-        sent[name] = next(
-            (reading for reading in readings if not has_errors_at(validator, {**sent, name: reading}, name)),
-            readings[0],
-        )
-    return bool(validator.is_valid(sent))
-
-
-def readings_of(text: str) -> list[object]:
-    """A text part as its text, and as the number it spells if it spells a finite one."""
-    try:
-        number = json.loads(text)
-    except ValueError:
-        return [text]
-    finite = isinstance(number, int | float) and not isinstance(number, bool) and math.isfinite(number)
-    return [text, number] if finite else [text]
-
-
-def has_errors_at(validator: Draft202012Validator, instance: dict[str, object], name: str) -> bool:
-    return any(list(error.path)[:1] == [name] for error in validator.iter_errors(instance))
 
 
 @pytest.mark.parametrize(
