@@ -17,7 +17,7 @@ from contract_tests import LiveServer
 from contract_tests.handle import StabilityMock
 from mockserver import Config, MemoryStore, create_app
 from mockserver.errors import BadRequest, ConfigError
-from mockserver.models import Fault
+from mockserver.models import Fault, JobPlan
 
 #: A bad fault and the one problem ``Fault.problems`` states for it.
 BAD: list[tuple[dict[str, Any], str]] = [
@@ -47,6 +47,12 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"job": {"pending_polls": 10_001}}, "job.pending_polls: must be ≤ 10,000"),
     ({"job": {"job_seconds": -1}}, "job.job_seconds: must be ≥ 0"),
     ({"job": {"job_seconds": 86_401}}, "job.job_seconds: must be ≤ 86,400"),
+    (
+        {"error": "nope", "status": 422},
+        "error: must be one of bad_request, content_moderation, generation_not_found, internal_error, "
+        "invalid_language, payload_too_large, payment_required, public_figure, rate_limit_exceeded, "
+        "service_unavailable, unauthorized",
+    ),
     ({"error": "public_figure"}, "error: needs the status it is answered with (422)"),
     ({"error": "public_figure", "status": 403}, "error: public_figure is answered with status 422, not 403"),
 ]
@@ -60,6 +66,7 @@ GOOD: list[dict[str, Any]] = [
     {"latency_ms": 0, "jitter_ms": 0},
     {"latency_ms": 600_000, "jitter_ms": 600_000},
     {"transport": "stall", "stall_seconds": 110},
+    {"transport": "stall", "stall_seconds": 0.5},
     {"transport": "truncate"},
     {"job": {"pending_polls": 0, "job_seconds": 0, "outcome": "fail"}},
     {"job": {"pending_polls": 10_000, "job_seconds": 86_400, "outcome": "content_filtered"}},
@@ -110,3 +117,15 @@ def test_every_door_takes_a_fault_on_its_bounds(app: Flask, client: FlaskClient,
     StabilityMock(LiveServer(app)).add_fault(**values)
     assert client.post("/_mock/faults", json=values).status_code == 201
     assert len(client.get("/_mock/faults").get_json()["faults"]) == 2
+
+
+def test_an_unknown_field_is_named() -> None:
+    with pytest.raises(BadRequest) as caught:
+        Fault.from_dict({"status": 500, "colour": "red", "size": 3})
+    assert caught.value.errors == ["colour: is not a fault field", "size: is not a fault field"]
+
+
+def test_the_fixture_takes_a_job_plan_as_it_is() -> None:
+    plan = JobPlan(pending_polls=3, job_seconds=2.5, outcome="fail")
+    assert Fault.from_dict({"job": plan}).job == plan
+    assert Fault.from_dict({"job": plan.as_job()}).job == plan

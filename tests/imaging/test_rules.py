@@ -56,6 +56,7 @@ def test_fast_sides_32_to_1536_and_up_to_a_megapixel(width: int, height: int, br
         (64, 161, [ASPECT]),
         (4800, 1920, []),
         (4801, 1920, [ASPECT]),
+        (1, 5000, [SIDE_TOO_SHORT, ASPECT]),
     ],
 )
 def test_conservative_sides_from_64_up_to_9_4_megapixels_and_1_to_2_5(

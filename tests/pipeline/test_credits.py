@@ -71,3 +71,8 @@ def test_a_failed_free_call_leaves_the_balance_alone(client: FlaskClient) -> Non
 def test_with_credits_off_a_failed_call_leaves_no_balance(client: FlaskClient) -> None:
     assert client.get(UNKNOWN, headers=AUTH).status_code == 404
     assert credits_of(client) is None
+
+
+def test_with_credits_off_a_balance_set_by_hand_is_shown(client: FlaskClient) -> None:
+    assert client.put(f"/_mock/credits/{API_KEY}", json={"balance": 5}).status_code == 200
+    assert credits_of(client) == 5
