@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from mockserver.models import JobPlan
+from mockserver.imaging import RenderOrder
+from mockserver.models import JobPlan, order_from_json, order_to_json
 from tests.conftest import AUTH, CONSERVATIVE_PATH, Upload
 from tests.images import png
 
@@ -33,3 +34,8 @@ def test_a_plan_kept_by_an_older_version_reads_its_ready_time_as_seconds() -> No
     assert JobPlan.from_json(overdue, created_at=100.0).job_seconds == 0.0
     plan = JobPlan(pending_polls=None, job_seconds=3.0)
     assert JobPlan.from_json(plan.to_json(), created_at=0.0) == plan
+
+
+def test_a_stored_order_reads_back_as_it_was() -> None:
+    order = RenderOrder("upscaleImageCreative", "webp", 7, "a castle", "fog", 0.3, "anime", content_filtered=True)
+    assert order_from_json(order_to_json(order)) == order
