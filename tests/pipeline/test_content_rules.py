@@ -28,6 +28,10 @@ def test_filter_words_filter_only_the_prompts_that_hold_them(body: dict[str, str
     assert verdict(FILTER, body) is filtered
 
 
+def test_a_body_without_a_prompt_is_never_caught() -> None:
+    assert verdict(RuntimeSettings(filter_words=("no", "x"), moderation_words=("one",)), {}) is False
+
+
 def test_without_words_nothing_is_caught() -> None:
     assert verdict(RuntimeSettings(), {"prompt": "anything at all"}) is False
 

@@ -54,3 +54,28 @@ def test_a_cutting_transport_fault_replaces_the_answer_with_its_stall() -> None:
     assert (outcome.replacement.transport, outcome.replacement.stall_seconds) == ("stall", 7)
     assert str(outcome.replacement) == "staged transport fault: stall"
     assert TransportFault("reset").stall_seconds == 30
+
+
+def test_prefer_picks_the_error_and_still_uses_up_the_queued_fault() -> None:
+    store = MemoryStore()
+    store.add_fault(Fault(latency_ms=20))
+    outcome = for_call(
+        store, RuntimeSettings(), "upscaleImageFast", STATUSES, prefer="code=429", request_text="", body=b""
+    )
+    assert isinstance(outcome.replacement, ApiError)
+    assert outcome.replacement.status == 429
+    assert outcome.delay_seconds == 0.02
+    assert store.list_faults() == []
+
+
+def test_configured_jitter_is_seeded_by_the_request() -> None:
+    settings = RuntimeSettings(latency_ms=100, jitter_ms=50)
+
+    def delay(request_text: str) -> float:
+        return for_call(
+            MemoryStore(), settings, "upscaleImageFast", STATUSES, prefer=None, request_text=request_text, body=b"x"
+        ).delay_seconds
+
+    assert delay("POST /a") == delay("POST /a")
+    assert delay("POST /a") != delay("POST /b")
+    assert all(0.1 <= delay(f"POST /{n}") <= 0.15 for n in range(10))
