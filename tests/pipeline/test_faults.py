@@ -79,3 +79,33 @@ def test_configured_jitter_is_seeded_by_the_request() -> None:
     assert delay("POST /a") == delay("POST /a")
     assert delay("POST /a") != delay("POST /b")
     assert all(0.1 <= delay(f"POST /{n}") <= 0.15 for n in range(10))
+
+
+def prefer(code: str) -> Exception | None:
+    return for_call(
+        MemoryStore(), RuntimeSettings(), "upscaleImageFast", STATUSES, prefer=code, request_text="", body=b""
+    ).replacement
+
+
+def test_prefer_for_a_status_the_operation_never_answers_is_a_400_naming_what_it_answers() -> None:
+    refused = prefer("code=404")
+    assert isinstance(refused, ApiError)
+    assert (refused.status, refused.errors) == (
+        400,
+        ["prefer: upscaleImageFast never answers 404; it answers 200, 400, 429, 500, 503"],
+    )
+
+
+def test_prefer_for_a_success_changes_nothing() -> None:
+    assert prefer("code=200") is None
+    assert prefer("code=202") is None
+
+
+def test_configured_latency_is_exact_and_jitter_stays_under_its_milliseconds() -> None:
+    def delay(settings: RuntimeSettings) -> float:
+        return for_call(
+            MemoryStore(), settings, "upscaleImageFast", STATUSES, prefer=None, request_text="POST /", body=b""
+        ).delay_seconds
+
+    assert delay(RuntimeSettings(latency_ms=1000)) == 1.0
+    assert 0 <= delay(RuntimeSettings(jitter_ms=1)) < 0.001
