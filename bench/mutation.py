@@ -74,7 +74,7 @@ def module_of(mutant: str) -> str:
 
 
 def scores(results: Mapping[str, str], equivalents: Iterable[str]) -> list[Score]:
-    """Per module: detected, surviving and equivalent mutants (one listed as equivalent but detected counts as detected)."""
+    """Per module: detected, surviving and equivalent mutants; a listed mutant that is detected counts as detected."""
     equivalent = set(equivalents)
     detected: Counter[str] = Counter()
     left_out: Counter[str] = Counter()
