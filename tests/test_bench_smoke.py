@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench import figures, hot_paths, machine, report, rounds
+from bench import figures, hot_paths, machine, mutation, report, rounds
 from bench.compare import plugin_startup, thumbnail_cost
 from bench.harness import load, server
 from bench.harness.images import photo_png, variant
@@ -103,3 +103,30 @@ def test_the_plugin_start_up_bench_reads_the_import_time_and_reports_every_arm()
     text = plugin_startup.table(arms, [seconds])
     assert all(f"| {name} |" in text for name in plugin_startup.ARMS)
     assert "**cost of this plugin** | **+0.000 s**" in text
+
+
+def test_the_mutation_report_scores_each_module_without_its_equivalents() -> None:
+    results = mutation.parse_results(
+        "    mockserver.a.x_f__mutmut_1: killed\n"
+        "    mockserver.a.x_f__mutmut_2: survived\n"
+        "    mockserver.a.xǁCǁm__mutmut_1: timeout\n"
+        "    mockserver.b.x_g__mutmut_1: survived\n"
+        "    mockserver.b.x_g__mutmut_2: no tests\n"
+    )
+    equivalents = mutation.parse_equivalents("| mutant | why |\n|---|---|\n| `mockserver.b.x_g__mutmut_1` | same |\n")
+    assert equivalents == {"mockserver.b.x_g__mutmut_1"}
+    first, second = mutation.scores(results, equivalents)
+    assert (first.module, first.detected, first.survived, first.equivalent) == (
+        "mockserver.a",
+        2,
+        ("mockserver.a.x_f__mutmut_2",),
+        0,
+    )
+    assert round(first.percent, 1) == 66.7
+    assert (second.detected, second.survived, second.equivalent, second.percent) == (
+        0,
+        ("mockserver.b.x_g__mutmut_2",),
+        1,
+        0.0,
+    )
+    assert "mockserver.a" in mutation.table([first, second])

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import Config
-from mockserver.pipeline.journal import RECORD_LIMIT_BYTES, bounded
+from mockserver.pipeline.journal import RECORD_LIMIT_BYTES, bounded, clipped
 from mockserver.services import services_of
 from mockserver.store.base import RecordQuery
 from tests.conftest import API_KEY, AUTH, CREATIVE_PATH, FAST_PATH
@@ -185,6 +185,46 @@ def test_a_record_stays_under_its_byte_limit_whatever_it_holds() -> None:
     record = bounded(huge)
     assert len(json.dumps(record)) <= RECORD_LIMIT_BYTES
     assert record["status"] == 400
+
+
+def test_a_text_exactly_at_the_limit_is_kept_whole() -> None:
+    assert clipped("a" * 1000) == "a" * 1000
+    assert clipped("a" * 1001) == "a" * 1000 + "… (1,001 characters)"
+
+
+def test_a_record_still_too_big_once_clipped_keeps_a_tenth_of_each_text() -> None:
+    record = bounded(
+        {
+            "path": "/x",
+            "errors": ["\U0001f600" * 5000] * 64,
+            "headers": {f"h{number}" * 40: "v" for number in range(20)},
+            "fields": {},
+            "generation_id": None,
+        }
+    )
+    assert record["errors"][:16] == ["\U0001f600" * 100 + "… (1,020 characters)"] * 16
+    assert len(record["errors"]) == len(record["headers"]) == 17
+    assert next(iter(record["headers"])) == "h0" * 25 + "… (80 characters)"
+    assert len(json.dumps(record)) <= RECORD_LIMIT_BYTES
+
+
+def test_a_record_too_big_even_then_keeps_a_note_instead_of_its_texts() -> None:
+    huge = {
+        "path": "/p" * 50_000,
+        "errors": ["\U0001f600" * 5000] * 500,
+        "headers": {f"h{number}" * 40: "\U0001f600" * 5000 for number in range(200)},
+        "generation_id": "g" * 9000,
+        "status": 400,
+    }
+    note = "dropped: more than 32,768 bytes once clipped"
+    assert bounded(huge) == {
+        "path": "/p" * 50 + "… (120 characters)",
+        "errors": [note],
+        "headers": {},
+        "fields": {"…": note},
+        "generation_id": None,
+        "status": 400,
+    }
 
 
 def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(client: FlaskClient) -> None:

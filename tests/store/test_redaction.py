@@ -27,6 +27,9 @@ SECRET = "hunter2-secret"
         ("redis://cache:6379/0", "redis://cache:6379/0"),
         ("sqlite:///tmp/mock.sqlite3", "sqlite:///tmp/mock.sqlite3"),
         ("redis://:pw@cache:notaport/0", "redis://***"),
+        ("//[no-colon-anywhere", "***"),
+        ("redis://:pw@/0", "redis://:***@/0"),
+        ("redis://cache/0?token=secret&empty=", "redis://cache/0?token=***&empty="),
     ],
 )
 def test_passwords_are_masked_in_either_place(url: str, shown: str) -> None:

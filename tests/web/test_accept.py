@@ -67,6 +67,57 @@ def test_the_most_specific_range_gives_the_quality() -> None:
     assert quality(ranges, "application/json; type=image/jpeg") == 0.1
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "application/json;q=0.9, application/json; type=image/png;q=0.1",
+        "application/json; type=image/png;q=0.1, application/json;q=0.9",
+    ],
+)
+def test_a_range_with_parameters_beats_the_same_range_without(header: str) -> None:
+    """RFC 9110 12.5.1: the most specific matching range gives the quality, whatever the order."""
+    assert quality(parse_accept(header), "application/json; type=image/png") == 0.1
+    assert quality(parse_accept(header), "application/json; type=image/jpeg") == 0.9
+    assert wants_json(header + ", image/png;q=0.5", "image/png") is False
+
+
+def test_more_parameters_are_more_specific() -> None:
+    header = "application/json; type=image/png;q=0.2, application/json; type=image/png; charset=utf-8;q=0.7"
+    for ranges in (parse_accept(header), parse_accept(header)[::-1]):
+        assert quality(ranges, "application/json; type=image/png; charset=utf-8") == 0.7
+        assert quality(ranges, "application/json; type=image/png") == 0.2
+
+
+def test_specificity_orders_any_then_type_then_subtype_then_parameters() -> None:
+    ranges = parse_accept("*/*, image/*, image/png, application/json; type=image/png, a/b; x=1; y=2")
+    assert [item.specificity for item in ranges] == sorted(item.specificity for item in ranges)
+    assert len({item.specificity for item in ranges}) == len(ranges)
+
+
+@pytest.mark.parametrize("q", ["1.5", "1.01", "-1", "-0.1", "nan", "inf"])
+def test_a_q_value_outside_0_to_1_drops_the_range(q: str) -> None:
+    assert parse_accept(f"image/png;q={q}") == []
+    assert wants_json(f"image/png;q={q}, application/json;q=0.1", "image/png") is True
+
+
+@pytest.mark.parametrize(("q", "value"), [("0", 0.0), ("1", 1.0), ("0.001", 0.001), ("1.000", 1.0)])
+def test_q_values_from_0_to_1_are_kept(q: str, value: float) -> None:
+    assert [item.quality for item in parse_accept(f"image/png;q={q}")] == [value]
+
+
+def test_malformed_ranges_are_dropped_and_the_rest_kept() -> None:
+    ranges = parse_accept("image/, /png, */png, image, image/png;q=0.5")
+    assert [(item.type, item.subtype, item.quality) for item in ranges] == [("image", "png", 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [('a/b; x=""', ""), ('a/b; x="', '"'), ('a/b; x="open', '"open'), ('a/b; x="a\\\\b"', "a\\b"), ("a/b; x= v ", "v")],
+)
+def test_odd_quoting_is_read_as_written(text: str, value: str) -> None:
+    assert parse_media_type(text) == ("a/b", {"x": value})
+
+
 def test_parameter_values_are_read_leniently() -> None:
     assert parse_media_type("application/json; type=image/png; charset=UTF-8") == (
         "application/json",
