@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -112,6 +112,13 @@ def app(config: Config, clock: Clock) -> Iterator[Flask]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def checked_client(config: Config, clock: Callable[[], float] | None = None) -> FlaskClient:
+    """A client of a fresh app built from ``config`` (a memory store), every answer checked against its document."""
+    app = create_app(config, store=MemoryStore(), clock=clock)
+    app.test_client_class = SpecCheckedClient
     return app.test_client()
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import Config, create_app
+from mockserver import Config
 from mockserver.errors import SECURITY_LINE
-from tests.conftest import CONSERVATIVE_PATH, FAST_PATH, SpecCheckedClient, Upload
+from tests.conftest import CONSERVATIVE_PATH, FAST_PATH, Upload, checked_client
 from tests.images import png
 
 PROFILES = ["seed", "live"]
@@ -20,9 +20,7 @@ BAD_FORM_LINES = ["creativity: must be ≤ 0.5", "output_format: must be one of:
 
 
 def client_for(profile: str, **config: object) -> FlaskClient:
-    app = create_app(Config(store="memory://", profile=profile, target_pixels=64 * 64, **config))  # type: ignore[arg-type]
-    app.test_client_class = SpecCheckedClient
-    return app.test_client()
+    return checked_client(Config(store="memory://", profile=profile, target_pixels=64 * 64, **config))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

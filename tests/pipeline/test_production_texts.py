@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from mockserver import Config, MemoryStore, create_app
 from mockserver.errors import CONTENT_MODERATION_LINE, PUBLIC_FIGURE_LINE
-from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SpecCheckedClient, Upload
+from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SpecCheckedClient, Upload, checked_client
 from tests.images import png
 
 PROFILES = ["seed", "live"]
@@ -22,9 +22,7 @@ LANGUAGE_LINE = "English is the only supported language for this service."
 
 
 def client_for(profile: str, **config: object) -> FlaskClient:
-    app = create_app(Config(store="memory://", profile=profile, target_pixels=64 * 64, **config))  # type: ignore[arg-type]
-    app.test_client_class = SpecCheckedClient
-    return app.test_client()
+    return checked_client(Config(store="memory://", profile=profile, target_pixels=64 * 64, **config))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

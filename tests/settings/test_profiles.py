@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from mockserver import Config, ConfigError, MemoryStore, create_app
+from mockserver import Config, ConfigError
 from mockserver.cli import main
 from mockserver.openapi import Spec, bundled_text
 from mockserver.settings.profiles import LIVE, SEED, parse_document, profile_document
@@ -26,8 +25,8 @@ from tests.conftest import (
     ROOT,
     SMALL_TARGET,
     Clock,
-    SpecCheckedClient,
     Upload,
+    checked_client,
 )
 from tests.images import decoded, png
 from tests.openapi import spec_compat as superset
@@ -37,10 +36,7 @@ ACCOUNT = "/v1/user/account"
 
 
 def make_client(clock: Clock, **options: Any) -> FlaskClient:
-    config = Config(store="memory://", target_pixels=SMALL_TARGET, **options)
-    app: Flask = create_app(config, store=MemoryStore(), clock=clock)
-    app.test_client_class = SpecCheckedClient
-    return app.test_client()
+    return checked_client(Config(store="memory://", target_pixels=SMALL_TARGET, **options), clock)
 
 
 @pytest.fixture

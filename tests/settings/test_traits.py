@@ -16,16 +16,22 @@ from mockserver import Config, create_app
 from mockserver.imaging.render import output_size
 from mockserver.services import services_of
 from mockserver.settings.profiles import PRODUCTION_OUTPUT_PIXELS
-from tests.conftest import AUTH, CONSERVATIVE_PATH, CREATIVE_PATH, FAST_PATH, Form, SpecCheckedClient, Upload
+from tests.conftest import (
+    AUTH,
+    CONSERVATIVE_PATH,
+    CREATIVE_PATH,
+    FAST_PATH,
+    Form,
+    Upload,
+    checked_client,
+)
 from tests.images import decoded, png
 
 JSON = {**AUTH, "Accept": "application/json"}
 
 
 def client_for(profile: str, **config: object) -> FlaskClient:
-    app = create_app(Config(store="memory://", profile=profile, pending_polls=0, **config))  # type: ignore[arg-type]
-    app.test_client_class = SpecCheckedClient
-    return app.test_client()
+    return checked_client(Config(store="memory://", profile=profile, pending_polls=0, **config))  # type: ignore[arg-type]
 
 
 def finished(client: FlaskClient, path: str, form: Form, headers: dict[str, str]) -> TestResponse:

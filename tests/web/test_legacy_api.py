@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver import Config, MemoryStore, create_app
-from tests.conftest import AUTH, SMALL_TARGET, Clock, SpecCheckedClient, Upload
+from mockserver import Config
+from tests.conftest import AUTH, SMALL_TARGET, Clock, Upload, checked_client
 from tests.images import decoded, png
 
 LEGACY_PATH = "/v2alpha/generation/stable-image/upscale"
@@ -14,13 +14,10 @@ LEGACY_RESULT = "/v2alpha/generation/stable-image/upscale/result/{id}"
 
 
 def client_for(profile: str, clock: Clock, **config: object) -> FlaskClient:
-    app = create_app(
+    return checked_client(
         Config(store="memory://", profile=profile, target_pixels=SMALL_TARGET, **config),  # type: ignore[arg-type]
-        store=MemoryStore(),
-        clock=clock,
+        clock,
     )
-    app.test_client_class = SpecCheckedClient
-    return app.test_client()
 
 
 @pytest.mark.parametrize("poll", [LEGACY_RESULT, "/v2beta/results/{id}"])
