@@ -228,13 +228,20 @@ def without_security(document: Mapping[str, Any]) -> dict[str, Any]:
     check after the verdict (:mod:`mockserver.pipeline.auth`). openapi-core, given
     the security requirements, stops at a missing key and lists nothing else.
     """
-    checked = copy.deepcopy(dict(document))
-    checked.pop("security", None)
-    for item in checked.get("paths", {}).values():
-        for operation in item.values():
-            if isinstance(operation, dict):
-                operation.pop("security", None)
+    checked = {key: value for key, value in document.items() if key != "security"}
+    # Copied only as deep as the requirements sit (operations); the rest is shared with ``document``.
+    checked["paths"] = {
+        path: {
+            method: _without_key(operation, "security") if isinstance(operation, dict) else operation
+            for method, operation in item.items()
+        }
+        for path, item in document.get("paths", {}).items()
+    }
     return checked
+
+
+def _without_key(mapping: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in mapping.items() if key != name}
 
 
 def _engine(document: Mapping[str, Any], form: MultipartForm) -> Engine:
