@@ -40,12 +40,14 @@ class ImageRules:
         return found
 
 
-#: operationId → the rules for its ``image`` part.
+_CREATIVE_RULES = ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=1_048_576)
+
+#: operationId → the rules for its ``image`` part (the v2alpha upscale is creative's service).
 RULES_BY_OPERATION: dict[str, ImageRules] = {
     FAST: ImageRules(min_side=32, max_side=1536, min_pixels=1_024, max_pixels=1_048_576),
     CONSERVATIVE: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=9_437_184, max_aspect=2.5),
-    CREATIVE: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=1_048_576),
-    LEGACY: ImageRules(min_side=64, max_side=None, min_pixels=4_096, max_pixels=1_048_576),
+    CREATIVE: _CREATIVE_RULES,
+    LEGACY: _CREATIVE_RULES,
 }
 
 #: No accepted input is larger than this; anything bigger is refused before decoding.
