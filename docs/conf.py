@@ -12,16 +12,21 @@ docstrings, sphinxcontrib-openapi the admin API from ``spec/admin.yml``, and the
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE / "_ext"), str(HERE.parent)]
 
+PYPROJECT = tomllib.loads((HERE.parent / "pyproject.toml").read_text("utf-8"))
+
 project = "stability-upscale-mock"
-author = "stability-upscale-mock contributors"
+author = "The stability-upscale-mock contributors"
+copyright = f"2026, {author}"
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "sphinx.ext.extlinks",
     "sphinx_click",
     "sphinxcontrib.openapi",
     "reference_pages",
@@ -35,3 +40,6 @@ html_title = "stability-upscale-mock"
 html_static_path: list[str] = []
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# {repo}`path`: a file of the repository that the site links to rather than copies (the
+# changelog, spec/CHANGES.md, the benchmark figures and notes), on the project's Source URL.
+extlinks = {"repo": (PYPROJECT["project"]["urls"]["Source"] + "/blob/main/%s", "%s")}

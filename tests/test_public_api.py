@@ -74,10 +74,11 @@ def test_the_admin_clients_0_1_home_still_imports_with_a_deprecation_warning() -
         from mockserver.admin_client import no_such_name  # noqa: F401
 
 
-def test_every_python_path_the_readme_names_resolves() -> None:
-    """A user copies ``mockserver.control.MockAdmin`` from the README: a moved module must not break it."""
-    readme = (ROOT / "README.md").read_text("utf-8")
-    named = set(re.findall(r"`((?:mockserver|contract_tests)(?:\.[A-Za-z_]\w*)+)", readme))
+def test_every_python_path_the_documentation_names_resolves() -> None:
+    """A user copies ``mockserver.control.MockAdmin`` from the docs: a moved module must not break it."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text("utf-8") for page in pages if "_build" not in page.parts)
+    named = set(re.findall(r"`((?:mockserver|contract_tests)(?:\.[A-Za-z_]\w*)+)", text))
     assert "mockserver.control.MockAdmin" in named
     for dotted in sorted(named):
         import_string(dotted)
