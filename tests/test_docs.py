@@ -28,6 +28,8 @@ pytest.importorskip("sphinx", reason="the docs extra is installed with `make ins
 
 #: Relative links in Markdown: ``[text](target)``, outside code spans.
 _LINK = re.compile(r"(?<!\!)\[[^\]]*\]\(([^)\s]+)\)")
+#: The site's links into the repository (``{repo}`path` `` or ``{repo}`text <path>` ``), which Sphinx cannot check.
+_REPO_LINK = re.compile(r"\{repo\}`(?:[^`<]*<([^>`]+)>|([^`]+))`")
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +104,6 @@ def test_relative_links_point_to_files_that_exist(page: str) -> None:
             continue
         path = target.split("#", 1)[0]
         assert (source.parent / path).exists(), f"{page}: {target}"
+    for named, plain in _REPO_LINK.findall(text):
+        target = named or plain
+        assert (ROOT / target).exists(), f"{page}: {{repo}}`{target}` names no file of the repository"
