@@ -6,7 +6,8 @@ from importlib import resources
 
 import jinja2
 
-from mockserver.drift.report import summary, to_json
+from mockserver.drift.compare import HIGH
+from mockserver.drift.report import in_reading_order, summary, to_json
 from mockserver.drift.runner import Report
 
 
@@ -21,9 +22,10 @@ def render_html(report: Report) -> str:
         verdict = f"{unexplained} unexplained difference{'s' * (unexplained != 1)}"
     else:
         verdict = "No unexplained difference"
-    ordered = sorted(data["differences"], key=lambda d: (d["known"] is not None, d["seeded"], d["severity"] != "high"))
+    ordered = [difference.to_json() for difference in in_reading_order(report.differences)]
+    high = sum(difference.severity == HIGH for difference in report.unexplained)
     return template.render(
-        data=data, differences=ordered, unexplained=unexplained, verdict=verdict, summary=summary(report)
+        high=high, data=data, differences=ordered, unexplained=unexplained, verdict=verdict, summary=summary(report)
     )
 
 

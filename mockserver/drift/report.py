@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mockserver.drift.compare import HIGH, Difference
 from mockserver.drift.runner import Report
 from mockserver.errors import DriftError
 from mockserver.util.redaction import redacted_url
@@ -74,8 +75,7 @@ def summary(report: Report) -> str:
 def table(report: Report) -> str:
     """The terminal's view: one row per difference (unexplained first), then stale entries and the summary."""
     rows = [("probe", "aspect", "sev", "upstream", "mock", "verdict")]
-    ordered = sorted(report.differences, key=lambda d: (d.known is not None, d.seeded, d.severity != "high"))
-    for difference in ordered:
+    for difference in in_reading_order(report.differences):
         verdict = "seeded" if difference.seeded else f"known: {difference.known}" if difference.known else "DIFFERS"
         rows.append(
             (difference.probe, difference.aspect, difference.severity, difference.upstream, difference.mock, verdict)
@@ -91,6 +91,11 @@ def table(report: Report) -> str:
     lines += [f"stale known entry: {entry.probe} / {entry.aspect} ({entry.reason})" for entry in report.stale]
     lines.append(summary(report))
     return "\n".join(lines)
+
+
+def in_reading_order(differences: list[Difference]) -> list[Difference]:
+    """Unexplained ones first, then seeded, then known; high before low within each."""
+    return sorted(differences, key=lambda d: (d.known is not None, d.seeded, d.severity != HIGH))
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -117,4 +122,4 @@ def _cell(value: str, width: int) -> str:
     return text.ljust(width)
 
 
-__all__ = ["FORMAT_VERSION", "json_text", "summary", "table", "to_json", "write_atomically"]
+__all__ = ["FORMAT_VERSION", "in_reading_order", "json_text", "summary", "table", "to_json", "write_atomically"]
