@@ -7,14 +7,15 @@ known:
     reason: production answers conservative at once; our clients follow the seed spec
 ```
 
-An entry that matches no difference of the run is *stale*: the difference it
-excused is gone (or the probe was not run), and the entry should go too.
+An entry that matches no difference of a probe that ran is *stale*: the
+difference it excused is gone, and the entry should go too. One whose probes did
+not run (paid ones beyond the budget) is *unchecked*, and reported as such.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -72,14 +73,22 @@ def _entry(path: Path, number: int, item: Any) -> Known:
     return Known(item["probe"].strip(), item["aspect"].strip(), item["reason"].strip())
 
 
-def apply_known(differences: Sequence[Difference], known: Sequence[Known]) -> tuple[list[Difference], list[Known]]:
-    """``differences``, each with the reason of the first entry accepting it, and the entries matching none."""
+def apply_known(
+    differences: Sequence[Difference], known: Sequence[Known], probes_run: Collection[str]
+) -> tuple[list[Difference], list[Known], list[Known]]:
+    """``differences``, each with the reason of the first entry accepting it; the stale entries; the unchecked ones.
+
+    An entry is stale when a probe it names ran and it matched no difference; an
+    entry naming only probes that did not run (paid ones beyond the budget) is
+    unchecked: nothing says whether its difference is still there.
+    """
     marked = []
     for difference in differences:
         entry = next((entry for entry in known if entry.matches(difference)), None)
         marked.append(dataclasses.replace(difference, known=entry.reason) if entry else difference)
-    stale = [entry for entry in known if not any(entry.matches(difference) for difference in differences)]
-    return marked, stale
+    unused = [entry for entry in known if not any(entry.matches(difference) for difference in differences)]
+    stale = [entry for entry in unused if any(fnmatchcase(name, entry.probe) for name in probes_run)]
+    return marked, stale, [entry for entry in unused if entry not in stale]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
@@ -83,66 +84,42 @@ def png(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
+def _post(name: str, path: str, what: str, **extra: Any) -> Probe:
+    return Probe(name, "POST", path, what, **extra)
+
+
 def free_probes() -> list[Probe]:
     """The probes that cost nothing, in the order they are sent."""
     image = png(64, 64)
+    bad = "the 400 list"
     probes = [
-        Probe(
+        _post(
             "validation-fast",
-            "POST",
             FAST_PATH,
-            "fast with a bad output_format and a dummy key: the 400 list",
+            f"fast, a bad output_format, a dummy key: {bad}",
+            image=image,
             fields={"output_format": "gif"},
-            image=image,
         ),
-        Probe(
+        _post(
             "validation-conservative",
-            "POST",
             CONSERVATIVE_PATH,
-            "conservative without a prompt, creativity 0.9: the 400 list",
+            f"conservative, no prompt, creativity 0.9: {bad}",
+            image=image,
             fields={"creativity": "0.9", "output_format": "tiff"},
-            image=image,
         ),
-        Probe(
+        _post(
             "validation-creative",
-            "POST",
             CREATIVE_PATH,
-            "creative without a prompt, creativity 0.05, an unknown style: the 400 list",
+            f"creative, no prompt, creativity 0.05, unknown style: {bad}",
+            image=image,
             fields={"creativity": "0.05", "style_preset": "watercolour"},
-            image=image,
         ),
-        Probe(
-            "validation-no-image",
-            "POST",
-            FAST_PATH,
-            "fast without an image: the 400 list",
-            fields={"output_format": "png"},
-        ),
-        Probe(
-            "unauthorized-wrong-key",
-            "POST",
-            FAST_PATH,
-            "a good fast form with a key no account holds: 401",
-            image=image,
-        ),
-        Probe(
-            "unauthorized-no-key",
-            "POST",
-            FAST_PATH,
-            "a good fast form without Authorization: 401",
-            key="none",
-            image=image,
-        ),
-        Probe(
-            "payload-too-large",
-            "POST",
-            FAST_PATH,
-            "a body of 10 MiB and one byte: 413",
-            image=b"\0" * OVERSIZED_BYTES,
-        ),
-        Probe(
+        _post("validation-no-image", FAST_PATH, f"fast without an image: {bad}", fields={"output_format": "png"}),
+        _post("unauthorized-wrong-key", FAST_PATH, "a good fast form, a key no account holds: 401", image=image),
+        _post("unauthorized-no-key", FAST_PATH, "a good fast form, no Authorization: 401", image=image, key="none"),
+        _post("payload-too-large", FAST_PATH, "a body of 10 MiB and one byte: 413", image=b"\0" * OVERSIZED_BYTES),
+        _post(
             "wrong-content-type",
-            "POST",
             FAST_PATH,
             "a JSON body instead of multipart/form-data",
             body=json.dumps({"output_format": "png"}).encode(),

@@ -53,6 +53,7 @@ def to_json(report: Report) -> dict[str, Any]:
         ],
         "differences": [difference.to_json() for difference in report.differences],
         "stale_known": [entry.to_json() for entry in report.stale],
+        "unchecked_known": [entry.to_json() for entry in report.unchecked],
     }
 
 
@@ -68,27 +69,43 @@ def summary(report: Report) -> str:
     ]
     if seeded:
         parts.append(f"{seeded} seeded by --control")
-    parts += [f"{len(report.stale)} stale known", f"paid probes: {report.paid}, {report.spent} credits"]
+    parts.append(f"{len(report.stale)} stale known")
+    if report.unchecked:
+        parts.append(f"{len(report.unchecked)} unchecked known")
+    parts.append(f"paid probes: {report.paid}, {report.spent} credits")
     return ", ".join(parts)
 
 
 def table(report: Report) -> str:
-    """The terminal's view: one row per difference (unexplained first), then stale entries and the summary."""
-    rows = [("probe", "aspect", "sev", "upstream", "mock", "verdict")]
+    """The terminal's view: a row per difference not accepted by ``--known``, the stale entries, the summary.
+
+    Accepted differences are counted in the summary, not listed: the JSON and HTML reports list them.
+    """
+    rows = [("probe", "aspect", "sev", "upstream", "mock", "")]
     for difference in in_reading_order(report.differences):
-        verdict = "seeded" if difference.seeded else f"known: {difference.known}" if difference.known else "DIFFERS"
-        rows.append(
-            (difference.probe, difference.aspect, difference.severity, difference.upstream, difference.mock, verdict)
-        )
+        if difference.known is None:
+            rows.append(
+                (
+                    difference.probe,
+                    difference.aspect,
+                    difference.severity,
+                    difference.upstream,
+                    difference.mock,
+                    "seeded" if difference.seeded else "",
+                )
+            )
     lines = []
     if len(rows) > 1:
         widths = [min(CELL, max(len(row[column]) for row in rows)) for column in range(len(rows[0]))]
-        for row in rows:
-            cells = [_cell(value, width) for value, width in zip(row[:-1], widths[:-1], strict=True)]
-            lines.append("  ".join([*cells, _cell(row[-1], CELL * 2)]).rstrip())
+        lines += [
+            "  ".join(_cell(value, width) for value, width in zip(row, widths, strict=True)).rstrip() for row in rows
+        ]
     else:
-        lines.append("no difference")
+        lines.append("no unexplained difference")
     lines += [f"stale known entry: {entry.probe} / {entry.aspect} ({entry.reason})" for entry in report.stale]
+    lines += [
+        f"unchecked known entry (its probe did not run): {entry.probe} / {entry.aspect}" for entry in report.unchecked
+    ]
     lines.append(summary(report))
     return "\n".join(lines)
 

@@ -59,6 +59,8 @@ class Report:
     paid: str = NOTHING_PLANNED
     runs: list[ProbeRun] = field(default_factory=list)
     stale: list[Known] = field(default_factory=list)
+    #: Known entries about probes that did not run (paid ones beyond the budget or declined).
+    unchecked: list[Known] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     seconds: float = 0.0
 
@@ -115,20 +117,24 @@ def run_drift(
             for probe in report.plan.chosen:
                 progress(f"paid  {probe.name} ({probe.cost} credits)")
                 report.runs.append(_run(probe, upstream, local, options.control))
-    report.runs, report.stale = _with_known(report.runs, known)
+    report.runs, report.stale, report.unchecked = _with_known(report.runs, known)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _with_known(runs: list[ProbeRun], known: list[Known]) -> tuple[list[ProbeRun], list[Known]]:
-    """Each run's differences marked with the entry accepting them (seeded ones never are); the stale entries."""
+def _with_known(runs: list[ProbeRun], known: list[Known]) -> tuple[list[ProbeRun], list[Known], list[Known]]:
+    """Each run's differences marked with the entry accepting them (seeded ones never are); stale, unchecked entries."""
     real = [difference for run in runs for difference in run.differences if not difference.seeded]
-    marked, stale = apply_known(real, known)
+    marked, stale, unchecked = apply_known(real, known, {run.probe.name for run in runs})
     reasons = iter(marked)
-    return [
-        dataclasses.replace(run, differences=tuple(d if d.seeded else next(reasons) for d in run.differences))
-        for run in runs
-    ], stale
+    return (
+        [
+            dataclasses.replace(run, differences=tuple(d if d.seeded else next(reasons) for d in run.differences))
+            for run in runs
+        ],
+        stale,
+        unchecked,
+    )
 
 
 def _side(name: str, url: str, options: DriftOptions, verify: bool | str) -> Side:

@@ -156,9 +156,14 @@ def test_known_entries_accept_matching_differences_and_the_rest_are_stale(tmp_pa
         Difference("validation-fast", "field:message", LOW, "absent", "string"),
         Difference("fast", "status", HIGH, "200", "500"),
     ]
-    marked, stale = apply_known(differences, known)
+    marked, stale, unchecked = apply_known(differences, known, {"conservative", "validation-fast", "fast", "creative"})
     assert [d.known for d in marked] == ["production is sync", "the seed sends message", None]
-    assert stale == [Known("creative", "size", "gone since")]
+    assert (stale, unchecked) == ([Known("creative", "size", "gone since")], [])
+
+
+def test_an_entry_about_a_probe_that_did_not_run_is_unchecked_not_stale() -> None:
+    entry = Known("creative", "mode", "creative was sync once")
+    assert apply_known([], [entry], {"fast", "validation-fast"}) == ([], [], [entry])
 
 
 @pytest.mark.parametrize(
