@@ -7,9 +7,9 @@ known:
     reason: production answers conservative at once; our clients follow the seed spec
 ```
 
-An entry that matches no difference of a probe that ran is *stale*: the
-difference it excused is gone, and the entry should go too. One whose probes did
-not run (paid ones beyond the budget) is *unchecked*, and reported as such.
+An entry that matches no difference is *stale* when all the probes it names ran:
+the difference it excused is gone, and the entry should go too. One naming a
+probe that did not run (a paid one beyond the budget) is *unchecked* instead.
 """
 
 from __future__ import annotations
@@ -74,20 +74,21 @@ def _entry(path: Path, number: int, item: Any) -> Known:
 
 
 def apply_known(
-    differences: Sequence[Difference], known: Sequence[Known], probes_run: Collection[str]
+    differences: Sequence[Difference], known: Sequence[Known], probes_run: Collection[str], probes: Collection[str]
 ) -> tuple[list[Difference], list[Known], list[Known]]:
     """``differences``, each with the reason of the first entry accepting it; the stale entries; the unchecked ones.
 
-    An entry is stale when a probe it names ran and it matched no difference; an
-    entry naming only probes that did not run (paid ones beyond the budget) is
-    unchecked: nothing says whether its difference is still there.
+    ``probes`` names every probe of the catalogue, ``probes_run`` those sent. An
+    entry that matched no difference is stale when every probe it names ran (or
+    it names none at all); when one of them did not run (a paid probe beyond the
+    budget), it is unchecked: nothing says whether its difference is still there.
     """
     marked = []
     for difference in differences:
         entry = next((entry for entry in known if entry.matches(difference)), None)
         marked.append(dataclasses.replace(difference, known=entry.reason) if entry else difference)
     unused = [entry for entry in known if not any(entry.matches(difference) for difference in differences)]
-    stale = [entry for entry in unused if any(fnmatchcase(name, entry.probe) for name in probes_run)]
+    stale = [entry for entry in unused if all(name in probes_run for name in probes if fnmatchcase(name, entry.probe))]
     return marked, stale, [entry for entry in unused if entry not in stale]
 
 

@@ -15,7 +15,7 @@ from mockserver.drift.compare import Difference, compare
 from mockserver.drift.control import seeded_differences
 from mockserver.drift.known import Known, apply_known, load_known
 from mockserver.drift.mockside import running_mock
-from mockserver.drift.probes import Probe, free_probes, paid_probes
+from mockserver.drift.probes import Probe, catalogue, free_probes, paid_probes
 from mockserver.errors import ConfigError, DriftError
 from mockserver.settings.profiles import LIVE
 
@@ -125,7 +125,8 @@ def run_drift(
 def _with_known(runs: list[ProbeRun], known: list[Known]) -> tuple[list[ProbeRun], list[Known], list[Known]]:
     """Each run's differences marked with the entry accepting them (seeded ones never are); stale, unchecked entries."""
     real = [difference for run in runs for difference in run.differences if not difference.seeded]
-    marked, stale, unchecked = apply_known(real, known, {run.probe.name for run in runs})
+    names = {probe.name for probe in catalogue()}
+    marked, stale, unchecked = apply_known(real, known, {run.probe.name for run in runs}, names)
     reasons = iter(marked)
     return (
         [

@@ -17,6 +17,7 @@ from mockserver.drift.observe import observe
 from mockserver.drift.probes import DUMMY_KEY, catalogue, free_probes, paid_probes, png
 from mockserver.errors import DriftError
 
+ALL_PROBES = {probe.name for probe in catalogue()}
 ERROR_HEADERS = {"Content-Type": "application/json", "x-request-id": "a" * 32}
 
 
@@ -156,14 +157,20 @@ def test_known_entries_accept_matching_differences_and_the_rest_are_stale(tmp_pa
         Difference("validation-fast", "field:message", LOW, "absent", "string"),
         Difference("fast", "status", HIGH, "200", "500"),
     ]
-    marked, stale, unchecked = apply_known(differences, known, {"conservative", "validation-fast", "fast", "creative"})
+    ran = {"conservative", "validation-fast", "fast", "creative"}
+    marked, stale, unchecked = apply_known(differences, known, ran, ALL_PROBES)
     assert [d.known for d in marked] == ["production is sync", "the seed sends message", None]
     assert (stale, unchecked) == ([Known("creative", "size", "gone since")], [])
 
 
-def test_an_entry_about_a_probe_that_did_not_run_is_unchecked_not_stale() -> None:
-    entry = Known("creative", "mode", "creative was sync once")
-    assert apply_known([], [entry], {"fast", "validation-fast"}) == ([], [], [entry])
+def test_an_entry_naming_a_probe_that_did_not_run_is_unchecked_not_stale() -> None:
+    creative = Known("creative", "mode", "creative was sync once")
+    anything = Known("*", "result.size", "the seed renders 2048x2048")
+    validation = Known("validation-*", "error.texts", "reworded")
+    typo = Known("creatve", "mode", "a probe that does not exist")
+    ran = {probe.name for probe in free_probes()}
+    _, stale, unchecked = apply_known([], [creative, anything, validation, typo], ran, ALL_PROBES)
+    assert (stale, unchecked) == ([validation, typo], [creative, anything])
 
 
 @pytest.mark.parametrize(

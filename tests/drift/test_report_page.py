@@ -35,7 +35,7 @@ def sample_report() -> Report:
             upstream = mock = image_answer(256, 256)
         runs.append(ProbeRun(probes[name], upstream, mock, tuple(compare(name, upstream, mock))))
     known = [Known("creative", "result.size", "accepted"), Known("fast", "status", "fast once answered 500")]
-    marked, stale, _ = apply_known([d for run in runs for d in run.differences], known, probes)
+    marked, stale, _ = apply_known([d for run in runs for d in run.differences], known, set(probes), set(probes))
     runs = [
         ProbeRun(run.probe, run.upstream, run.mock, tuple(d for d in marked if d.probe == run.probe.name))
         for run in runs
