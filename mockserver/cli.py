@@ -18,6 +18,7 @@ with collector_paused():
     from mockserver.errors import ConfigError, MockError
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
+    from mockserver.settings.profiles import LIVE, PROFILES
     from mockserver.settings.runtime import RuntimeSettings
     from mockserver.util.redaction import redacted_url
     from mockserver.web.app import create_app
@@ -207,9 +208,7 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
     help="Credits the paid probes may cost at list prices (fast 2, conservative 40, creative 60, v2alpha 25).",
 )
 @click.option("--yes", is_flag=True, help="Spend the planned credits without asking.")
-@click.option(
-    "--profile", type=click.Choice(["seed", "live"]), default="live", show_default=True, help="The mock's profile."
-)
+@click.option("--profile", type=click.Choice(PROFILES), default=LIVE, show_default=True, help="The mock's profile.")
 @click.option("--known", type=click.Path(path_type=Path), metavar="FILE", help="YAML of accepted differences.")
 @click.option(
     "--json",
@@ -257,7 +256,7 @@ def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: 
     difference, 1 differences, 2 the check could not run.
     """
     from mockserver.drift.page import render_html
-    from mockserver.drift.report import json_text, table, write_atomically
+    from mockserver.drift.report import check_writable, json_text, table, write_atomically
     from mockserver.drift.runner import DriftOptions, run_drift
     from mockserver.errors import DriftError
 
@@ -268,6 +267,9 @@ def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: 
         )
 
     try:
+        for path in (json_path, html_path):
+            if path is not None:
+                check_writable(path)
         report = run_drift(DriftOptions(**options), confirm, lambda line: click.echo(f"drift: {line}", err=True))
         if json_path is not None:
             write_atomically(json_path, json_text(report))

@@ -115,6 +115,14 @@ def in_reading_order(differences: list[Difference]) -> list[Difference]:
     return sorted(differences, key=lambda d: (d.known is not None, d.seeded, d.severity != HIGH))
 
 
+def check_writable(path: Path) -> None:
+    """Refuse a report path whose folder is missing before the check runs: credits are not spent for nothing."""
+    if not path.parent.is_dir():
+        raise DriftError(f"{path}: its folder {path.parent} does not exist")
+    if path.is_dir():
+        raise DriftError(f"{path}: is a folder")
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it: a reader sees the old file or the new one."""
     try:
@@ -139,4 +147,13 @@ def _cell(value: str, width: int) -> str:
     return text.ljust(width)
 
 
-__all__ = ["FORMAT_VERSION", "in_reading_order", "json_text", "summary", "table", "to_json", "write_atomically"]
+__all__ = [
+    "FORMAT_VERSION",
+    "check_writable",
+    "in_reading_order",
+    "json_text",
+    "summary",
+    "table",
+    "to_json",
+    "write_atomically",
+]

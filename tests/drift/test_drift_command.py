@@ -183,6 +183,11 @@ def test_an_unreachable_upstream_exits_2_with_one_line(tmp_path: Path) -> None:
         (["--upstream", "http://127.0.0.1:9", "--known", "/nonexistent/known.yml"], "cannot be read"),
         (["--upstream", "http://127.0.0.1:9", "--ca-file", "/nonexistent/ca.pem"], "--ca-file /nonexistent/ca.pem"),
         (["--upstream", "http://127.0.0.1:9", "--budget", "-1"], "Invalid value for '--budget'"),
+        (
+            ["--upstream", "http://127.0.0.1:9", "--json", "/nonexistent/r.json"],
+            "its folder /nonexistent does not exist",
+        ),
+        (["--upstream", "http://127.0.0.1:9", "--key", "sk-a\nb"], "the mock side cannot start: api_keys: key 1"),
     ],
 )
 def test_bad_options_exit_2_before_anything_is_sent(arguments: list[str], message: str) -> None:
