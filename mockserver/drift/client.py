@@ -92,27 +92,17 @@ class Side:
         headers = {"Accept": accept}
         if key != "none":
             headers["Authorization"] = f"Bearer {self.key if key == 'user' else DUMMY_KEY}"
-        files: dict[str, tuple[str, bytes, str]] | None = None
-        data: Any = None
+        payload = _payload(probe) if probe is not None else {}
         if probe is not None and probe.body is not None:
             headers["Content-Type"] = probe.content_type or "application/octet-stream"
-            data = probe.body
-        elif probe is not None:
-            data = dict(probe.fields)
-            files = {"image": ("probe.png", probe.image, "image/png")} if probe.image is not None else None
-            if files is None:
-                # A form without a file is still multipart, as the API wants: requests sends urlencoded otherwise.
-                files = {name: (None, value) for name, value in probe.fields.items()}  # type: ignore[misc]
-                data = None
         try:
             response = self.session.request(
                 method,
                 self.base_url + path,
                 headers=headers,
-                data=data,
-                files=files,
                 timeout=self.timeout,
                 verify=self.verify,
+                **payload,
             )
         except requests.exceptions.SSLError as exc:
             raise DriftError(
@@ -122,6 +112,19 @@ class Side:
         except requests.RequestException as exc:
             raise DriftError(f"{self.name} {self.base_url} could not be reached: {_reason(exc)}") from exc
         return observe(response.status_code, response.headers, response.content), _json_object(response)
+
+
+def _payload(probe: Probe) -> dict[str, Any]:
+    """``requests``' body arguments for ``probe``: its raw body, or a multipart form (with the image if it has one).
+
+    A form without a file is still sent as multipart, as the API wants it
+    (``requests`` would send ``data`` alone urlencoded).
+    """
+    if probe.body is not None:
+        return {"data": probe.body}
+    if probe.image is None:
+        return {"files": {name: (None, value) for name, value in probe.fields.items()}}
+    return {"data": dict(probe.fields), "files": {"image": ("probe.png", probe.image, "image/png")}}
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:

@@ -102,7 +102,9 @@ def run_drift(
     with contextlib.ExitStack() as stack:
         stack.callback(upstream.close)
         try:
-            local = _side("mock", stack.enter_context(running_mock(options.profile, options.key)), options, True)
+            mock_url = stack.enter_context(running_mock(options.profile, options.key))
+            # The mock's jobs end at once: it is polled without the wait production asks for.
+            local = _side("mock", mock_url, dataclasses.replace(options, poll_interval=0), True)
         except ConfigError as exc:
             raise DriftError(f"the mock side cannot start: {exc}") from exc
         stack.callback(local.close)
