@@ -13,6 +13,9 @@ from mockserver.drift.observe import Observation, observe
 from mockserver.drift.probes import DUMMY_KEY, POLL_PATHS, Probe
 from mockserver.errors import DriftError
 
+#: The first answers that start a job: production's 200 ``{id}``, or a 202 a service could answer at submit.
+ASYNC = frozenset({"job", "pending"})
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -66,11 +69,11 @@ class Side:
         self.session.close()
 
     def send(self, probe: Probe) -> Outcome:
-        """Send ``probe``; a 200 ``{id}`` is polled until it ends (at most ``max_polls`` times)."""
+        """Send ``probe``; a job (200 ``{id}``, or a 202 at submit) is polled until it ends (``max_polls`` at most)."""
         first, document = self._exchange(probe.method, probe.path, probe.key, probe.accept, probe)
-        if first.mode != "job" or probe.operation is None or probe.operation not in POLL_PATHS:
+        if first.mode not in ASYNC or "id" not in document or probe.operation not in POLL_PATHS:
             return Outcome(first)
-        path = POLL_PATHS[probe.operation].format(id=document.get("id", ""))
+        path = POLL_PATHS[str(probe.operation)].format(id=document.get("id", ""))
         pending: Observation | None = None
         statuses: list[int] = []
         for _ in range(self.max_polls):
@@ -142,4 +145,4 @@ def _reason(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
-__all__ = ["Outcome", "Side"]
+__all__ = ["ASYNC", "Outcome", "Side"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.drift.client import Outcome
+from mockserver.drift.client import ASYNC, Outcome
 from mockserver.drift.observe import Observation
 
 HIGH = "high"
@@ -56,7 +56,8 @@ def compare(probe: str, upstream: Outcome, mock: Outcome) -> list[Difference]:
     difference (``mode``: sync vs async); the answers the client ends up with
     (the image, or the job's result) are then compared as ``result.``.
     """
-    if upstream.first.mode != mock.first.mode and {upstream.first.mode, mock.first.mode} == {"image", "job"}:
+    modes = {upstream.first.mode, mock.first.mode}
+    if len(modes) == 2 and "image" in modes and modes & ASYNC:
         found = [Difference(probe, "mode", HIGH, _mode(upstream), _mode(mock))]
         return found + answers(probe, "result.", upstream.final, mock.final)
     found = answers(probe, "", upstream.first, mock.first)
@@ -95,7 +96,7 @@ def _mode(outcome: Outcome) -> str:
     if outcome.first.mode == "image":
         return f"sync: {outcome.first.status} {outcome.first.media_type}"
     polls = " ".join(str(status) for status in outcome.polls)
-    return f"async: {outcome.first.status} {{id}}, then {polls or 'no poll'}"
+    return f"async: {outcome.first.status} {{id}}, then {polls}"
 
 
 def _size(observation: Observation) -> str | None:

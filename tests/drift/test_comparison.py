@@ -206,3 +206,12 @@ def test_control_on_identical_answers_reports_only_the_seeded_ones() -> None:
     found, missed = seeded_differences("fast", image_answer(8, 8), image_answer(8, 8))
     assert missed == []
     assert {d.aspect for d in found} == {"status", "field:" + SEEDED_FIELD} and all(d.seeded for d in found)
+
+
+def test_a_202_at_submit_against_an_image_is_the_same_sync_vs_async_difference() -> None:
+    started = observe(202, {"content-type": "application/json"}, json.dumps({"id": "d" * 64}).encode())
+    upstream = Outcome(started, None, image_answer(3112, 3112).first, (200,))
+    found = compare("conservative", upstream, image_answer(3112, 3112))
+    assert [(d.aspect, d.upstream, d.mock) for d in found] == [
+        ("mode", "async: 202 {id}, then 200", "sync: 200 image/png")
+    ]
