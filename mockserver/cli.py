@@ -18,6 +18,7 @@ with collector_paused():
     from mockserver.errors import ConfigError, MockError
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
+    from mockserver.settings.profiles import LIVE, PROFILES
     from mockserver.settings.runtime import RuntimeSettings
     from mockserver.util.redaction import redacted_url
     from mockserver.web.app import create_app
@@ -192,3 +193,89 @@ def ca_cert(data_dir: Path | None, bundle: bool) -> None:
     except MockError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(path.resolve()))
+
+
+@main.command()
+@click.option(
+    "--upstream", required=True, metavar="URL", help="The service to check the mock against (https://api.stability.ai)."
+)
+@click.option("--key", required=True, help="Its API key: used for the 404 probes and the paid ones, never written out.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Credits the paid probes may cost at list prices (fast 2, conservative 40, creative 60, v2alpha 25).",
+)
+@click.option("--yes", is_flag=True, help="Spend the planned credits without asking.")
+@click.option("--profile", type=click.Choice(PROFILES), default=LIVE, show_default=True, help="The mock's profile.")
+@click.option("--known", type=click.Path(path_type=Path), metavar="FILE", help="YAML of accepted differences.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Write the JSON report.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Write the HTML report.",
+)
+@click.option(
+    "--control", is_flag=True, help="Seed differences on the mock side to show the check sees them (exits 1)."
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="PEM the upstream's certificate is checked against (a TLS mock's: stability-mock ca-cert)."
+    "  [default: certifi's roots]",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True, help="Seconds per request."
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds between polls of a job.",
+)
+@click.option(
+    "--max-polls", type=click.IntRange(min=1), default=60, show_default=True, help="Polls before a job counts as stuck."
+)
+def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: Any) -> None:
+    """Send the same probes to an upstream and to the mock; report each difference.
+
+    Free probes first (validation errors and 401 with a key no account holds,
+    404 of an unknown id, 413, a wrong content type), then the paid probes the
+    budget buys, after a confirmation. Exit status: 0 no unexplained
+    difference, 1 differences, 2 the check could not run.
+    """
+    from mockserver.drift.page import render_html
+    from mockserver.drift.report import check_writable, json_text, table, write_atomically
+    from mockserver.drift.runner import DriftOptions, run_drift
+    from mockserver.errors import DriftError
+
+    def confirm(plan: Any) -> bool:
+        click.echo(f"drift: {plan.describe()}", err=True)
+        return yes or click.confirm(
+            f"Spend up to {plan.cost} credits on {options['upstream']}?", default=False, err=True
+        )
+
+    try:
+        for path in (json_path, html_path):
+            if path is not None:
+                check_writable(path)
+        report = run_drift(DriftOptions(**options), confirm, lambda line: click.echo(f"drift: {line}", err=True))
+        if json_path is not None:
+            write_atomically(json_path, json_text(report))
+        if html_path is not None:
+            write_atomically(html_path, render_html(report))
+    except DriftError as exc:
+        raise BadConfiguration(str(exc)) from exc
+    click.echo(table(report))
+    raise SystemExit(report.exit_status)

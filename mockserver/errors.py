@@ -50,6 +50,10 @@ class StoreError(MockError):
     """The state store failed; answered as 503 at the edge."""
 
 
+class DriftError(MockError):
+    """A drift check could not run: the upstream is unreachable, or an option or the known-differences file is bad."""
+
+
 class StoreFull(StoreError):
     """A new job's upload would take the kept job bytes past ``max_store_bytes`` (expired jobs already dropped)."""
 

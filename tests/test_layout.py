@@ -22,6 +22,7 @@ PACKAGE = ROOT / "mockserver"
 #: The README's "Layout" says what each is; each folder's ``__init__`` docstring names its modules.
 FLOORS = [
     "cli.py",
+    "drift/",
     "admin_client.py",
     "serving/",
     "interception/",

@@ -54,6 +54,11 @@ def test_the_wheel_holds_the_dashboard_and_its_vendored_renderer(dists: Dists) -
     assert {f"mockserver/web/ui/{name}" for name in wanted} <= page <= names
 
 
+def test_the_wheel_holds_the_drift_report_template(dists: Dists) -> None:
+    """``stability-mock drift --html`` reads it from the package: left out, an installed drift cannot write its page."""
+    assert "mockserver/drift/report.html" in wheel_files(dists)
+
+
 def test_the_wheel_ships_the_license(dists: Dists) -> None:
     assert wheel_files(dists)[f"{INFO}/licenses/LICENSE"] == (ROOT / "LICENSE").read_bytes()
     assert metadata(dists)["License-Expression"] == "MIT"
