@@ -26,6 +26,7 @@ FLOORS = [
     "serving/",
     "interception/",
     "web/",
+    "coverage/",
     "control/",
     "services.py",
     "pipeline/",
