@@ -77,9 +77,11 @@ def html_page(coverage: Coverage) -> str:
         }
         for name in coverage.operations()
     ]
-    matrix = [
-        {"operation": name, "cells": [coverage.cell(name, group) for group in GROUPS]} for name in coverage.operations()
-    ]
+    matrix = []
+    for name in coverage.operations():
+        cells = [coverage.cell(name, group) for group in GROUPS]
+        met, total = sum(cell[0] for cell in cells), sum(cell[1] for cell in cells)
+        matrix.append({"operation": name, "cells": cells, "met": met, "total": total})
     return _PAGE.render(
         headline=headline(coverage), percent=coverage.percent, groups=GROUPS, matrix=matrix, operations=operations
     )
