@@ -112,3 +112,11 @@ def test_the_steps_write_the_reports_and_fail_under_the_threshold(tmp_path: Path
     assert "upscaleImageFast:status-429" in (repository / "reports" / "coverage.html").read_text()
     [gated] = run_steps(repository, "60", first=1)
     assert gated.returncode == 1 and "under --fail-under 60%" in gated.stderr
+
+
+def test_the_readme_quotes_the_recipe_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    after = readme[readme.index("examples/ci/github-actions-coverage.yml") :]
+    quoted = after[after.index("```yaml") + len("```yaml") : after.index("```", after.index("```yaml") + 7)]
+    workflow = WORKFLOW.read_text("utf-8")
+    assert [line for line in quoted.strip("\n").splitlines() if line not in workflow] == []
