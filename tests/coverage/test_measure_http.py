@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
 import requests
 
 from contract_tests import LiveServer
-from mockserver import Config
+from mockserver import Config, MemoryStore, create_app
 from mockserver.control.remote import MockAdmin
 from mockserver.coverage import Coverage, catalogue_for
 from mockserver.pipeline.auth import fingerprint
@@ -119,3 +120,24 @@ def test_coverage_of_one_key_counts_only_its_calls(server: LiveServer, admin: Mo
     records = admin.requests()
     other = Coverage.measure(records, catalogue_for("seed"), key=OTHER)
     assert {behaviour.id: other.count(behaviour) for behaviour in other.met} == {"upscaleImageFast:status-503": 1}
+
+
+def test_the_live_profile_counts_its_account_endpoints_and_conservatives_image() -> None:
+    client = create_app(Config(store="memory://", profile="live", target_pixels=256 * 256), store=MemoryStore())
+    http = client.test_client()
+    auth = {"Authorization": f"Bearer {KEY}"}
+    assert http.get("/v1/user/balance", headers=auth).status_code == 200
+    assert http.get("/v1/user/account").status_code == 401
+    sent = http.post(
+        "/v2beta/stable-image/upscale/conservative",
+        data={"image": (io.BytesIO(SAMPLE), "sample.png", "image/png"), "prompt": "a sunny day"},
+        headers=auth,
+    )
+    assert sent.status_code == 200
+    report = Coverage.from_json(http.get("/_mock/coverage").get_json())
+    assert (report.profile, len(report.behaviours)) == ("live", 140)
+    assert {b.id for b in report.met} == {
+        "getUserBalance:ok",
+        "getUserAccount:status-401",
+        "upscaleImageConservative:image",
+    }
