@@ -35,6 +35,22 @@ if TYPE_CHECKING:
     from mockserver.settings.config import Config
 
 MARKER = "stability_mock"
+#: The plugin object of ``--stability-mock-coverage``, registered under this name when the option is given.
+COVERAGE_PLUGIN = "stability_mock_coverage"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from contract_tests.coverage_session import DEFAULT_FILE
+
+    parser.getgroup("stability_mock").addoption(
+        "--stability-mock-coverage",
+        nargs="?",
+        const=DEFAULT_FILE,
+        default=None,
+        metavar="FILE",
+        help="Report which API behaviours the tests' calls to the stability_mock fixtures met: "
+        f"a table at the end, the report in FILE (default {DEFAULT_FILE}); merged across xdist workers.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +59,12 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**options): options for the stability_mock server in this test "
         "(runtime settings such as pending_polls=3, or any mockserver.Config field)",
     )
+    target = config.getoption("stability_mock_coverage")
+    if target:
+        from contract_tests.coverage_session import SessionCoverage
+
+        path = config.invocation_params.dir / target
+        config.pluginmanager.register(SessionCoverage(config, path), COVERAGE_PLUGIN)
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +93,20 @@ def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveSe
     if static:
         base = request.getfixturevalue("stability_mock_config")
         with LiveServer.for_config(base.replace(**static)) as server:
-            yield _prepared(server, runtime)
+            handle = _prepared(server, runtime)
+            yield handle
+            _measure(request.config, handle)
         return
-    yield _prepared(stability_mock_server, runtime)
+    handle = _prepared(stability_mock_server, runtime)
+    yield handle
+    _measure(request.config, handle)
+
+
+def _measure(config: pytest.Config, handle: StabilityMock) -> None:
+    """Add the test's calls to ``--stability-mock-coverage``'s report, before the next test resets the journal."""
+    recorder = config.pluginmanager.get_plugin(COVERAGE_PLUGIN)
+    if recorder is not None:
+        recorder.add(handle)
 
 
 def _marker_options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -155,4 +188,6 @@ def stability_mock_tls(
         monkeypatch.setenv(name, value)
     config = request.getfixturevalue("stability_mock_config").replace(**static)
     with LiveServer.for_config(config, ssl_context=tls_context(ca)) as server:
-        yield _prepared(server, runtime)
+        handle = _prepared(server, runtime)
+        yield handle
+        _measure(request.config, handle)

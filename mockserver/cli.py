@@ -14,7 +14,11 @@ from mockserver.serving.gc_pause import collector_paused
 # Flask, Werkzeug, Pillow and the mock: most of a cold start, and objects the process keeps.
 with collector_paused():
     import click
+    import requests
 
+    from mockserver.control.remote import MockAdmin
+    from mockserver.coverage import Coverage, gaps, html_page, summary
+    from mockserver.coverage.report import write_atomically
     from mockserver.errors import ConfigError, MockError
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
@@ -279,3 +283,76 @@ def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: 
         raise BadConfiguration(str(exc)) from exc
     click.echo(table(report))
     raise SystemExit(report.exit_status)
+
+
+class CoverageUnavailable(click.ClickException):
+    """No coverage to report: the mock is unreachable or refuses, or the file is not a report. Exit 2."""
+
+    exit_code = 2
+
+
+@main.command("coverage")
+@click.argument("report_file", metavar="[FILE]", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--url", help="A running mock (http://127.0.0.1:8080): read its journal through the admin API.")
+@click.option("--admin-token", envvar="STABILITY_MOCK_ADMIN_TOKEN", help="The mock's admin token, if it has one.")
+@click.option("--key", help="Only the calls of this API key (raw, or its key_ fingerprint).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report as JSON.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), help="Write an HTML page.")
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    help="Exit 1, listing what was never exercised, when less than PERCENT of the behaviours were met.",
+)
+def coverage_command(
+    report_file: Path | None,
+    url: str | None,
+    admin_token: str | None,
+    key: str | None,
+    json_out: Path | None,
+    html_out: Path | None,
+    fail_under: float | None,
+) -> None:
+    """Which of the API's behaviours a client's tests met: from a running mock (--url) or a saved FILE.
+
+    A behaviour (an answer mode, a job state, an error status, Retry-After, a
+    transport fault) counts when the journal shows it was delivered, never
+    because it was staged. FILE is a report this command (--json) or the pytest
+    plugin (--stability-mock-coverage) wrote.
+    """
+    if report_file is not None and (url is not None or key is not None):
+        raise click.UsageError("--url and --key read a running mock's journal: not with a FILE, measured already")
+    if url is not None:
+        measured = _coverage_of_url(url, admin_token, key)
+    elif report_file is not None:
+        measured = _coverage_of_file(report_file)
+    else:
+        raise click.UsageError("give either --url URL or a coverage FILE")
+    click.echo(summary(measured))
+    click.echo(gaps(measured))
+    try:
+        if json_out is not None:
+            measured.save(json_out)
+        if html_out is not None:
+            write_atomically(html_out, html_page(measured))
+    except OSError as exc:
+        raise CoverageUnavailable(f"cannot write the report: {exc}") from exc
+    if fail_under is not None and measured.percent < fail_under:
+        click.echo(f"FAIL: {measured.percent}% of the behaviours met, under --fail-under {fail_under:g}%", err=True)
+        raise SystemExit(1)
+
+
+def _coverage_of_url(url: str, token: str | None, key: str | None) -> Coverage:
+    try:
+        with MockAdmin(url, token=token, timeout=30) as admin:
+            return Coverage.from_json(admin.coverage(key))
+    except requests.RequestException as exc:
+        raise CoverageUnavailable(f"cannot reach the mock at {redacted_url(url)}: {type(exc).__name__}") from exc
+    except MockError as exc:
+        raise CoverageUnavailable(f"the mock at {redacted_url(url)} gave no coverage: {exc}") from exc
+
+
+def _coverage_of_file(path: Path) -> Coverage:
+    try:
+        return Coverage.load(path)
+    except MockError as exc:
+        raise CoverageUnavailable(str(exc)) from exc

@@ -46,6 +46,10 @@ class ConfigError(MockError, ValueError):
     """The configuration given to the mock is not usable."""
 
 
+class CoverageFileError(MockError, ValueError):
+    """A coverage report that cannot be read, or two that cannot be merged."""
+
+
 class StoreError(MockError):
     """The state store failed; answered as 503 at the edge."""
 

@@ -27,6 +27,7 @@ FLOORS = [
     "serving/",
     "interception/",
     "web/",
+    "coverage/",
     "control/",
     "services.py",
     "pipeline/",

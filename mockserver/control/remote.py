@@ -59,6 +59,10 @@ class MockAdmin:
     def clear_requests(self) -> int:
         return int(self._call("DELETE", "/requests")["deleted"])
 
+    def coverage(self, key: str | None = None) -> dict[str, Any]:
+        """The server's behaviour coverage report as JSON (``GET /_mock/coverage``), of one key when given."""
+        return dict(self._call("GET", "/coverage", params={"key": key} if key else None))
+
     def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP bytes, or ``None`` on the admin API's 404 (none kept, or not made yet)."""
         response = self.session.get(f"{self.base_url}/_mock/thumbnails/{sha256}", timeout=self.timeout)

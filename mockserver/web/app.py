@@ -168,22 +168,22 @@ def _after(response: Response) -> Response:
     if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
         response = truncated(response, incoming.environ)
     if not exchange.settled:
-        _settle(exchange, response.status_code, incoming)
+        _settle(exchange, response.status_code, incoming, response.headers.get("Retry-After"))
     return response
 
 
-def _settle(exchange: Exchange, status: int, incoming: Request) -> None:
+def _settle(exchange: Exchange, status: int, incoming: Request, retry_after: str | None = None) -> None:
     """Refund a failed call's charge and journal the call, in the shared store, once."""
     exchange.settled = True
     try:
-        _refund_and_journal(exchange, status, incoming)
+        _refund_and_journal(exchange, status, incoming, retry_after)
     except StoreError as exc:
         # The answer already says what happened (often this very 503); a store
         # that fails again here must not turn it into a 500.
         log.error("could not refund or journal %s %s: %s", incoming.method, incoming.path, exc)
 
 
-def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> None:
+def _refund_and_journal(exchange: Exchange, status: int, incoming: Request, retry_after: str | None) -> None:
     shared = current_services()
     settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
@@ -200,6 +200,7 @@ def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> N
         status=None if exchange.connection_dropped else status,
         now=shared.clock(),
         duration_seconds=time.perf_counter() - exchange.started,
+        retry_after=retry_after,
     )
     shared.store.append_record(record, settings.journal_size)
     shared.thumbnails.submit(shared.store, exchange, record, settings.journal_size)

@@ -373,3 +373,45 @@ def test_reset_forgets_everything(server: LiveServer, admin: MockAdmin) -> None:
     admin.reset()
     assert admin.faults() == [] and admin.jobs() == [] and admin.requests() == []
     assert admin.settings().credits is None
+
+
+@pytest.mark.parametrize("transport", ["reset", "stall"])
+def test_the_journal_names_the_transport_fault_that_cut_the_call(
+    server: LiveServer, admin: MockAdmin, transport: str
+) -> None:
+    admin.add_fault(operation="upscaleImageFast", transport=transport, stall_seconds=0.2)
+    with pytest.raises(requests.ConnectionError):
+        fast(server)
+    fast(server)
+    cut, answered = admin.requests(operation="upscaleImageFast")
+    assert (cut["status"], cut["transport"]) == (None, transport)
+    assert (answered["status"], answered["transport"]) == (200, None)
+
+
+def test_the_journal_names_a_truncation_only_when_it_cut_an_answer(server: LiveServer, admin: MockAdmin) -> None:
+    """A truncation acts on a success only: the 400 a bad upload gets arrives whole, and is journaled so."""
+    admin.add_fault(operation="upscaleImageFast", transport="truncate", times=2)
+    fast(server, output_format="tiff")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        fast(server)
+    refused, truncated = admin.requests(operation="upscaleImageFast")
+    assert (refused["status"], refused["transport"]) == (400, None)
+    assert (truncated["status"], truncated["transport"]) == (200, "truncate")
+
+
+def test_the_journal_keeps_the_retry_after_each_answer_carried(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageFast", status=429)
+    admin.add_fault(operation="upscaleImageFast", status=503)
+    fast(server), fast(server), fast(server)
+    assert [(r["status"], r["retry_after"]) for r in admin.requests()] == [(429, "60"), (503, None), (200, None)]
+
+
+def test_the_journal_keeps_the_plan_of_the_job_a_call_created_or_polled(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": None})
+    admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": 0, "outcome": "fail"})
+    endless, failing = start(server).json()["id"], start(server).json()["id"]
+    poll(server, endless), poll(server, failing), poll(server, "f" * 64)
+    jobs = [(r["status"], r["job"]) for r in admin.requests()]
+    never = {"pending_polls": None, "job_seconds": 0.0, "outcome": "success"}
+    fails = {"pending_polls": 0, "job_seconds": 0.0, "outcome": "fail"}
+    assert jobs == [(200, never), (200, fails), (202, never), (500, fails), (404, None)]

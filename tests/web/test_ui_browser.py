@@ -97,8 +97,8 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     yield from open_page(browser, server.url + "/")
 
 
-def shoot(page: Page, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
+def shoot(page: Page, shots: Path, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=full_page)
     if os.environ.get("STABILITY_MOCK_UPDATE_DOCS_SHOTS") == "1":
         shutil.copy(shots / f"dashboard-{name}.png", ROOT / "docs" / f"dashboard-{name}.png")
 
@@ -531,3 +531,54 @@ def test_the_v2alpha_upscale_is_polled_where_its_answer_links(
             "GET /v2alpha/generation/stable-image/upscale/result/… → 200",
         ]
         shoot(page, shots, "live-v2alpha")
+
+
+# Coverage ---------------------------------------------------------------------
+
+
+def test_coverage_counts_what_was_met_and_narrows_to_one_key(page: Page, server: LiveServer, shots: Path) -> None:
+    image = (FIXTURES / "sample.png").read_bytes()
+    server.control.add_fault(operation="upscaleImageFast", status=429)
+    for key in ("sk-another-client", KEY, KEY):
+        requests.post(
+            server.url_for("/v2beta/stable-image/upscale/fast"),
+            headers={"Authorization": f"Bearer {key}"},
+            files={"image": ("sample.png", image, "image/png")},
+            timeout=30,
+        )
+    page.click("[data-tab=coverage]")
+    headline = page.locator("#coverage-headline")
+    expect(headline).to_have_text("3 of 82 behaviours met (3.7%), profile seed, every key")
+    fast = page.locator('#coverage-matrix tr[data-operation="upscaleImageFast"]')
+    expect(fast.locator('[data-group="error"]')).to_have_text("1/9")
+    expect(fast.locator('[data-group="retry-after"]')).to_have_class(re.compile("cov-part"))
+    expect(page.locator('#coverage-table tr[data-behaviour="upscaleImageFast:image"] td.num')).to_have_text("2")
+    gap = page.locator('#coverage-table tr[data-behaviour="getUpscaleResult:content-filtered"]')
+    expect(gap).to_contain_text('{"job": {"outcome": "content_filtered"}}')
+    # The matrix and the first rows are what a person reads at a glance; the rest is the same table.
+    shoot(page, shots, "coverage", full_page=False)
+    page.fill("#coverage-filters input[name=key]", KEY)
+    expect(headline).to_have_text(f"1 of 82 behaviours met (1.2%), profile seed, key {fingerprint(KEY)}")
+    page.check("#coverage-filters input[name=gaps]")
+    expect(page.locator("#coverage-table tbody tr")).to_have_count(81)
+    expect(page.locator('#coverage-table tr[data-behaviour="upscaleImageFast:image"]')).to_have_count(0)
+
+
+def test_the_html_report_reads_at_a_glance(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """The page ``stability-mock coverage --html`` writes, in a browser: docs/coverage.png is this shot."""
+    from mockserver.coverage import Coverage, html_page
+
+    server.control.reset()
+    server.control.update_settings(pending_polls=1)
+    generation_id = start_job(server.url, {"Authorization": f"Bearer {KEY}"})
+    for _ in range(2):
+        poll(server.url, generation_id, {"Authorization": f"Bearer {KEY}"})
+    report = Coverage.from_json(requests.get(server.url_for("/_mock/coverage"), timeout=30).json())
+    (shots / "coverage.html").write_text(html_page(report))
+    for page in open_page(browser, (shots / "coverage.html").as_uri()):
+        expect(page.locator("h1")).to_have_text("Behaviour coverage, profile seed (every key): 3 of 82 met, 3.7%")
+        expect(page.locator('tr[data-behaviour="getUpscaleResult:pending"] td.state')).to_have_text("✓")
+        expect(page.locator("tr.gap")).to_have_count(79)
+        page.screenshot(path=str(shots / "coverage.png"))
+        if os.environ.get("STABILITY_MOCK_UPDATE_DOCS_SHOTS") == "1":
+            shutil.copy(shots / "coverage.png", ROOT / "docs" / "coverage.png")
