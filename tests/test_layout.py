@@ -28,6 +28,7 @@ FLOORS = [
     "web/",
     "control/",
     "services.py",
+    "recording/",
     "pipeline/",
     "store/",
     "models.py",

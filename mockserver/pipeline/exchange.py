@@ -95,6 +95,8 @@ class Exchange:
     #: Refunded and journaled already (a dropped connection is journaled before the cut).
     settled: bool = False
     call: ApiCall | None = None
+    #: Recorded from an upstream or replayed from a cassette (:mod:`mockserver.recording`): how, and which file.
+    recording: dict[str, Any] | None = None
 
     @property
     def valid(self) -> bool | None:
