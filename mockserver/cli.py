@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -261,6 +262,49 @@ def record(upstream: str, cassette: Path, upstream_ca: Path | None, upstream_tim
     if config.proxy_port is not None:
         _start_proxy(config)
     GunicornServer(app, config).run()
+
+
+@main.command()
+@click.option("--url", required=True, help="The running mock: serve, record or serve --replay (http://127.0.0.1:8080).")
+@click.option(
+    "--har",
+    "har_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File the journal is written to, as HAR 1.2 (- for standard output).",
+)
+@click.option("--admin-token", help="The mock's --admin-token, if it has one.")
+@click.option("--operation", help="Only the calls of this operation id.")
+@click.option("--status", type=click.IntRange(100, 599), help="Only the calls answered with this status.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="The newest N calls.")
+def journal(url: str, har_file: Path, admin_token: str | None, **filters: Any) -> None:
+    """Write a running mock's journal as a HAR 1.2 file, to open in browser dev tools or a HAR viewer.
+
+    A command of its own, asking the mock over its admin API, rather than a flag of
+    serve or record: it works the same for a mock, a recorder and a replay, any time
+    and as often as wanted (between test steps, from another shell, against a mock in
+    a container), where a file written on exit would be lost with a killed server.
+    Keys are their fingerprints and cookies redacted, as in the journal.
+    """
+    from mockserver.control.remote import MockAdmin
+    from mockserver.recording.writer import write_atomically
+
+    try:
+        with MockAdmin(url, token=admin_token) as admin:
+            log = admin.har(**filters)
+    except MockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{redacted_url(url)}: {exc}") from exc
+    text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    if str(har_file) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomically(har_file, text.encode("utf-8"))
+    except OSError as exc:
+        raise click.ClickException(f"{har_file}: {exc.strerror or exc}") from exc
+    click.echo(f"stability-mock: {len(log['log']['entries'])} calls written to {har_file}", err=True)
 
 
 @main.command("ca-cert")

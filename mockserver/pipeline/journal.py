@@ -68,6 +68,7 @@ def record_for(
             "fault": exchange.fault.id if exchange.fault else None,
             "delivered": exchange.delivered_json(),
             "duration_ms": round(duration_seconds * 1000, 3),
+            **({"response": exchange.answer} if exchange.answer else {}),
             **({"recording": exchange.recording} if exchange.recording else {}),
         }
     )

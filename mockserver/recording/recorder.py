@@ -8,13 +8,13 @@ goes to the upstream and what goes on disk is here, without Flask.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mockserver.recording.cassette import RecordedRequest, body_document, redacted_lines
+from mockserver.recording.har import tool_version
 from mockserver.util.redaction import redacted_url
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Recorder:
         from mockserver.recording.upstream import Upstream
         from mockserver.recording.writer import CassetteWriter
 
-        recorder = f"stability-upscale-mock {_version()}"
+        recorder = f"stability-upscale-mock {tool_version()}"
         writer = CassetteWriter(cassette, upstream=redacted_url(upstream_url), profile=profile, recorder=recorder)
         return cls(Upstream(upstream_url, timeout=timeout, ca_file=ca_file), writer)
 
@@ -104,13 +104,6 @@ class Recorder:
             },
         }
         return self.writer.write(document, blobs)
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("stability-upscale-mock")
-    except importlib.metadata.PackageNotFoundError:
-        return "(not installed)"
 
 
 def _file_document(data: bytes, blobs: dict[str, bytes]) -> dict[str, Any]:

@@ -190,6 +190,7 @@ def _after(response: Response) -> Response:
     incoming = _incoming()
     if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
         response = truncated(response, incoming.environ)
+    exchange.answer = {"content_type": response.content_type, "bytes": response.calculate_content_length()}
     if not exchange.settled:
         _settle(exchange, response.status_code, incoming)
     return response
