@@ -17,6 +17,7 @@ with collector_paused():
     import click
 
     from mockserver.errors import ConfigError, MockError
+    from mockserver.services import services_of
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
     from mockserver.settings.runtime import RuntimeSettings
@@ -147,6 +148,13 @@ def serve(**options: Any) -> None:
         f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}  (open it in a browser)",
         err=True,
     )
+    replayer = services_of(app).replayer
+    if replayer is not None:
+        click.echo(
+            f"stability-mock: replaying {replayer.cassette.folder} ({len(replayer.cassette.exchanges)} exchanges;"
+            f" a request no recording matches: {config.replay_miss})",
+            err=True,
+        )
     if config.proxy_port is not None:
         _start_proxy(config)
     GunicornServer(app, config).run()
