@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockserver.errors import BadRequest
+from mockserver.imaging import probe
+from mockserver.pipeline.exchange import Delivered
 from mockserver.recording.cassette import RecordedRequest, body_document, redacted_lines
 from mockserver.recording.har import tool_version
 from mockserver.util.redaction import redacted_url
@@ -106,6 +109,27 @@ class Recorder:
         return self.writer.write(document, blobs)
 
 
+def delivered(status: int, headers: Iterable[tuple[str, str]], body: bytes) -> Delivered | None:
+    """The image a 200 answered as raw bytes, as the journal describes one (the dashboard shows its thumbnail)."""
+    headers = list(headers)
+    media_type = (first(headers, "content-type") or "").partition(";")[0].strip().lower()
+    if status != 200 or not media_type.startswith("image/"):
+        return None
+    try:
+        _, width, height = probe(body)
+    except BadRequest:
+        return None
+    return Delivered(
+        sha256=hashlib.sha256(body).hexdigest(),
+        bytes=len(body),
+        media_type=media_type,
+        finish_reason=first(headers, "finish-reason") or "",
+        as_json=False,
+        width=width,
+        height=height,
+    )
+
+
 def _file_document(data: bytes, blobs: dict[str, bytes]) -> dict[str, Any]:
     written = body_document(data, blobs)
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **written}
@@ -116,4 +140,4 @@ def first(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     return next((value for header, value in headers if header.lower() == name), None)
 
 
-__all__ = ["Recorder", "SentRequest", "Verdict", "first"]
+__all__ = ["Recorder", "SentRequest", "Verdict", "delivered", "first"]

@@ -41,6 +41,10 @@ _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "x-admin-token"}
 _NOT_RETURN = HOP_BY_HOP | {"content-length", "content-encoding"}
 
 
+#: The largest answer body taken from the upstream: several times production's largest image as base64 JSON.
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class UpstreamAnswer:
     """The upstream's answer: status line, headers as sent (repeats kept, framing left out) and the decoded body."""
@@ -87,8 +91,10 @@ class Upstream:
                 timeout=self.timeout,
                 verify=self.verify,
                 allow_redirects=False,
+                stream=True,
             )
-            content = answer.content
+            with answer:
+                content = _bounded_body(answer, where)
         except requests.Timeout as exc:
             raise UpstreamTimeout(
                 [f"upstream: {where} did not answer {method} {target} within {self.timeout:g} s"]
@@ -97,6 +103,17 @@ class Upstream:
             raise UpstreamUnreachable([f"upstream: {where}: {_reason(exc)}"]) from exc
         returned = tuple((name, value) for name, value in answer.raw.headers.items() if name.lower() not in _NOT_RETURN)
         return UpstreamAnswer(status=answer.status_code, reason=answer.reason or "", headers=returned, body=content)
+
+
+def _bounded_body(answer: requests.Response, where: str) -> bytes:
+    """The decoded body, read in chunks: an answer past ``MAX_ANSWER_BYTES`` is a 502, not the process's memory."""
+    parts, size = [], 0
+    for chunk in answer.iter_content(chunk_size=256 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise UpstreamUnreachable([f"upstream: {where}: its answer is larger than {MAX_ANSWER_BYTES:,} bytes"])
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:

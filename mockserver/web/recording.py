@@ -24,7 +24,7 @@ from mockserver.pipeline.exchange import Exchange
 from mockserver.pipeline.journal import ENTRY_LIMIT, clipped
 from mockserver.recording.cassette import RecordedExchange, RecordedRequest
 from mockserver.recording.matcher import Replayer
-from mockserver.recording.recorder import Recorder, SentRequest, Verdict, first
+from mockserver.recording.recorder import Recorder, SentRequest, Verdict, delivered, first
 from mockserver.services import Services
 from mockserver.web.admission import read_body, refuse_announced_past
 
@@ -50,6 +50,7 @@ def record(incoming: Request, services: Services, recorder: Recorder, exchange: 
     duration_ms = (time.perf_counter() - exchange.started) * 1000
     name = recorder.write(sent, answer, request=request_verdict, response=response_verdict, duration_ms=duration_ms)
     exchange.generation_id = sent.facts.generation_id or _generation_id(answer.status, answer.body)
+    _note_image(exchange, answer.status, answer.headers, answer.body)
     exchange.recording = {
         "source": "recorded",
         "exchange": name,
@@ -77,6 +78,7 @@ def replay(incoming: Request, services: Services, replayer: Replayer, exchange: 
         exchange.recording = {"source": "replayed", "exchange": found.name}
         exchange.generation_id = facts.generation_id or _generation_id(found.response.status, found.response.body)
         answer = found.response
+        _note_image(exchange, answer.status, answer.headers, answer.body)
         return _response(answer.status, answer.reason, answer.headers, answer.body)
     nearest = f"; the nearest recording is {found.nearest.name}" if found.nearest else ""
     lines = [f"replay: no recorded exchange matches this request{nearest}", *found.differences]
@@ -136,6 +138,13 @@ def _response(status: int, reason: str, headers: tuple[tuple[str, str], ...], bo
     if first(headers, "content-type") is None:
         del response.headers["Content-Type"]
     return response
+
+
+def _note_image(exchange: Exchange, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+    """The image answered, for the journal's ``delivered`` and the dashboard's thumbnail of it."""
+    exchange.delivered = delivered(status, headers, body)
+    if exchange.delivered is not None:
+        exchange.delivered_bytes = body
 
 
 def _generation_id(status: int, body: bytes) -> str | None:

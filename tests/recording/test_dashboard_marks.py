@@ -48,4 +48,6 @@ def test_a_recorded_call_is_marked_and_its_disagreement_shown(browser: Browser, 
                 expect(detail).to_contain_text("Recorded: passed to the upstream and written to the cassette")
                 expect(detail).to_contain_text("00001-upscaleImageConservative-200.json")
                 expect(detail).to_contain_text("the answer disagrees with the document")
+                # The upstream's image, as the mock's own answers show theirs.
+                expect(detail.locator("figure").last).to_contain_text("PNG")
                 page.screenshot(path=str(tmp_path / "recorded.png"), full_page=True)

@@ -7,6 +7,7 @@ plain HTTP and over TLS with the mock's CA; nothing here touches a network.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import socket
 from collections.abc import Iterator
@@ -90,6 +91,8 @@ def test_replay_answers_byte_for_byte_what_was_recorded_with_the_upstream_stoppe
         journal = replaying.control.requests()
     assert replayed == recorded
     assert [record["recording"]["source"] for record in journal] == ["replayed"] * 6
+    assert journal[0]["delivered"]["sha256"] == hashlib.sha256(recorded[0][2]).hexdigest()
+    assert journal[0]["delivered"]["media_type"] == "image/webp"
     assert journal[0]["recording"]["exchange"] == "00001-upscaleImageFast-200.json"
 
 
@@ -231,3 +234,14 @@ def test_a_scenario_file_names_a_cassette_relative_to_itself(upstream: LiveServe
     with LiveServer.for_config(Config(store="memory://", scenario=scenario)) as replaying:
         answer = _post(replaying.url, "fast", output_format="webp")
     assert (answer.status_code, answer.content) == (recorded[0][0], recorded[0][2])
+
+
+def test_an_answer_past_the_bound_is_a_502_and_nothing_is_written(
+    upstream: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mockserver.recording.upstream.MAX_ANSWER_BYTES", 1000)
+    with _recorder(upstream.url, tmp_path / "cassette") as recorder:
+        answer = _post(recorder.url, "fast", accept="application/json")
+    assert answer.status_code == 502
+    assert answer.json()["errors"] == [f"upstream: {upstream.url}: its answer is larger than 1,000 bytes"]
+    assert list((tmp_path / "cassette" / "exchanges").iterdir()) == []
