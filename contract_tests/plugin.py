@@ -11,6 +11,10 @@ Example::
     @pytest.mark.stability_mock(pending_polls=3)
     def test_my_client_polls(stability_mock): ...
 
+    # Answers recorded from the real service (stability-mock record) first; a miss is a 404 replay_miss.
+    @pytest.mark.stability_mock(replay=Path("tests/cassettes/happy"), replay_miss="error")
+    def test_my_client_against_production_answers(stability_mock): ...
+
 One server runs for the whole session; each test gets it reset (no jobs, faults,
 settings or records left from another test). Marker options that are runtime
 settings (``pending_polls``, ``rate_limit``, ``credits``, ``timing``…) apply to that test;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ with collector_paused():
     from mockserver.coverage import Coverage, gaps, html_page, summary
     from mockserver.coverage.report import write_atomically
     from mockserver.errors import ConfigError, MockError
+    from mockserver.services import services_of
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
     from mockserver.settings.profiles import LIVE, PROFILES
@@ -28,6 +30,8 @@ with collector_paused():
     from mockserver.web.app import create_app
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A Flask app, as :func:`create_app` builds it (Flask itself is imported by the edge only).
+App = Any
 
 #: Entry-point group of commands that other packages add to ``stability-mock`` (``contract``
 #: comes from contract_tests this way, so the core package never imports the toolkit).
@@ -110,6 +114,17 @@ def config_options(command: F) -> F:
     return command
 
 
+def some_config_options(*names: str) -> Callable[[F], F]:
+    """The ``serve`` options of the named settings only, for a command that serves something else."""
+
+    def decorate(command: F) -> F:
+        for item, knob, python_type in reversed([entry for entry in knobs(Config) if entry[0].name in names]):
+            command = _click_option(item, knob, python_type)(command)
+        return command
+
+    return decorate
+
+
 class BadConfiguration(click.ClickException):
     """A value given at start (option, variable or scenario file) is wrong: one line, exit 2, like a bad option."""
 
@@ -124,20 +139,8 @@ def serve(**options: Any) -> None:
     with collector_paused():
         from mockserver.serving.server import GunicornServer
 
-        try:
-            options["api_keys"] = options["api_keys"] or None
-            config = Config.from_env(**options)
-            logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-            app = create_app(config)
-            if config.tls or config.proxy_port is not None:
-                # Here, not in gunicorn's start or the proxy's process, so a CA it refuses is one line and exit 2.
-                from mockserver.interception.ca import LocalCA
-
-                LocalCA(config.data_dir).ensure()
-        except ConfigError as exc:
-            raise BadConfiguration(str(exc)) from exc
-        except MockError as exc:
-            raise click.ClickException(str(exc)) from exc
+        options["api_keys"] = options["api_keys"] or None
+        config, app = _configured_app(options, create_app)
     scheme = "https" if config.tls else "http"
     click.echo(
         f"stability-mock: {scheme}://{config.host}:{config.port}  profile={config.profile}  "
@@ -150,9 +153,34 @@ def serve(**options: Any) -> None:
         f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}  (open it in a browser)",
         err=True,
     )
+    replayer = services_of(app).replayer
+    if replayer is not None:
+        click.echo(
+            f"stability-mock: replaying {replayer.cassette.folder} ({len(replayer.cassette.exchanges)} exchanges;"
+            f" a request no recording matches: {config.replay_miss})",
+            err=True,
+        )
     if config.proxy_port is not None:
         _start_proxy(config)
     GunicornServer(app, config).run()
+
+
+def _configured_app(options: dict[str, Any], build: Callable[[Config], App], **fixed: Any) -> tuple[Config, App]:
+    """The config the options and the environment make (``fixed`` on top) and its app: a bad value is one line."""
+    try:
+        config = Config.from_env(**options).replace(**fixed)
+        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        app = build(config)
+        if config.tls or config.proxy_port is not None:
+            # Here, not in gunicorn's start or the proxy's process, so a CA it refuses is one line and exit 2.
+            from mockserver.interception.ca import LocalCA
+
+            LocalCA(config.data_dir).ensure()
+    except ConfigError as exc:
+        raise BadConfiguration(str(exc)) from exc
+    except MockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return config, app
 
 
 def dashboard_url(scheme: str, host: str, port: int) -> str:
@@ -176,6 +204,120 @@ def _start_proxy(config: Config) -> None:
         f"CA={LocalCA(config.data_dir).ensure().resolve()}",
         err=True,
     )
+
+
+def _upstream_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise click.BadParameter(f"{redacted_url(value)!r} must be http(s)://host[:port][/base]", ctx=ctx, param=param)
+    return value
+
+
+@main.command()
+@click.option(
+    "--upstream",
+    required=True,
+    callback=_upstream_url,
+    help="The service to record, e.g. https://api.stability.ai (or another mock).",
+)
+@click.option(
+    "--cassette",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder the exchanges are written to (created; an existing cassette is appended to).",
+)
+@click.option(
+    "--upstream-ca",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="PEM bundle to trust for the upstream instead of the public roots (the mock's CA: stability-mock ca-cert).",
+)
+@click.option(
+    "--upstream-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for the upstream's answer before a 504 upstream_timeout.",
+)
+@some_config_options(
+    "profile", "host", "allowed_hosts", "port", "threads", "read_timeout", "store", "data_dir",
+    "log_level", "admin_token", "proxy_port", "tls",
+)  # fmt: skip
+def record(upstream: str, cassette: Path, upstream_ca: Path | None, upstream_timeout: float, **options: Any) -> None:
+    """Record a real service: a reverse proxy that writes every exchange to a cassette.
+
+    Point a client's base URL at it (or at --proxy-port's proxy, for clients that
+    hard-code https://api.stability.ai). Each request goes to --upstream unchanged
+    and its answer comes back unchanged; both are checked against the profile's
+    document (a disagreement is journaled, never enforced) and written to
+    --cassette, keys left out. Replay it with: stability-mock serve --replay DIR.
+    """
+    with collector_paused():
+        from mockserver.recording import Recorder
+        from mockserver.serving.server import GunicornServer
+
+        def recording_app(config: Config) -> App:
+            recorder = Recorder.open(
+                upstream, cassette, profile=config.profile, timeout=upstream_timeout, ca_file=upstream_ca
+            )
+            return create_app(config, recorder=recorder)
+
+        # One worker: the cassette's numbering is the order this process saw the exchanges in.
+        config, app = _configured_app(options, recording_app, replay=None, scenario=None, workers=1)
+    scheme = "https" if config.tls else "http"
+    click.echo(
+        f"stability-mock: recording {redacted_url(upstream)} into {cassette}: point the client at "
+        f"{scheme}://{config.host}:{config.port}  profile={config.profile}",
+        err=True,
+    )
+    click.echo(f"stability-mock: dashboard {dashboard_url(scheme, config.host, config.port)}", err=True)
+    if config.proxy_port is not None:
+        _start_proxy(config)
+    GunicornServer(app, config).run()
+
+
+@main.command()
+@click.option("--url", required=True, help="The running mock: serve, record or serve --replay (http://127.0.0.1:8080).")
+@click.option(
+    "--har",
+    "har_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File the journal is written to, as HAR 1.2 (- for standard output).",
+)
+@click.option("--admin-token", help="The mock's --admin-token, if it has one.")
+@click.option("--operation", help="Only the calls of this operation id.")
+@click.option("--status", type=click.IntRange(100, 599), help="Only the calls answered with this status.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="The newest N calls.")
+def journal(url: str, har_file: Path, admin_token: str | None, **filters: Any) -> None:
+    """Write a running mock's journal as a HAR 1.2 file, to open in browser dev tools or a HAR viewer.
+
+    A command of its own, asking the mock over its admin API, rather than a flag of
+    serve or record: it works the same for a mock, a recorder and a replay, any time
+    and as often as wanted (between test steps, from another shell, against a mock in
+    a container), where a file written on exit would be lost with a killed server.
+    Keys are their fingerprints and cookies redacted, as in the journal.
+    """
+    from mockserver.control.remote import MockAdmin
+    from mockserver.recording.writer import write_atomically
+
+    try:
+        with MockAdmin(url, token=admin_token) as admin:
+            log = admin.har(**filters)
+    except MockError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{redacted_url(url)}: {exc}") from exc
+    text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    if str(har_file) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomically(har_file, text.encode("utf-8"))
+    except OSError as exc:
+        raise click.ClickException(f"{har_file}: {exc.strerror or exc}") from exc
+    click.echo(f"stability-mock: {len(log['log']['entries'])} calls written to {har_file}", err=True)
 
 
 @main.command("ca-cert")

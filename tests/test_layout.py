@@ -30,6 +30,7 @@ FLOORS = [
     "coverage/",
     "control/",
     "services.py",
+    "recording/",
     "pipeline/",
     "store/",
     "models.py",

@@ -238,9 +238,11 @@ class MockControl:
     # Everything -------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget jobs, faults, counters, settings, the journal and its thumbnails."""
+        """Forget jobs, faults, counters, settings, the journal and its thumbnails; a replay starts over."""
         self.services.thumbnails.forget()
         self.store.reset()
+        if self.services.replayer is not None:
+            self.services.replayer.rewind()
 
     def apply_scenario(self, scenario: Mapping[str, Any]) -> None:
         """Replace faults and settings with a scenario's (see :mod:`mockserver.control.scenario`)."""

@@ -56,6 +56,11 @@ class MockAdmin:
         params = {name: value for name, value in filters.items() if value is not None}
         return list(self._call("GET", "/requests", params=params)["requests"])
 
+    def har(self, **filters: Any) -> dict[str, Any]:
+        """The journal as a HAR 1.2 log (``{"log": ...}``); filters as :meth:`requests`."""
+        params = {name: value for name, value in filters.items() if value is not None}
+        return dict(self._call("GET", "/requests", params={**params, "format": "har"}))
+
     def clear_requests(self) -> int:
         return int(self._call("DELETE", "/requests")["deleted"])
 

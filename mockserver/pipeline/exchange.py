@@ -97,6 +97,10 @@ class Exchange:
     #: Refunded and journaled already (a dropped connection is journaled before the cut).
     settled: bool = False
     call: ApiCall | None = None
+    #: Recorded from an upstream or replayed from a cassette (:mod:`mockserver.recording`): how, and which file.
+    recording: dict[str, Any] | None = None
+    #: The answer's content type and byte count, once it is built (not for a cut connection).
+    answer: dict[str, Any] | None = None
 
     @property
     def valid(self) -> bool | None:

@@ -74,6 +74,8 @@ def record_for(
             "job": exchange.job_plan.as_job() if exchange.job_plan else None,
             "delivered": exchange.delivered_json(),
             "duration_ms": round(duration_seconds * 1000, 3),
+            **({"response": exchange.answer} if exchange.answer else {}),
+            **({"recording": exchange.recording} if exchange.recording else {}),
         }
     )
 

@@ -117,6 +117,16 @@ class Config(RuntimeSettings):
         default_text="off",
     )
     tls: bool = setting(False, "Serve HTTPS with a certificate from the mock's CA.", default_text="off")
+    replay: Path | None = setting(
+        None,
+        "A cassette folder (stability-mock record) whose recorded answers answer matching requests, offline.",
+        default_text="off",
+    )
+    replay_miss: str = setting(
+        "mock",
+        "A request no recording matches: mock answers it as the mock would; error answers 404 replay_miss.",
+        choices=("mock", "error"),
+    )
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))

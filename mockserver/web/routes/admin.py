@@ -11,13 +11,14 @@ import dataclasses
 import json
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
 from mockserver.control.local import MockControl
 from mockserver.coverage import Coverage, catalogue_of
 from mockserver.errors import RouteNotFound
 from mockserver.models import Fault
 from mockserver.pipeline.journal import RECORD_LIMIT_BYTES
+from mockserver.recording.har import har_log
 from mockserver.web.current import current_services
 from mockserver.web.responses import json_response
 
@@ -50,6 +51,8 @@ def list_requests() -> Response:
         limit=query.get("limit", 1000),
     )
     kept = newest_within(records, RESPONSE_LIMIT_BYTES)
+    if query.get("format") == "har":
+        return json_response(har_log(kept, base_url=request.host_url))
     return json_response({"requests": kept, "truncated": len(kept) < len(records)})
 
 
