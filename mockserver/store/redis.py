@@ -252,26 +252,31 @@ class RedisStore(Store):
             "" if fault.status is None else str(fault.status),
             "" if fault.times is None else str(fault.times),
             str(fault.fired),
+            fault.key or "",
         ]
         with self._errors():
             self._add_fault(keys=keys, args=args)
             self._fence()
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
-        args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, *(str(status) for status in statuses)]
+    def take_fault(
+        self, operation_id: str, statuses: Collection[int], scope: str, key: str | None = None
+    ) -> Fault | None:
+        args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, key or ""]
+        args += [str(status) for status in statuses]
         with self._errors():
             found = self._take_fault(keys=[self._key("faults")], args=args)
             if found:  # it may have been the last one: the queue's key is gone
                 self._fence()
         return None if not found else _fault(found)
 
-    def list_faults(self) -> list[Fault]:
+    def list_faults(self, key: str | None = None) -> list[Fault]:
         with self._errors():
             flat = self._list_faults(keys=[self._key("faults")], args=[self._key("fault", "")])
-        return [_fault(flat[start : start + 3]) for start in range(0, len(flat), 3)]
+        faults = [_fault(flat[start : start + 3]) for start in range(0, len(flat), 3)]
+        return [fault for fault in faults if key is None or fault.key == key]
 
-    def delete_faults(self, fault_id: str | None = None) -> int:
-        args = [self._key("fault", "")] + ([] if fault_id is None else [fault_id])
+    def delete_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
+        args = [self._key("fault", ""), fault_id or "", key or ""]
         with self._errors():
             deleted = int(self._delete_faults(keys=[self._key("faults")], args=args))
             if deleted:
