@@ -98,8 +98,9 @@ class StabilityMock:
             filters["key"] = self.scope
         return self.control.requests(**filters)
 
-    def clear_requests(self) -> int:
-        return self.control.clear_requests()
+    def clear_requests(self, key: str | None = None) -> int:
+        """Forget the journal; scoped (a shared mock), only this handle's key's calls unless ``key`` names another."""
+        return self.control.clear_requests(self._scoped(key))
 
     def thumbnail(self, sha256: str) -> bytes | None:
         """The thumbnail (WebP) of a record's ``image`` or ``delivered`` sha256, once the background made it."""

@@ -92,7 +92,9 @@ class Controls(Protocol):
         """Journal records, oldest first; filters: operation, status, key (raw or fingerprint), limit."""
         ...
 
-    def clear_requests(self) -> int: ...
+    def clear_requests(self, key: str | None = None) -> int:
+        """Forget the journal; with ``key`` (raw or fingerprint), only that key's records."""
+        ...
 
     def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP thumbnail of a journaled image (a record's ``image`` or ``delivered`` sha256), or ``None``."""
@@ -154,7 +156,9 @@ class MockControl:
         query = RecordQuery(operation=operation, status=status, key=key_id(key) if key else None, limit=limit)
         return self.store.records(query)
 
-    def clear_requests(self) -> int:
+    def clear_requests(self, key: str | None = None) -> int:
+        if key:
+            return int(self.store.clear_records(key_id(key)))
         self.services.thumbnails.forget()
         return int(self.store.clear_records())
 

@@ -56,8 +56,8 @@ class MockAdmin:
         params = {name: value for name, value in filters.items() if value is not None}
         return list(self._call("GET", "/requests", params=params)["requests"])
 
-    def clear_requests(self) -> int:
-        return int(self._call("DELETE", "/requests")["deleted"])
+    def clear_requests(self, key: str | None = None) -> int:
+        return int(self._call("DELETE", "/requests", params=_key_filter(key))["deleted"])
 
     def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP bytes, or ``None`` on the admin API's 404 (none kept, or not made yet)."""

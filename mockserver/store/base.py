@@ -173,8 +173,12 @@ class Store(abc.ABC):
         """Records matching ``query``, oldest first (the newest ``query.limit``)."""
 
     @abc.abstractmethod
-    def clear_records(self) -> int:
-        """Forget every record, and the thumbnails of their images; how many records there were."""
+    def clear_records(self, key: str | None = None) -> int:
+        """Forget every record, and the thumbnails of their images; how many records there were.
+
+        With ``key`` (a fingerprint), only that key's records: the others and every
+        thumbnail stay (a thumbnail is kept by image, and another key's record may name it).
+        """
 
     # Thumbnails of the journal's images -----------------------------------------
 

@@ -211,9 +211,12 @@ class MemoryStore(Store):
             found = [copy.deepcopy(record) for record in self._records if query.matches(record)]
         return found[-query.limit :] if query.limit else []
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
         with self._lock:
             count = len(self._records)
+            if key is not None:
+                self._records = deque(record for record in self._records if record.get("key") != key)
+                return count - len(self._records)
             self._records.clear()
             self._thumbnails.clear()
             return count

@@ -103,6 +103,7 @@ class RedisStore(Store):
         self._reset = register(lua.RESET)
         self._save_thumbnail = register(lua.SAVE_THUMBNAIL)
         self._clear_thumbnails = register(lua.CLEAR_THUMBNAILS)
+        self._clear_records_of_key = register(lua.CLEAR_RECORDS_OF_KEY)
         self._tracked = TrackedSnapshot(
             self._tracking_connection, self._key("settings"), self._key("faults"), where=self.url
         )
@@ -372,7 +373,10 @@ class RedisStore(Store):
         found = [record for record in (json.loads(text) for text in texts) if query.matches(record)]
         return found[-query.limit :]
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
+        if key is not None:
+            with self._errors():
+                return int(self._clear_records_of_key(keys=[self._key("journal")], args=[key]))
         with self._errors(), self._client.pipeline(transaction=True) as multi:
             multi.llen(self._key("journal"))
             multi.delete(self._key("journal"))

@@ -258,6 +258,28 @@ for _, key in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do redis.call('UNLINK
 redis.call('DEL', KEYS[1])
 """
 
+#: KEYS: the journal (a list of record JSON, oldest first). ARGV: a key fingerprint.
+#: Drops that key's records and keeps the others in their order, in one step, so no
+#: append lands between the read and the rewrite; answers how many were dropped.
+CLEAR_RECORDS_OF_KEY = """
+local kept, dropped = {}, 0
+for _, text in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, record = pcall(cjson.decode, text)
+  if ok and type(record) == 'table' and record['key'] == ARGV[1] then
+    dropped = dropped + 1
+  else
+    table.insert(kept, text)
+  end
+end
+if dropped > 0 then
+  redis.call('DEL', KEYS[1])
+  for start = 1, #kept, 1000 do
+    redis.call('RPUSH', KEYS[1], unpack(kept, start, math.min(start + 999, #kept)))
+  end
+end
+return dropped
+"""
+
 #: ARGV: a SCAN MATCH pattern for this mock's keys. Deletes only those keys
 #: (never FLUSHDB: the Redis may hold other data), all in one script so no
 #: request sees half a reset. Scripts that write after SCAN need effect

@@ -487,8 +487,13 @@ class SQLiteStore(Store):
             ).fetchall()
         return [json.loads(text) for (text,) in reversed(rows)]
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
         with self._exclusive() as connection:
+            if key is not None:
+                # The records waiting for the trim go first: with the newest deleted, the visible
+                # window would otherwise reach back over them.
+                connection.execute(f"DELETE FROM journal WHERE seq <= {_JOURNAL_START}")
+                return int(connection.execute("DELETE FROM journal WHERE key = ?", (key,)).rowcount)
             (count,) = connection.execute(f"SELECT COUNT(*) FROM journal WHERE seq > {_JOURNAL_START}").fetchone()
             connection.execute("DELETE FROM journal")
             connection.execute("DELETE FROM thumbnails")

@@ -144,5 +144,7 @@ def test_a_shared_handle_stages_and_reads_for_its_own_key_only(shared_url: str) 
         assert mine.jobs() == [] and [job.id for job in theirs.jobs()] == [started.json()["id"]]
         assert theirs.jobs()[0].plan.pending_polls == 1  # not the never-ending plan staged for the other key
         assert mine.requests() == [] and len(theirs.requests()) == 1
+        assert mine.clear_requests() == 0 and len(theirs.requests()) == 1  # not the other test's to forget
+        assert theirs.clear_requests() == 1 and theirs.requests() == []
         mine.reset()
         assert admin.faults(key=mine.api_key) == []

@@ -277,6 +277,18 @@ def test_faults_are_listed_and_deleted_by_key(store: Store) -> None:
     assert store.list_faults() == [anyones]
 
 
+def test_one_keys_records_are_forgotten_and_the_others_kept_in_order(store: Store) -> None:
+    for number, key in enumerate([ALICE, BOB, ALICE, BOB, None]):
+        store.append_record({"n": number, "key": key, "operation": "upscaleImageFast", "status": 200}, keep=100)
+    store.save_thumbnail("ab" * 32, b"webp", keep=10)
+    assert store.clear_records(ALICE) == 2
+    assert [record["n"] for record in store.records(RecordQuery())] == [1, 3, 4]
+    assert store.clear_records(ALICE) == 0
+    assert store.thumbnail("ab" * 32) == b"webp"  # kept by image: another key's record may name it
+    assert store.clear_records() == 3
+    assert store.thumbnail("ab" * 32) is None
+
+
 # Counters -------------------------------------------------------------------------
 
 

@@ -79,7 +79,7 @@ def thumbnail(sha256: str) -> Response:
 
 @bp.delete("/requests")
 def clear_requests() -> Response:
-    return json_response({"deleted": control().clear_requests()})
+    return json_response({"deleted": control().clear_requests(_key())})
 
 
 def _key() -> str | None:
