@@ -79,7 +79,9 @@ def test_bystander(stability_mock):
 @pytest.fixture(scope="module")
 def shared_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("shared-mock")
-    with running_server("--data-dir", str(folder), "--target-pixels", "4096", log=folder / "server.log") as url:
+    # Two workers on the SQLite store: a fault staged through one fires (or not) on the other.
+    options = ("--data-dir", str(folder), "--workers", "2", "--target-pixels", "4096")
+    with running_server(*options, log=folder / "server.log") as url:
         yield url
 
 
