@@ -165,7 +165,11 @@ class StabilityMock:
         return self.control.settings()
 
     def update_settings(self, **changes: Any) -> RuntimeSettings:
-        """Change runtime settings (pending_polls, job_seconds, latency_ms, rate_limit, credits…)."""
+        """Change runtime settings (pending_polls, job_seconds, latency_ms, rate_limit, credits…).
+
+        They are every key's: on a shared mock they change the other tests' calls too, so
+        give such a test the ``stability_mock`` marker with them (it gets a server of its own).
+        """
         return self.control.update_settings(**changes)
 
     def credits(self, key: str | None = None) -> Credits:
