@@ -9,6 +9,7 @@ one process would have.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,9 +37,21 @@ class SessionCoverage:
         self.written: list[Path] = []
 
     def add(self, mock: StabilityMock) -> None:
-        """Measure what ``mock``'s journal shows now (call it before the journal is reset)."""
+        """Measure what ``mock``'s journal shows now (call it before the journal is reset).
+
+        A mock shared through ``--stability-mock-url`` measures itself, over its admin API, for
+        this test's key alone: the journal there holds every test's calls.
+        """
+        from mockserver.control.local import MockControl
+        from mockserver.control.remote import MockAdmin
         from mockserver.coverage import Coverage, catalogue_of
 
+        if isinstance(mock.control, MockAdmin):
+            # Measured for the test's key; the session's report is every test's, so of no one key.
+            part = Coverage.from_json(mock.control.coverage(key=mock.api_key))
+            self._merge(dataclasses.replace(part, key=None))
+            return
+        assert isinstance(mock.control, MockControl)
         services = mock.control.services
         records = mock.control.requests(limit=services.settings().journal_size)
         self._merge(Coverage.measure(records, catalogue_of(services.spec, services.config.profile)))

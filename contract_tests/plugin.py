@@ -20,6 +20,14 @@ settings or records left from another test). Marker options that are runtime
 settings (``pending_polls``, ``rate_limit``, ``credits``, ``timing``…) apply to that test;
 any other :class:`mockserver.Config` option starts a dedicated server for it.
 
+With ``--stability-mock-url URL`` (or ``STABILITY_MOCK_URL``) no server is started:
+the tests share the mock running at URL (``stability-mock serve``, a CI service),
+in parallel too (``pytest -n 4``). Nothing is reset, since the other tests' state is
+theirs: each test gets a key of its own (``stability_mock.api_key``, sent by
+``stability_mock.headers``), what it stages fires only for that key, what it reads
+is that key's, and its faults are deleted when it ends. A test whose marker has
+options gets a server of its own, since settings are every key's.
+
 pytest imports this module in every run of a project that installs the package, so
 the mock (Flask, openapi-core, Pillow) is imported inside the fixtures, when a test
 first asks for one: a run that never uses them pays only for this file.
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
     from contract_tests.handle import StabilityMock
     from contract_tests.interception import InterceptedMock
     from contract_tests.server import LiveServer
+    from mockserver.control.remote import MockAdmin
     from mockserver.settings.config import Config
 
 MARKER = "stability_mock"
@@ -54,6 +63,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="Report which API behaviours the tests' calls to the stability_mock fixtures met: "
         f"a table at the end, the report in FILE (default {DEFAULT_FILE}); merged across xdist workers.",
+    )
+    parser.getgroup("stability_mock").addoption(
+        "--stability-mock-url",
+        dest="stability_mock_url",
+        metavar="URL",
+        default=None,
+        help="Share the stability-mock running at URL instead of starting one: each test gets a key of its "
+        "own and sees only what it staged and sent (default: $STABILITY_MOCK_URL).",
     )
 
 
@@ -88,20 +105,53 @@ def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]
         yield server
 
 
+@pytest.fixture(scope="session")
+def stability_mock_shared(pytestconfig: pytest.Config) -> Iterator[MockAdmin | None]:
+    """The admin API of the mock named by ``--stability-mock-url`` (or ``STABILITY_MOCK_URL``); ``None``
+    when the session starts its own. Checked once, so a wrong URL fails every test with one clear line."""
+    from mockserver.control.remote import AdminError, MockAdmin
+    from mockserver.errors import ConfigError
+    from mockserver.settings.config import SharedMock
+
+    try:
+        shared = SharedMock.from_env(url=pytestconfig.getoption("stability_mock_url"))
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if shared is None:
+        yield None
+        return
+    import requests
+
+    with MockAdmin(shared.url, token=shared.admin_token) as admin:
+        try:
+            admin.health()
+        except (requests.RequestException, AdminError, ValueError) as exc:
+            pytest.fail(f"--stability-mock-url {shared.url}: no stability-mock answers there ({exc})", pytrace=False)
+        yield admin
+
+
 @pytest.fixture
-def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
-    """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
+def stability_mock(request: pytest.FixtureRequest, stability_mock_shared: MockAdmin | None) -> Iterator[StabilityMock]:
+    """The live mock, reset for this test, with the options of its ``stability_mock`` marker;
+    on a shared mock, scoped to a key of this test's own."""
+    from contract_tests.handle import StabilityMock
     from contract_tests.server import LiveServer
 
     runtime, static = _marker_options(request)
-    if static:
+    if stability_mock_shared is not None and not (runtime or static):
+        handle = StabilityMock.shared(stability_mock_shared.base_url, stability_mock_shared)
+        yield handle
+        _measure(request.config, handle)
+        handle.reset()
+        return
+    if static or stability_mock_shared is not None:
         base = request.getfixturevalue("stability_mock_config")
         with LiveServer.for_config(base.replace(**static)) as server:
             handle = _prepared(server, runtime)
             yield handle
             _measure(request.config, handle)
         return
-    handle = _prepared(stability_mock_server, runtime)
+    handle = _prepared(request.getfixturevalue("stability_mock_server"), runtime)
     yield handle
     _measure(request.config, handle)
 
@@ -157,6 +207,12 @@ def stability_mock_proxy(
     from contract_tests.interception import InterceptedMock, intercepting
     from mockserver.interception.ca import LocalCA
 
+    if stability_mock.server is None:
+        pytest.fail(
+            "stability_mock_proxy runs its proxy in front of a mock of this run's own; with --stability-mock-url,"
+            " start the shared mock with --proxy-port and point HTTPS_PROXY at it",
+            pytrace=False,
+        )
     ca_dir = tmp_path_factory.getbasetemp() / "stability-mock-ca"
     ca = LocalCA(ca_dir)
     with intercepting(stability_mock.server, ca_dir) as proxy:

@@ -382,6 +382,67 @@ def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
     expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: credits off")
 
 
+# Staging for one key ---------------------------------------------------------------
+
+
+OTHER_KEY = "sk-browser-other"
+
+
+def test_a_fault_staged_for_one_key_and_every_list_filtered_by_key(page: Page, server: LiveServer, shots: Path) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#fault-form")
+    form.locator("select[name=operation]").select_option("upscaleImageFast")
+    form.locator("select[name=status]").select_option("429")
+    form.locator("input[name=key]").fill(KEY)
+    expect(form.locator("[data-pytest]")).to_have_text(
+        f'stability_mock.add_fault(operation="upscaleImageFast", status=429, key="{KEY}")'
+    )
+    expect(form.locator("[data-curl]")).to_contain_text(f'"key":"{KEY}"')
+    form.locator("button[type=submit]").click()
+    queued = page.locator("#faults-list")
+    expect(queued).to_contain_text(f"upscaleImageFast · status 429 · fired 0/1 · for {fingerprint(KEY)}")
+    server.control.add_fault(operation="upscaleImageFast", status=503, key=OTHER_KEY)
+    page.fill("#faults-key", KEY)
+    expect(queued.locator("li")).to_have_count(1)
+    expect(queued).not_to_contain_text("503")
+    expect(page.locator("#faults-clear")).to_have_text("Delete this key's")
+    shoot(page, shots, "sessions")
+    page.fill("#faults-key", "sk-nobody")
+    expect(queued).to_have_text("none queued for this key")
+    page.fill("#faults-key", "")
+    expect(queued.locator("li")).to_have_count(2)
+
+    # Another key's call is served; the key's own gets its 429.
+    page.click("[data-tab=playground]")
+    choose(page, "fast", FIXTURES / "sample.png")
+    page.fill("#play-key", OTHER_KEY + "-3")
+    send(page)
+    expect(page.locator("#play-result")).to_be_visible()
+    page.fill("#play-key", KEY)
+    send(page)
+    expect(page.locator("#play-errors")).to_contain_text("429")
+
+    page.click("[data-tab=requests]")
+    rows = page.locator("#requests-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.locator("#requests-filters input[name=key]").fill(KEY)
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("429")
+
+    server.control.add_fault(operation="upscaleImageCreative", job={"pending_polls": None}, key=KEY)
+    mine = start_job(server.url, {"Authorization": f"Bearer {KEY}"})
+    theirs = start_job(server.url, {"Authorization": f"Bearer {OTHER_KEY}"})
+    page.click("[data-tab=jobs]")
+    jobs = page.locator("#jobs-table tbody tr")
+    expect(jobs).to_have_count(2)
+    page.locator("#jobs-filters input[name=key]").fill(fingerprint(OTHER_KEY))
+    expect(jobs).to_have_count(1)
+    expect(page.locator(f'#jobs-table tr[data-job-id="{theirs}"]')).to_be_visible()
+    page.locator("#jobs-filters input[name=key]").fill(KEY)
+    expect(page.locator(f'#jobs-table tr[data-job-id="{mine}"]')).to_contain_text("never-finishing")
+    expect(page.locator("#jobs-count")).to_have_text("1 of this key")
+
+
 # Jobs ----------------------------------------------------------------------------
 
 

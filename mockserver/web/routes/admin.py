@@ -91,12 +91,18 @@ def thumbnail(sha256: str) -> Response:
 
 @bp.delete("/requests")
 def clear_requests() -> Response:
-    return json_response({"deleted": control().clear_requests()})
+    return json_response({"deleted": control().clear_requests(_key())})
+
+
+def _key() -> str | None:
+    """The ``?key=`` that narrows a read or a delete to one key's faults or jobs."""
+    key: str | None = g.admin_query.get("key")
+    return key
 
 
 @bp.get("/faults")
 def list_faults() -> Response:
-    return json_response({"faults": [fault_json(fault) for fault in control().faults()]})
+    return json_response({"faults": [fault_json(fault) for fault in control().faults(_key())]})
 
 
 @bp.post("/faults")
@@ -106,20 +112,21 @@ def add_fault() -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
-    return json_response({"deleted": control().clear_faults()})
+    return json_response({"deleted": control().clear_faults(key=_key())})
 
 
 @bp.delete("/faults/<id>")
 def delete_fault(id: str) -> Response:
-    deleted = control().clear_faults(id)
+    key = _key()
+    deleted = control().clear_faults(id, key)
     if not deleted:
-        raise RouteNotFound([f"id: no queued fault {id!r}"])
+        raise RouteNotFound([f"id: no queued fault {id!r}" + (" staged for that key" if key else "")])
     return json_response({"deleted": deleted})
 
 
 @bp.get("/jobs")
 def list_jobs() -> Response:
-    return json_response({"jobs": [job.to_dict() for job in control().jobs()]})
+    return json_response({"jobs": [job.to_dict() for job in control().jobs(_key())]})
 
 
 @bp.post("/jobs/<id>/complete")
