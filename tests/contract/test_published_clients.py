@@ -134,8 +134,9 @@ def test_stability_ai_sdk_keeps_the_rest_of_the_contract(sdk: Path, tmp_path: Pa
 def test_stability_ai_sdk_polls_results_with_a_parameterised_accept(
     sdk: Path, stability_mock_proxy: InterceptedMock, tmp_path: Path
 ) -> None:
-    """What the run above judged: the SDK's generic fetch polls /v2beta/results with
-    ``Accept: application/json; type=image/png``, and the mock serves it."""
+    """The SDK's other fetch (``STABILITY_AI_POLL=results``) polls /v2beta/results with
+    ``Accept: application/json; type=image/png``, the header the suite once flagged in error:
+    the mock serves it, and its journal (what the suite judges from) holds every poll valid."""
     (tmp_path / "fields.json").write_text(json.dumps({"prompt": "a lighthouse"}))
     command = SDK_COMMAND.format(
         operation="creative", image=FIXTURE, output=tmp_path / "out.png", fields=tmp_path / "fields.json"
