@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .venv-3.* .venv-mutate mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .venv-mutate .venv-litellm examples/adapters/node/node_modules mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 # Robustness: 10,000 fuzzed raw HTTP requests, and a mixed load with polling (3 minutes).
 .PHONY: fuzz soak
