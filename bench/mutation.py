@@ -11,8 +11,8 @@ test can tell them apart from the original) are listed, each with the reason, in
 
 Run from the checkout (``mutmut`` writes its copy of the code to ``mutants/``). Naming
 modules runs and scores only their mutants: after changing one module, its score comes
-in a few minutes instead of a full run (the selected tests still run once, unmutated,
-to record which test calls what).
+in seconds to minutes instead of a full run (the selected tests run once, unmutated, to
+record which test calls what, unless ``mutants/`` keeps that record from the last run).
 """
 
 from __future__ import annotations
