@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from mockserver.errors import GenerationNotFound, StoreFull
 from mockserver.imaging import RenderedImage, RenderOrder
-from mockserver.models import Job, JobPlan, Renderer, order_from_json, order_to_json
+from mockserver.models import Fault, Job, JobPlan, Renderer, order_from_json, order_to_json
 from mockserver.openapi.router import Route
 from mockserver.pipeline import jobs
 from mockserver.pipeline.exchange import ApiCall
@@ -121,3 +121,13 @@ def test_a_job_that_leaves_the_store_between_its_poll_and_its_answer_is_not_foun
     store.reset()
     with pytest.raises(GenerationNotFound):
         jobs.result_of(store, job, NOW, _counted([]))
+
+
+def test_a_new_job_takes_the_plan_staged_for_its_key_and_leaves_another_keys() -> None:
+    store = MemoryStore()
+    theirs, mine = Fault(job=JobPlan(pending_polls=None), key="key_other"), Fault(job=JobPlan(5), key="key_1")
+    store.add_fault(theirs)
+    store.add_fault(mine)
+    assert _create(store).plan == JobPlan(pending_polls=5)
+    assert _create(store).plan == JobPlan(pending_polls=0)
+    assert store.list_faults() == [theirs]
