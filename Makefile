@@ -54,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .venv-3.* .venv-mutate mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache docs/_build docs/reference/generated
+	rm -rf $(VENV) .venv-3.* .venv-mutate .venv-litellm examples/adapters/node/node_modules mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache docs/_build docs/reference/generated
 
 # Robustness: 10,000 fuzzed raw HTTP requests, and a mixed load with polling (3 minutes).
 .PHONY: fuzz soak
@@ -71,9 +71,11 @@ soak: $(STAMP)
 # function it changes, in a process forked from one that has imported everything, so its
 # ~1,000 mutants fit in under 20 min on 2 cores; cosmic-ray starts a whole pytest per mutant.
 # Prints a score per module (goal: 90 %) and every survivor. Not part of `make test`, and CI
-# does not run it: it adds ~20 min on CI's 2 cores, and a new survivor needs a person to judge
-# it (a missing test, or an equivalent to list). Run it when you change one of those modules.
+# does not run it: it adds 4 to 18 min on 2 cores (bench/notes/mutation.md), and a new
+# survivor needs a person to judge it (a missing test, or an equivalent to list). Run it when
+# you change one of those modules.
 # Its own venv: mutmut brings setproctitle, which renames gunicorn's processes (see pyproject).
+# `make mutate MODULES=mockserver.pipeline.journal` runs and scores only that module's mutants.
 MUTATE_VENV := .venv-mutate
 MUTATE_STAMP := $(MUTATE_VENV)/.installed-stamp
 
@@ -85,4 +87,4 @@ $(MUTATE_STAMP): pyproject.toml
 
 .PHONY: mutate
 mutate: $(MUTATE_STAMP)
-	nice -n 10 $(MUTATE_VENV)/bin/python -m bench.mutation
+	nice -n 10 $(MUTATE_VENV)/bin/python -m bench.mutation $(MODULES)

@@ -15,7 +15,8 @@ reaches the suite's mock), ``runner`` (runs every property, shrinks failures), `
 ``reference_client`` (a small, correct requests-based client). The pytest half:
 ``server`` (a live mock in a thread), ``handle`` (:class:`StabilityMock`, what a
 test holds), ``interception`` (the proxy of ``stability_mock_proxy`` and ``--proxy``) and
-``plugin`` (the pytest11 entry: the ``stability_mock`` fixture and marker).
+``plugin`` (the pytest11 entry: the ``stability_mock`` fixture and marker), with
+``coverage_session`` (its ``--stability-mock-coverage`` report, merged across xdist workers).
 For Schemathesis' own ``st run``: ``schemathesis_hooks`` (load it with
 ``SCHEMATHESIS_HOOKS``) and ``sent_forms`` (whether a multipart form, as sent,
 satisfies the document), which need schemathesis installed.

@@ -11,10 +11,22 @@ Example::
     @pytest.mark.stability_mock(pending_polls=3)
     def test_my_client_polls(stability_mock): ...
 
+    # Answers recorded from the real service (stability-mock record) first; a miss is a 404 replay_miss.
+    @pytest.mark.stability_mock(replay=Path("tests/cassettes/happy"), replay_miss="error")
+    def test_my_client_against_production_answers(stability_mock): ...
+
 One server runs for the whole session; each test gets it reset (no jobs, faults,
 settings or records left from another test). Marker options that are runtime
 settings (``pending_polls``, ``rate_limit``, ``credits``, ``timing``…) apply to that test;
 any other :class:`mockserver.Config` option starts a dedicated server for it.
+
+With ``--stability-mock-url URL`` (or ``STABILITY_MOCK_URL``) no server is started:
+the tests share the mock running at URL (``stability-mock serve``, a CI service),
+in parallel too (``pytest -n 4``). Nothing is reset, since the other tests' state is
+theirs: each test gets a key of its own (``stability_mock.api_key``, sent by
+``stability_mock.headers``), what it stages fires only for that key, what it reads
+is that key's, and its faults are deleted when it ends. A test whose marker has
+options gets a server of its own, since settings are every key's.
 
 pytest imports this module in every run of a project that installs the package, so
 the mock (Flask, openapi-core, Pillow) is imported inside the fixtures, when a test
@@ -32,9 +44,34 @@ if TYPE_CHECKING:
     from contract_tests.handle import StabilityMock
     from contract_tests.interception import InterceptedMock
     from contract_tests.server import LiveServer
+    from mockserver.control.remote import MockAdmin
     from mockserver.settings.config import Config
 
 MARKER = "stability_mock"
+#: The plugin object of ``--stability-mock-coverage``, registered under this name when the option is given.
+COVERAGE_PLUGIN = "stability_mock_coverage"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from contract_tests.coverage_session import DEFAULT_FILE
+
+    parser.getgroup("stability_mock").addoption(
+        "--stability-mock-coverage",
+        nargs="?",
+        const=DEFAULT_FILE,
+        default=None,
+        metavar="FILE",
+        help="Report which API behaviours the tests' calls to the stability_mock fixtures met: "
+        f"a table at the end, the report in FILE (default {DEFAULT_FILE}); merged across xdist workers.",
+    )
+    parser.getgroup("stability_mock").addoption(
+        "--stability-mock-url",
+        dest="stability_mock_url",
+        metavar="URL",
+        default=None,
+        help="Share the stability-mock running at URL instead of starting one: each test gets a key of its "
+        "own and sees only what it staged and sent (default: $STABILITY_MOCK_URL).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**options): options for the stability_mock server in this test "
         "(runtime settings such as pending_polls=3, or any mockserver.Config field)",
     )
+    target = config.getoption("stability_mock_coverage")
+    if target:
+        from contract_tests.coverage_session import SessionCoverage
+
+        path = config.invocation_params.dir / target
+        config.pluginmanager.register(SessionCoverage(config, path), COVERAGE_PLUGIN)
 
 
 @pytest.fixture(scope="session")
@@ -62,18 +105,62 @@ def stability_mock_server(stability_mock_config: Config) -> Iterator[LiveServer]
         yield server
 
 
+@pytest.fixture(scope="session")
+def stability_mock_shared(pytestconfig: pytest.Config) -> Iterator[MockAdmin | None]:
+    """The admin API of the mock named by ``--stability-mock-url`` (or ``STABILITY_MOCK_URL``); ``None``
+    when the session starts its own. Checked once, so a wrong URL fails every test with one clear line."""
+    from mockserver.control.remote import AdminError, MockAdmin
+    from mockserver.errors import ConfigError
+    from mockserver.settings.config import SharedMock
+
+    try:
+        shared = SharedMock.from_env(url=pytestconfig.getoption("stability_mock_url"))
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if shared is None:
+        yield None
+        return
+    import requests
+
+    with MockAdmin(shared.url, token=shared.admin_token) as admin:
+        try:
+            admin.health()
+        except (requests.RequestException, AdminError, ValueError) as exc:
+            pytest.fail(f"--stability-mock-url {shared.url}: no stability-mock answers there ({exc})", pytrace=False)
+        yield admin
+
+
 @pytest.fixture
-def stability_mock(request: pytest.FixtureRequest, stability_mock_server: LiveServer) -> Iterator[StabilityMock]:
-    """The live mock, reset for this test, with the options of its ``stability_mock`` marker."""
+def stability_mock(request: pytest.FixtureRequest, stability_mock_shared: MockAdmin | None) -> Iterator[StabilityMock]:
+    """The live mock, reset for this test, with the options of its ``stability_mock`` marker;
+    on a shared mock, scoped to a key of this test's own."""
+    from contract_tests.handle import StabilityMock
     from contract_tests.server import LiveServer
 
     runtime, static = _marker_options(request)
-    if static:
+    if stability_mock_shared is not None and not (runtime or static):
+        handle = StabilityMock.shared(stability_mock_shared.base_url, stability_mock_shared)
+        yield handle
+        _measure(request.config, handle)
+        handle.reset()
+        return
+    if static or stability_mock_shared is not None:
         base = request.getfixturevalue("stability_mock_config")
         with LiveServer.for_config(base.replace(**static)) as server:
-            yield _prepared(server, runtime)
+            handle = _prepared(server, runtime)
+            yield handle
+            _measure(request.config, handle)
         return
-    yield _prepared(stability_mock_server, runtime)
+    handle = _prepared(request.getfixturevalue("stability_mock_server"), runtime)
+    yield handle
+    _measure(request.config, handle)
+
+
+def _measure(config: pytest.Config, handle: StabilityMock) -> None:
+    """Add the test's calls to ``--stability-mock-coverage``'s report, before the next test resets the journal."""
+    recorder = config.pluginmanager.get_plugin(COVERAGE_PLUGIN)
+    if recorder is not None:
+        recorder.add(handle)
 
 
 def _marker_options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -120,6 +207,12 @@ def stability_mock_proxy(
     from contract_tests.interception import InterceptedMock, intercepting
     from mockserver.interception.ca import LocalCA
 
+    if stability_mock.server is None:
+        pytest.fail(
+            "stability_mock_proxy runs its proxy in front of a mock of this run's own; with --stability-mock-url,"
+            " start the shared mock with --proxy-port and point HTTPS_PROXY at it",
+            pytrace=False,
+        )
     ca_dir = tmp_path_factory.getbasetemp() / "stability-mock-ca"
     ca = LocalCA(ca_dir)
     with intercepting(stability_mock.server, ca_dir) as proxy:
@@ -155,4 +248,6 @@ def stability_mock_tls(
         monkeypatch.setenv(name, value)
     config = request.getfixturevalue("stability_mock_config").replace(**static)
     with LiveServer.for_config(config, ssl_context=tls_context(ca)) as server:
-        yield _prepared(server, runtime)
+        handle = _prepared(server, runtime)
+        yield handle
+        _measure(request.config, handle)

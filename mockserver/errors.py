@@ -46,8 +46,16 @@ class ConfigError(MockError, ValueError):
     """The configuration given to the mock is not usable."""
 
 
+class CoverageFileError(MockError, ValueError):
+    """A coverage report that cannot be read, or two that cannot be merged."""
+
+
 class StoreError(MockError):
     """The state store failed; answered as 503 at the edge."""
+
+
+class DriftError(MockError):
+    """A drift check could not run: the upstream is unreachable, or an option or the known-differences file is bad."""
 
 
 class StoreFull(StoreError):
@@ -96,6 +104,10 @@ ERROR_TABLE: Mapping[str, ErrorKind] = {
         ErrorKind(431, "request_header_fields_too_large", "headers: too many, or one too large."),
         ErrorKind(500, "internal_error", "An unexpected server error has occurred, please try again later."),
         ErrorKind(503, "service_unavailable", "The mock's state store is unavailable; try again shortly."),
+        # The recorder's and the replayer's own answers (mockserver.recording), never the live API's.
+        ErrorKind(404, "replay_miss", "No recorded exchange of the cassette matches this request."),
+        ErrorKind(502, "upstream_unreachable", "The recorder could not reach the upstream service."),
+        ErrorKind(504, "upstream_timeout", "The upstream service did not answer in time."),
     )
 }
 
@@ -254,6 +266,28 @@ class ServiceUnavailable(ApiError):
     """The state store cannot be reached."""
 
     kind_name = "service_unavailable"
+
+
+class ReplayMiss(ApiError):
+    """Replaying with ``--replay-miss error``: no recorded exchange matches the request."""
+
+    kind_name = "replay_miss"
+
+
+class UpstreamUnreachable(ApiError):
+    """Recording: the upstream refused the connection, failed TLS, or broke off its answer."""
+
+    kind_name = "upstream_unreachable"
+
+
+class UpstreamTimeout(ApiError):
+    """Recording: the upstream did not answer within the recorder's timeout."""
+
+    kind_name = "upstream_timeout"
+
+
+class CassetteError(ConfigError):
+    """A cassette folder cannot be read or written: missing, broken, or of a newer format."""
 
 
 #: HTTP status → the API error a staged fault (or ``Prefer: code=``) of that status answers.

@@ -22,9 +22,10 @@ import dataclasses
 import json
 import math
 import random
+import re
 import secrets
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,8 @@ TRANSPORT_FAULTS = ("reset", "truncate", "stall")
 #: Transport faults that replace the answer (``truncate`` cuts an answer that is sent).
 CUTTING_FAULTS = ("reset", "stall")
 ANY_OPERATION = "*"
+#: How a fault names the one key it is staged for: its fingerprint (``pipeline.auth.fingerprint``), never the key.
+KEY_FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
 #: Statuses whose staged answer may carry ``Retry-After`` (RFC 9110 names 503; the live API sends it on 429).
 RETRY_AFTER_STATUSES = (429, 503)
 #: The longest ``Retry-After`` a fault may stage: an hour (the live API blocks for 60 s).
@@ -148,6 +151,9 @@ class Fault:
     times: int | None = 1
     fired: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    #: The fingerprint of the one API key whose calls it fires on; ``None``: any key's.
+    #: Parallel tests sharing one mock each stage for their own key, and see only their own faults fire.
+    key: str | None = None
 
     @property
     def scope(self) -> str:
@@ -221,6 +227,8 @@ class Fault:
             found.append(f"job.outcome: must be one of {', '.join(OUTCOMES)}")
         if self.times is not None and self.times < 1:
             found.append("times: must be ≥ 1 (or null for every call)")
+        if self.key is not None and (not isinstance(self.key, str) or not KEY_FINGERPRINT.fullmatch(self.key)):
+            found.append("key: must be a key fingerprint (key_ and 12 hex digits); a raw key is fingerprinted first")
         found.extend(_bounded("latency_ms", self.latency_ms, float, MAX_DELAY_MS))
         found.extend(_bounded("jitter_ms", self.jitter_ms, float, MAX_DELAY_MS))
         if not (math.isfinite(self.stall_seconds) and 0 < self.stall_seconds <= 110):
@@ -253,10 +261,26 @@ def _bounded(name: str, value: float, python_type: type, maximum: float) -> list
 
 
 def fits(fault: Fault, operation_id: str, statuses: Collection[int], scope: str) -> bool:
-    """Whether ``fault`` may fire on a call of ``operation_id`` (see ``Store.take_fault``)."""
+    """Whether ``fault`` may fire on a call of ``operation_id`` (see ``Store.take_fault``), whoever's key it is for."""
     if fault.scope != scope or fault.operation not in (ANY_OPERATION, operation_id):
         return False
     return fault.status is None or fault.status in statuses
+
+
+def first_for_key(faults: Iterable[Fault], key: str | None) -> Fault | None:
+    """The fault a call of ``key`` takes of ``faults`` that fit it (oldest first): its key's, else an unkeyed one.
+
+    A fault staged for this key wins over an unkeyed one queued before it: a test
+    that stages for its own key gets exactly that, whatever else is queued for
+    everyone. A fault staged for another key never fires here.
+    """
+    unkeyed = None
+    for fault in faults:
+        if fault.key is not None and fault.key == key:
+            return fault
+        if fault.key is None and unkeyed is None:
+            unkeyed = fault
+    return unkeyed
 
 
 def after_firing(fault: Fault) -> Fault | None:

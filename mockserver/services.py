@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockserver.errors import StoreError
 from mockserver.imaging.upscaler import Upscaler
@@ -26,6 +26,9 @@ from mockserver.settings.runtime import RuntimeSettings
 from mockserver.store import Store
 from mockserver.store.sweeper import Sweeper
 from mockserver.util.deferred import Deferred
+
+if TYPE_CHECKING:
+    from mockserver.recording import Recorder, Replayer
 
 log = logging.getLogger("stability_mock")
 
@@ -46,6 +49,10 @@ class Services:
     sleep: Callable[[float], None] = time.sleep
     #: Whether :meth:`close` closes the store: one the app opened itself, not one it was handed.
     owns_store: bool = False
+    #: ``stability-mock record``: every API call goes to the upstream and into the cassette instead.
+    recorder: Recorder | None = None
+    #: ``--replay``: recorded answers come before the mock's own.
+    replayer: Replayer | None = None
     _next_purge: float = field(default=0.0, repr=False)
     sweeper: Sweeper = field(default_factory=Sweeper, repr=False)
     #: The last changes read from the store and the settings they make: most calls see the same ones.

@@ -130,3 +130,9 @@ def test_the_mutation_report_scores_each_module_without_its_equivalents() -> Non
         0.0,
     )
     assert "mockserver.a" in mutation.table([first, second])
+    assert mutation.only(results, ["mockserver.b"]) == {
+        "mockserver.b.x_g__mutmut_1": "survived",
+        "mockserver.b.x_g__mutmut_2": "no tests",
+    }
+    assert mutation.only(results, []) == results
+    assert {"mockserver.pipeline.journal", "mockserver.pipeline.jobs"} <= set(mutation.mutated_modules())

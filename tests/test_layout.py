@@ -22,12 +22,15 @@ PACKAGE = ROOT / "mockserver"
 #: docs/contributing.md ("Layout") says what each is; each folder's ``__init__`` docstring names its modules.
 FLOORS = [
     "cli.py",
+    "drift/",
     "admin_client.py",
     "serving/",
     "interception/",
     "web/",
+    "coverage/",
     "control/",
     "services.py",
+    "recording/",
     "pipeline/",
     "store/",
     "models.py",

@@ -13,7 +13,7 @@ from werkzeug.utils import import_string
 from tests.conftest import ROOT
 from tests.packaging.installs import HEAVY
 
-PACKAGES = ["mockserver", "mockserver.control", "contract_tests"]
+PACKAGES = ["mockserver", "mockserver.control", "mockserver.drift", "contract_tests"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -10,6 +10,7 @@ nothing that did not change.
 from __future__ import annotations
 
 import math
+import re
 import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -150,9 +151,13 @@ class AdminApiRenderer(HttpdomainOldRenderer):  # type: ignore[misc]
             previous = line
 
 
+#: reST markup a plain-text help line may hold by accident: ``*`` (emphasis) and ``word_`` (a reference).
+_RST_MARKUP = re.compile(r"\*|(?<=\w)_(?=\W|$)")
+
+
 def plain_option_help(_app: Sphinx, _ctx: Any, lines: list[str]) -> None:
     """Options' help is plain text (it is what ``--help`` prints), so reST's markup characters are escaped."""
-    lines[:] = [line.replace("*", "\\*") if not line.lstrip().startswith(":") else line for line in lines]
+    lines[:] = [line if line.lstrip().startswith(":") else _RST_MARKUP.sub(r"\\\g<0>", line) for line in lines]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

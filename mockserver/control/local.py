@@ -10,21 +10,18 @@ the same typed answers, so a test moves between them without rewording.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from mockserver.errors import BadRequest, GenerationNotFound
 from mockserver.imaging import RenderOrder
-from mockserver.models import ANY_OPERATION, FAIL, Fault, Job, JobPlan
+from mockserver.models import ANY_OPERATION, FAIL, KEY_FINGERPRINT, Fault, Job, JobPlan
 from mockserver.pipeline.auth import fingerprint
 from mockserver.pipeline.credits import balance as credit_balance
 from mockserver.services import Services
 from mockserver.settings.runtime import MAX_BALANCE, RuntimeSettings
 from mockserver.store.base import RecordQuery, Store
-
-_FINGERPRINT = re.compile(r"key_[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -95,19 +92,27 @@ class Controls(Protocol):
         """Journal records, oldest first; filters: operation, status, key (raw or fingerprint), limit."""
         ...
 
-    def clear_requests(self) -> int: ...
+    def clear_requests(self, key: str | None = None) -> int:
+        """Forget the journal; with ``key`` (raw or fingerprint), only that key's records."""
+        ...
 
     def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP thumbnail of a journaled image (a record's ``image`` or ``delivered`` sha256), or ``None``."""
         ...
 
-    def add_fault(self, **fields: Any) -> Fault: ...
+    def add_fault(self, **fields: Any) -> Fault:
+        """Queue a fault; ``key`` (raw or fingerprint) stages it for that key's calls only."""
+        ...
 
-    def faults(self) -> list[Fault]: ...
+    def faults(self, key: str | None = None) -> list[Fault]:
+        """Queued faults, oldest first; with ``key``, those staged for that key."""
+        ...
 
-    def clear_faults(self, fault_id: str | None = None) -> int: ...
+    def clear_faults(self, fault_id: str | None = None, key: str | None = None) -> int: ...
 
-    def jobs(self) -> list[JobView]: ...
+    def jobs(self, key: str | None = None) -> list[JobView]:
+        """Live jobs, oldest first; with ``key``, that key's."""
+        ...
 
     def complete_job(self, job_id: str) -> JobView: ...
 
@@ -151,7 +156,9 @@ class MockControl:
         query = RecordQuery(operation=operation, status=status, key=key_id(key) if key else None, limit=limit)
         return self.store.records(query)
 
-    def clear_requests(self) -> int:
+    def clear_requests(self, key: str | None = None) -> int:
+        if key:
+            return int(self.store.clear_records(key_id(key)))
         self.services.thumbnails.forget()
         return int(self.store.clear_records())
 
@@ -162,7 +169,12 @@ class MockControl:
     # Faults -----------------------------------------------------------------
 
     def add_fault(self, **fields: Any) -> Fault:
-        """Queue a fault (see :class:`mockserver.models.Fault` for the fields)."""
+        """Queue a fault (see :class:`mockserver.models.Fault` for the fields).
+
+        ``key`` may be a raw key: it is fingerprinted here, so no raw key is ever stored.
+        """
+        if isinstance(fields.get("key"), str):
+            fields = {**fields, "key": key_id(fields["key"])}
         fault = Fault.from_dict(fields)
         operations = self.services.spec.statuses
         if fault.operation != ANY_OPERATION and fault.operation not in operations:
@@ -174,16 +186,19 @@ class MockControl:
         self.store.add_fault(fault)
         return fault
 
-    def faults(self) -> list[Fault]:
-        return list(self.store.list_faults())
+    def faults(self, key: str | None = None) -> list[Fault]:
+        return list(self.store.list_faults(key_id(key) if key else None))
 
-    def clear_faults(self, fault_id: str | None = None) -> int:
-        return int(self.store.delete_faults(fault_id))
+    def clear_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
+        """Delete one fault or all; with ``key``, only faults staged for that key."""
+        return int(self.store.delete_faults(fault_id, key_id(key) if key else None))
 
     # Jobs -------------------------------------------------------------------
 
-    def jobs(self) -> list[JobView]:
-        return [JobView.of(job) for job in self.store.list_jobs(self.services.clock())]
+    def jobs(self, key: str | None = None) -> list[JobView]:
+        owner = key_id(key) if key else None
+        found = self.store.list_jobs(self.services.clock())
+        return [JobView.of(job) for job in found if owner is None or job.key_fingerprint == owner]
 
     def complete_job(self, job_id: str) -> JobView:
         """Make a pending job ready now (its staged outcome, e.g. content filtering, kept)."""
@@ -238,9 +253,11 @@ class MockControl:
     # Everything -------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget jobs, faults, counters, settings, the journal and its thumbnails."""
+        """Forget jobs, faults, counters, settings, the journal and its thumbnails; a replay starts over."""
         self.services.thumbnails.forget()
         self.store.reset()
+        if self.services.replayer is not None:
+            self.services.replayer.rewind()
 
     def apply_scenario(self, scenario: Mapping[str, Any]) -> None:
         """Replace faults and settings with a scenario's (see :mod:`mockserver.control.scenario`)."""
@@ -258,4 +275,4 @@ class MockControl:
 
 def key_id(key: str) -> str:
     """A key's fingerprint; fingerprints (``key_`` and 12 hex digits) pass through."""
-    return key if _FINGERPRINT.fullmatch(key) else fingerprint(key)
+    return key if KEY_FINGERPRINT.fullmatch(key) else fingerprint(key)

@@ -56,8 +56,17 @@ class MockAdmin:
         params = {name: value for name, value in filters.items() if value is not None}
         return list(self._call("GET", "/requests", params=params)["requests"])
 
-    def clear_requests(self) -> int:
-        return int(self._call("DELETE", "/requests")["deleted"])
+    def har(self, **filters: Any) -> dict[str, Any]:
+        """The journal as a HAR 1.2 log (``{"log": ...}``); filters as :meth:`requests`."""
+        params = {name: value for name, value in filters.items() if value is not None}
+        return dict(self._call("GET", "/requests", params={**params, "format": "har"}))
+
+    def clear_requests(self, key: str | None = None) -> int:
+        return int(self._call("DELETE", "/requests", params=_key_filter(key))["deleted"])
+
+    def coverage(self, key: str | None = None) -> dict[str, Any]:
+        """The server's behaviour coverage report as JSON (``GET /_mock/coverage``), of one key when given."""
+        return dict(self._call("GET", "/coverage", params={"key": key} if key else None))
 
     def thumbnail(self, sha256: str) -> bytes | None:
         """The WebP bytes, or ``None`` on the admin API's 404 (none kept, or not made yet)."""
@@ -71,15 +80,16 @@ class MockAdmin:
     def add_fault(self, **fields: Any) -> Fault:
         return Fault.from_dict(self._call("POST", "/faults", json=fields))
 
-    def faults(self) -> list[Fault]:
-        return [Fault.from_dict(fault) for fault in self._call("GET", "/faults")["faults"]]
+    def faults(self, key: str | None = None) -> list[Fault]:
+        answer = self._call("GET", "/faults", params=_key_filter(key))
+        return [Fault.from_dict(fault) for fault in answer["faults"]]
 
-    def clear_faults(self, fault_id: str | None = None) -> int:
+    def clear_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
         path = f"/faults/{fault_id}" if fault_id else "/faults"
-        return int(self._call("DELETE", path)["deleted"])
+        return int(self._call("DELETE", path, params=_key_filter(key))["deleted"])
 
-    def jobs(self) -> list[JobView]:
-        return [JobView.from_dict(job) for job in self._call("GET", "/jobs")["jobs"]]
+    def jobs(self, key: str | None = None) -> list[JobView]:
+        return [JobView.from_dict(job) for job in self._call("GET", "/jobs", params=_key_filter(key))["jobs"]]
 
     def complete_job(self, job_id: str) -> JobView:
         return JobView.from_dict(self._call("POST", f"/jobs/{job_id}/complete"))
@@ -110,3 +120,8 @@ class MockAdmin:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _key_filter(key: str | None) -> dict[str, str]:
+    """The ``?key=`` of a read or delete narrowed to one key (raw or fingerprint; the mock fingerprints it)."""
+    return {} if key is None else {"key": key}

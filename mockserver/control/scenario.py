@@ -12,6 +12,7 @@ Example::
       - {operation: upscaleImageCreative, job: {pending_polls: null}}
     credits:
       sk-low-balance: 10
+    replay: cassettes/happy-path   # recorded answers first (stability-mock record), from this file's folder
 
 The file is checked against the ``Scenario`` schema of spec/admin.yml, so it
 accepts exactly what the admin API accepts (``config:``, the first name of
@@ -114,6 +115,12 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return []
+
+
+def replay_folder(scenario: dict[str, Any], path: Path) -> Path | None:
+    """The cassette a scenario's ``replay:`` names, a relative path read from the scenario file's folder."""
+    folder = scenario.get("replay")
+    return None if folder is None else Path(path).parent / Path(folder)
 
 
 def scenario_problems(document: Any) -> list[str]:

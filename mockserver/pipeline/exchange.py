@@ -18,7 +18,7 @@ from mockserver.openapi.multipart import ParsedForm
 
 if TYPE_CHECKING:
     from mockserver.imaging import RenderedImage
-    from mockserver.models import Fault
+    from mockserver.models import Fault, JobPlan
     from mockserver.openapi.router import Route
     from mockserver.settings.runtime import RuntimeSettings
 
@@ -87,6 +87,8 @@ class Exchange:
     #: Credits taken for this call (given back if it fails).
     charged: int = 0
     generation_id: str | None = None
+    #: The plan of the job this call created or polled: how a poll's 202 or 500 came about.
+    job_plan: JobPlan | None = None
     delivered: Delivered | None = None
     #: The bytes ``delivered`` describes, for the thumbnail made after the answer (never journaled).
     delivered_bytes: bytes | None = None
@@ -95,6 +97,10 @@ class Exchange:
     #: Refunded and journaled already (a dropped connection is journaled before the cut).
     settled: bool = False
     call: ApiCall | None = None
+    #: Recorded from an upstream or replayed from a cassette (:mod:`mockserver.recording`): how, and which file.
+    recording: dict[str, Any] | None = None
+    #: The answer's content type and byte count, once it is built (not for a cut connection).
+    answer: dict[str, Any] | None = None
 
     @property
     def valid(self) -> bool | None:

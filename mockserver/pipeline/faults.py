@@ -57,6 +57,7 @@ def for_call(
     request_text: str,
     body: bytes,
     queued: bool = True,
+    key: str | None = None,
 ) -> CallOutcome:
     """Take the call fault queued for this call (if any) and decide what the call gets.
 
@@ -64,9 +65,11 @@ def for_call(
     used up, and its latency still applies), as one call's explicit request.
     ``queued=False`` (the call's :meth:`Store.snapshot` saw no fault) spares every
     call a write transaction; a fault queued since simply arrived after this call.
+    ``key`` (the caller's fingerprint) picks a fault staged for that key before one
+    staged for any key, and never takes another key's.
     """
     preferred = preferred_error(prefer, operation_id, statuses)
-    fault = store.take_fault(operation_id, statuses, "call") if queued else None
+    fault = store.take_fault(operation_id, statuses, "call", key) if queued else None
     delay = delay_seconds(settings, fault, request_text, body)
     replacement: Exception | None = preferred
     if replacement is None and fault is not None:

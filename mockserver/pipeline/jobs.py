@@ -34,7 +34,7 @@ def create(
     """Create and keep the job of an admitted async call; ``order`` is rendered when a poll finds it ready.
 
     Its plan is the one a queued job fault stages for it, else the settings'
-    (``pending_polls``, ``job_seconds``); either is fixed now, so a later settings
+    (``pending_polls``, ``job_seconds``), the caller's key's first; either is fixed now, so a later settings
     change does not move it. Under live ``timing`` the plan is the one
     :meth:`Timing.plan <mockserver.pipeline.timing.Timing.plan>` makes of it,
     ready when production's time has passed. The job fault is taken here, when the job is
@@ -43,7 +43,9 @@ def create(
     spares the lookup. Past ``max_bytes`` of kept uploads and results the store
     raises :class:`~mockserver.errors.StoreFull` (a 503) and keeps nothing.
     """
-    planned = store.take_fault(call.operation_id, call.route.statuses, "job") if faults_queued else None
+    planned = (
+        store.take_fault(call.operation_id, call.route.statuses, "job", call.key_fingerprint) if faults_queued else None
+    )
     plan = (
         planned.job
         if planned is not None and planned.job is not None

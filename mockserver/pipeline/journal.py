@@ -22,6 +22,7 @@ from typing import Any
 
 from mockserver.errors import BadRequest, Unauthorized
 from mockserver.imaging import probe
+from mockserver.models import CUTTING_FAULTS
 from mockserver.pipeline.auth import fingerprint, key_from_header
 from mockserver.pipeline.exchange import Exchange
 
@@ -38,11 +39,12 @@ def record_for(
     status: int | None,
     now: float,
     duration_seconds: float,
+    retry_after: str | None = None,
 ) -> dict[str, Any]:
     """The journal record of one API call: its :class:`Exchange`, plus what the HTTP edge saw.
 
     ``status`` is ``None`` when the connection was cut before an answer;
-    ``path_id`` is the generation id in a poll's path.
+    ``path_id`` is the generation id in a poll's path; ``retry_after`` the answer's ``Retry-After``.
     """
     form = exchange.form
     headers = list(headers)
@@ -66,10 +68,25 @@ def record_for(
             "generation_id": exchange.generation_id or path_id,
             "key": exchange.key_fingerprint or _key_or_none_from(authorization),
             "fault": exchange.fault.id if exchange.fault else None,
+            # What the client met, not what was staged: behaviour coverage reads these three.
+            "transport": _transport_fired(exchange, status),
+            "retry_after": retry_after,
+            "job": exchange.job_plan.as_job() if exchange.job_plan else None,
             "delivered": exchange.delivered_json(),
             "duration_ms": round(duration_seconds * 1000, 3),
+            **({"response": exchange.answer} if exchange.answer else {}),
+            **({"recording": exchange.recording} if exchange.recording else {}),
         }
     )
+
+
+def _transport_fired(exchange: Exchange, status: int | None) -> str | None:
+    """The staged transport fault that acted on this call: a cut leaves no status, a truncation cuts a success."""
+    transport = exchange.fault.transport if exchange.fault else None
+    if transport is None:
+        return None
+    fired = status is None if transport in CUTTING_FAULTS else status is not None and status < 400
+    return transport if fired else None
 
 
 # pragma: no mutate end

@@ -117,6 +117,16 @@ class Config(RuntimeSettings):
         default_text="off",
     )
     tls: bool = setting(False, "Serve HTTPS with a certificate from the mock's CA.", default_text="off")
+    replay: Path | None = setting(
+        None,
+        "A cassette folder (stability-mock record) whose recorded answers answer matching requests, offline.",
+        default_text="off",
+    )
+    replay_miss: str = setting(
+        "mock",
+        "A request no recording matches: mock answers it as the mock would; error answers 404 replay_miss.",
+        choices=("mock", "error"),
+    )
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -215,3 +225,32 @@ def _coerce(name: str, raw: str, hint: Any) -> Any:
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}: {raw!r} is not a valid {hint.__name__}") from exc
     raise ConfigError(f"option {name} cannot be set from text")
+
+
+#: Where the pytest fixture finds a mock to share instead of starting one (``--stability-mock-url`` wins).
+SHARED_URL_ENV = ENV_PREFIX + "URL"
+
+
+@dataclass(frozen=True)
+class SharedMock:
+    """A running mock that tests share instead of each run starting its own (the pytest fixture's
+    ``--stability-mock-url``): its address, and the admin token it was started with, if any."""
+
+    url: str
+    admin_token: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, url: str | None = None) -> SharedMock | None:
+        """``url`` (the command line's), else ``STABILITY_MOCK_URL``; ``None`` when neither names one.
+
+        The admin token is ``STABILITY_MOCK_ADMIN_TOKEN``, the variable the mock itself reads,
+        so one environment serves both the ``serve`` and the test run.
+        """
+        environ = os.environ if environ is None else environ
+        where = (url or environ.get(SHARED_URL_ENV) or "").strip()
+        if not where:
+            return None
+        if not re.fullmatch(r"https?://[^/?#\s]+/?", where):
+            source = "--stability-mock-url" if url else SHARED_URL_ENV
+            raise ConfigError(f"{source}: {where!r} must be the mock's base URL, like http://127.0.0.1:8080")
+        return cls(url=where.rstrip("/"), admin_token=environ.get(ENV_PREFIX + "ADMIN_TOKEN") or None)

@@ -106,21 +106,26 @@ class Store(abc.ABC):
         """Queue a fault behind those already queued."""
 
     @abc.abstractmethod
-    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
-        """Consume one use of the oldest fault of ``scope`` that fits this call, atomically.
+    def take_fault(
+        self, operation_id: str, statuses: Collection[int], scope: str, key: str | None = None
+    ) -> Fault | None:
+        """Consume one use of the oldest fault of ``scope`` that fits this call of ``key``, atomically.
 
         A fault fits when it is of ``scope`` (``call`` or ``job``, see
         :attr:`Fault.scope`), names this operation (or ``*``), and its status (if
-        any) is one the operation can answer. It is returned as it was when it fired.
+        any) is one the operation can answer. Of those, the oldest staged for the
+        caller's ``key`` (a fingerprint) is taken first, then the oldest staged for
+        any key (:func:`mockserver.models.first_for_key`); one staged for another
+        key never is. It is returned as it was when it fired.
         """
 
     @abc.abstractmethod
-    def list_faults(self) -> list[Fault]:
-        """Queued faults, oldest first."""
+    def list_faults(self, key: str | None = None) -> list[Fault]:
+        """Queued faults, oldest first; with ``key``, only those staged for that key."""
 
     @abc.abstractmethod
-    def delete_faults(self, fault_id: str | None = None) -> int:
-        """Delete one fault, or all of them; how many were deleted."""
+    def delete_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
+        """Delete one fault, or all of them; with ``key``, only those staged for that key. How many were deleted."""
 
     # Counters: rate limits and credits ----------------------------------------
 
@@ -168,8 +173,12 @@ class Store(abc.ABC):
         """Records matching ``query``, oldest first (the newest ``query.limit``)."""
 
     @abc.abstractmethod
-    def clear_records(self) -> int:
-        """Forget every record, and the thumbnails of their images; how many records there were."""
+    def clear_records(self, key: str | None = None) -> int:
+        """Forget every record, and the thumbnails of their images; how many records there were.
+
+        With ``key`` (a fingerprint), only that key's records: the others and every
+        thumbnail stay (a thumbnail is kept by image, and another key's record may name it).
+        """
 
     # Thumbnails of the journal's images -----------------------------------------
 

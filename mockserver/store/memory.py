@@ -11,7 +11,7 @@ from typing import Any
 
 from mockserver.errors import StoreFull
 from mockserver.imaging import RenderedImage
-from mockserver.models import Fault, Job, JobPlan, after_firing, fits
+from mockserver.models import Fault, Job, JobPlan, after_firing, first_for_key, fits
 from mockserver.store.base import RecordQuery, Snapshot, Store
 
 
@@ -126,26 +126,33 @@ class MemoryStore(Store):
         with self._lock:
             self._faults.append(fault)
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
+    def take_fault(
+        self, operation_id: str, statuses: Collection[int], scope: str, key: str | None = None
+    ) -> Fault | None:
         with self._lock:
-            for index, fault in enumerate(self._faults):
-                if fits(fault, operation_id, statuses, scope):
-                    remaining = after_firing(fault)
-                    if remaining is None:
-                        del self._faults[index]
-                    else:
-                        self._faults[index] = remaining
-                    return fault
-            return None
+            fault = first_for_key((item for item in self._faults if fits(item, operation_id, statuses, scope)), key)
+            if fault is None:
+                return None
+            index = self._faults.index(fault)
+            remaining = after_firing(fault)
+            if remaining is None:
+                del self._faults[index]
+            else:
+                self._faults[index] = remaining
+            return fault
 
-    def list_faults(self) -> list[Fault]:
+    def list_faults(self, key: str | None = None) -> list[Fault]:
         with self._lock:
-            return list(self._faults)
+            return [fault for fault in self._faults if key is None or fault.key == key]
 
-    def delete_faults(self, fault_id: str | None = None) -> int:
+    def delete_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
         with self._lock:
             before = len(self._faults)
-            self._faults = [fault for fault in self._faults if fault_id is not None and fault.id != fault_id]
+            self._faults = [
+                fault
+                for fault in self._faults
+                if (fault_id is not None and fault.id != fault_id) or (key is not None and fault.key != key)
+            ]
             return before - len(self._faults)
 
     # Counters -------------------------------------------------------------------
@@ -204,9 +211,12 @@ class MemoryStore(Store):
             found = [copy.deepcopy(record) for record in self._records if query.matches(record)]
         return found[-query.limit :] if query.limit else []
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
         with self._lock:
             count = len(self._records)
+            if key is not None:
+                self._records = deque(record for record in self._records if record.get("key") != key)
+                return count - len(self._records)
             self._records.clear()
             self._thumbnails.clear()
             return count

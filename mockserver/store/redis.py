@@ -103,6 +103,7 @@ class RedisStore(Store):
         self._reset = register(lua.RESET)
         self._save_thumbnail = register(lua.SAVE_THUMBNAIL)
         self._clear_thumbnails = register(lua.CLEAR_THUMBNAILS)
+        self._clear_records_of_key = register(lua.CLEAR_RECORDS_OF_KEY)
         self._tracked = TrackedSnapshot(
             self._tracking_connection, self._key("settings"), self._key("faults"), where=self.url
         )
@@ -252,26 +253,31 @@ class RedisStore(Store):
             "" if fault.status is None else str(fault.status),
             "" if fault.times is None else str(fault.times),
             str(fault.fired),
+            fault.key or "",
         ]
         with self._errors():
             self._add_fault(keys=keys, args=args)
             self._fence()
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
-        args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, *(str(status) for status in statuses)]
+    def take_fault(
+        self, operation_id: str, statuses: Collection[int], scope: str, key: str | None = None
+    ) -> Fault | None:
+        args = [self._key("fault", ""), operation_id, scope, ANY_OPERATION, key or ""]
+        args += [str(status) for status in statuses]
         with self._errors():
             found = self._take_fault(keys=[self._key("faults")], args=args)
             if found:  # it may have been the last one: the queue's key is gone
                 self._fence()
         return None if not found else _fault(found)
 
-    def list_faults(self) -> list[Fault]:
+    def list_faults(self, key: str | None = None) -> list[Fault]:
         with self._errors():
             flat = self._list_faults(keys=[self._key("faults")], args=[self._key("fault", "")])
-        return [_fault(flat[start : start + 3]) for start in range(0, len(flat), 3)]
+        faults = [_fault(flat[start : start + 3]) for start in range(0, len(flat), 3)]
+        return [fault for fault in faults if key is None or fault.key == key]
 
-    def delete_faults(self, fault_id: str | None = None) -> int:
-        args = [self._key("fault", "")] + ([] if fault_id is None else [fault_id])
+    def delete_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
+        args = [self._key("fault", ""), fault_id or "", key or ""]
         with self._errors():
             deleted = int(self._delete_faults(keys=[self._key("faults")], args=args))
             if deleted:
@@ -367,7 +373,10 @@ class RedisStore(Store):
         found = [record for record in (json.loads(text) for text in texts) if query.matches(record)]
         return found[-query.limit :]
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
+        if key is not None:
+            with self._errors():
+                return int(self._clear_records_of_key(keys=[self._key("journal")], args=[key]))
         with self._errors(), self._client.pipeline(transaction=True) as multi:
             multi.llen(self._key("journal"))
             multi.delete(self._key("journal"))

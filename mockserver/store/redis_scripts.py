@@ -127,43 +127,56 @@ return out
 
 #: KEYS: fault queue (ids scored by sequence), fault sequence, fault hash.
 #: ARGV: id, fault JSON, scope (kept as 'kind'), operation, status ('' for none), times ('' for
-#: unlimited), fired. ``kind``, ``operation`` and ``status`` are kept apart from
-#: the JSON so TAKE_FAULT can test them without a JSON round trip in Lua.
+#: unlimited), fired, the fingerprint of the key it is staged for ('' for any key). ``kind``,
+#: ``operation``, ``status`` and ``key`` are kept apart from the JSON so TAKE_FAULT can test
+#: them without a JSON round trip in Lua.
 ADD_FAULT = """
 local seq = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'json', ARGV[2], 'kind', ARGV[3], 'operation', ARGV[4], 'status', ARGV[5],
-  'times', ARGV[6], 'fired', ARGV[7])
+  'times', ARGV[6], 'fired', ARGV[7], 'key', ARGV[8])
 redis.call('ZADD', KEYS[1], seq, ARGV[1])
 return seq
 """
 
 #: KEYS: fault queue. ARGV: fault key prefix, operation, scope, the "any operation"
-#: wildcard, then every status the operation can answer.
-#: ``mockserver.models.fits`` and ``after_firing``, in Lua: the oldest fault of
-#: this scope, for this operation (or the wildcard), whose status (if any) the
-#: operation can answer, loses one use (deleted at its last) and comes back as
-#: it was when it fired: {json, times, fired}.
+#: wildcard, the caller's key fingerprint, then every status the operation can answer.
+#: ``mockserver.models.fits``, ``first_for_key`` and ``after_firing``, in Lua: of
+#: the faults of this scope, for this operation (or the wildcard), whose status (if
+#: any) the operation can answer, the oldest staged for the caller's key, else the
+#: oldest staged for any key (a hash without ``key``, kept by an older version, is
+#: for any key), loses one use (deleted at its last) and comes back as it was when
+#: it fired: {json, times, fired}.
 TAKE_FAULT = """
 local statuses = {}
-for i = 5, #ARGV do statuses[ARGV[i]] = true end
+for i = 6, #ARGV do statuses[ARGV[i]] = true end
+local chosen = nil
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
-  local f = redis.call('HMGET', key, 'kind', 'operation', 'status', 'times', 'fired', 'json')
+  local f = redis.call('HMGET', key, 'kind', 'operation', 'status', 'times', 'fired', 'json', 'key')
   if not f[1] then
     redis.call('ZREM', KEYS[1], id)
   elseif f[1] == ARGV[3] and (f[2] == ARGV[4] or f[2] == ARGV[2]) and (f[3] == '' or statuses[f[3]]) then
-    if f[4] ~= '' and tonumber(f[4]) <= 1 then
-      redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], id)
-    else
-      if f[4] ~= '' then redis.call('HINCRBY', key, 'times', -1) end
-      redis.call('HINCRBY', key, 'fired', 1)
+    local owner = f[7] or ''
+    if owner ~= '' and owner == ARGV[5] then
+      chosen = {id, f}
+      break
+    elseif owner == '' and not chosen then
+      chosen = {id, f}
     end
-    return {f[6], f[4], f[5]}
   end
 end
-return false
+if not chosen then return false end
+local id, f = chosen[1], chosen[2]
+local key = ARGV[1] .. id
+if f[4] ~= '' and tonumber(f[4]) <= 1 then
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[1], id)
+else
+  if f[4] ~= '' then redis.call('HINCRBY', key, 'times', -1) end
+  redis.call('HINCRBY', key, 'fired', 1)
+end
+return {f[6], f[4], f[5]}
 """
 
 #: KEYS: fault queue. ARGV: fault key prefix. Flat {json, times, fired} triples, oldest first.
@@ -180,17 +193,19 @@ end
 return out
 """
 
-#: KEYS: fault queue. ARGV: fault key prefix, then the id to delete (none: all).
+#: KEYS: fault queue. ARGV: fault key prefix, the id to delete ('' for every one), the key
+#: fingerprint whose faults to delete ('' for any key's). Answers how many were deleted.
 DELETE_FAULTS = """
-if ARGV[2] then
-  local removed = redis.call('ZREM', KEYS[1], ARGV[2])
-  redis.call('DEL', ARGV[1] .. ARGV[2])
-  return removed
+local ids = ARGV[2] ~= '' and {ARGV[2]} or redis.call('ZRANGE', KEYS[1], 0, -1)
+local deleted = 0
+for _, id in ipairs(ids) do
+  local hash = ARGV[1] .. id
+  if ARGV[3] == '' or redis.call('HGET', hash, 'key') == ARGV[3] then
+    deleted = deleted + redis.call('ZREM', KEYS[1], id)
+    redis.call('DEL', hash)
+  end
 end
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
-redis.call('DEL', KEYS[1])
-return #ids
+return deleted
 """
 
 #: KEYS: counter hash, counters by expiry. ARGV: amount, expires_at, now, expiry in ms, counter name.
@@ -241,6 +256,28 @@ for _ = 1, extra do redis.call('UNLINK', redis.call('LPOP', KEYS[2])) end
 CLEAR_THUMBNAILS = """
 for _, key in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do redis.call('UNLINK', key) end
 redis.call('DEL', KEYS[1])
+"""
+
+#: KEYS: the journal (a list of record JSON, oldest first). ARGV: a key fingerprint.
+#: Drops that key's records and keeps the others in their order, in one step, so no
+#: append lands between the read and the rewrite; answers how many were dropped.
+CLEAR_RECORDS_OF_KEY = """
+local kept, dropped = {}, 0
+for _, text in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, record = pcall(cjson.decode, text)
+  if ok and type(record) == 'table' and record['key'] == ARGV[1] then
+    dropped = dropped + 1
+  else
+    table.insert(kept, text)
+  end
+end
+if dropped > 0 then
+  redis.call('DEL', KEYS[1])
+  for start = 1, #kept, 1000 do
+    redis.call('RPUSH', KEYS[1], unpack(kept, start, math.min(start + 999, #kept)))
+  end
+end
+return dropped
 """
 
 #: ARGV: a SCAN MATCH pattern for this mock's keys. Deletes only those keys

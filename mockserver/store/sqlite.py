@@ -20,7 +20,7 @@ from typing import Any
 
 from mockserver.errors import StoreError, StoreFull
 from mockserver.imaging import RenderedImage
-from mockserver.models import Fault, Job, JobPlan, after_firing, fits, order_from_json, order_to_json
+from mockserver.models import Fault, Job, JobPlan, after_firing, first_for_key, fits, order_from_json, order_to_json
 from mockserver.store.base import RecordQuery, Snapshot, Store, result_from_meta, result_meta
 from mockserver.store.change_mark import ChangeMark
 from mockserver.util.per_thread import PerThread
@@ -130,6 +130,9 @@ _JOB_COLUMNS = (
 #: A job's order and plan are parsed on every poll, though they rarely change: each text is parsed once.
 _order_from_json = lru_cache(maxsize=1024)(order_from_json)
 _plan_from_json = lru_cache(maxsize=1024)(JobPlan.from_json)
+#: Faults staged for one key (the fingerprint bound to ``?``); the key lives in the fault's JSON, so the table
+#: keeps its layout and a file written before keyed faults reads as it was (every fault for any key).
+_FAULT_OF_KEY = "WHERE json_extract(fault_json, '$.key') = ?"
 #: Deletes the blobs of the jobs that the same ``?`` (now) finds expired; run before deleting the jobs.
 _DELETE_EXPIRED_BLOBS = "DELETE FROM job_blobs WHERE job_id IN (SELECT id FROM jobs WHERE expires_at <= ?)"
 
@@ -341,35 +344,47 @@ class SQLiteStore(Store):
             connection.execute("INSERT INTO faults (id, fault_json) VALUES (?, ?)", (fault.id, fault.to_json()))
         self._changes.move()
 
-    def take_fault(self, operation_id: str, statuses: Collection[int], scope: str) -> Fault | None:
+    def take_fault(
+        self, operation_id: str, statuses: Collection[int], scope: str, key: str | None = None
+    ) -> Fault | None:
         taken = None
         with self._exclusive() as connection:
-            for seq, text in connection.execute("SELECT seq, fault_json FROM faults ORDER BY seq").fetchall():
+            rows = connection.execute("SELECT seq, fault_json FROM faults ORDER BY seq").fetchall()
+            fitting = {}
+            for seq, text in rows:
                 fault = Fault.from_json(text)
-                if not fits(fault, operation_id, statuses, scope):
-                    continue
-                remaining = after_firing(fault)
+                if fits(fault, operation_id, statuses, scope):
+                    fitting[fault.id] = (seq, fault)
+            taken = first_for_key((fault for _, fault in fitting.values()), key)
+            if taken is not None:
+                seq = fitting[taken.id][0]
+                remaining = after_firing(taken)
                 if remaining is None:
                     connection.execute("DELETE FROM faults WHERE seq = ?", (seq,))
                 else:
                     connection.execute("UPDATE faults SET fault_json = ? WHERE seq = ?", (remaining.to_json(), seq))
-                taken = fault
-                break
         if taken is not None:
             self._changes.move()
         return taken
 
-    def list_faults(self) -> list[Fault]:
+    def list_faults(self, key: str | None = None) -> list[Fault]:
         with self._transaction() as connection:
-            rows = connection.execute("SELECT fault_json FROM faults ORDER BY seq").fetchall()
+            rows = connection.execute(
+                f"SELECT fault_json FROM faults {_FAULT_OF_KEY if key is not None else ''} ORDER BY seq",
+                () if key is None else (key,),
+            ).fetchall()
         return [Fault.from_json(text) for (text,) in rows]
 
-    def delete_faults(self, fault_id: str | None = None) -> int:
+    def delete_faults(self, fault_id: str | None = None, key: str | None = None) -> int:
+        clauses, values = ["1"], []
+        if fault_id is not None:
+            clauses.append("id = ?")
+            values.append(fault_id)
+        if key is not None:
+            clauses.append(_FAULT_OF_KEY.removeprefix("WHERE "))
+            values.append(key)
         with self._transaction() as connection:
-            if fault_id is None:
-                deleted = connection.execute("DELETE FROM faults").rowcount
-            else:
-                deleted = connection.execute("DELETE FROM faults WHERE id = ?", (fault_id,)).rowcount
+            deleted = connection.execute(f"DELETE FROM faults WHERE {' AND '.join(clauses)}", values).rowcount
         self._changes.move()
         return int(deleted)
 
@@ -472,8 +487,13 @@ class SQLiteStore(Store):
             ).fetchall()
         return [json.loads(text) for (text,) in reversed(rows)]
 
-    def clear_records(self) -> int:
+    def clear_records(self, key: str | None = None) -> int:
         with self._exclusive() as connection:
+            if key is not None:
+                # The records waiting for the trim go first: with the newest deleted, the visible
+                # window would otherwise reach back over them.
+                connection.execute(f"DELETE FROM journal WHERE seq <= {_JOURNAL_START}")
+                return int(connection.execute("DELETE FROM journal WHERE key = ?", (key,)).rowcount)
             (count,) = connection.execute(f"SELECT COUNT(*) FROM journal WHERE seq > {_JOURNAL_START}").fetchone()
             connection.execute("DELETE FROM journal")
             connection.execute("DELETE FROM thumbnails")

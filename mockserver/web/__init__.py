@@ -6,7 +6,9 @@ and asks each stage of :mod:`mockserver.pipeline` once, in order),
 what a web page can make the mock do), ``request_target`` (routing on the path
 the proxy's guard judges), ``negotiation`` (``Accept``), ``responses``,
 ``transport_faults`` (staged resets and stalls carried out on the socket),
-``url_rules``, ``current`` (what a route reads of this request) and
+``url_rules``, ``current`` (what a route reads of this request), ``recording``
+(``record`` and ``--replay``: the upstream's or the cassette's answer instead of
+admission's) and
 ``routes/`` (one blueprint per resource); ``ui/`` holds the dashboard.
 
 Imports: ``control`` and every layer below it; never ``serving``,

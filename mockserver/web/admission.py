@@ -99,6 +99,7 @@ def _stage_fault(
         request_text=request.method + request.path,
         body=request.get_data(),
         queued=exchange.faults_queued,
+        key=exchange.key_fingerprint,
     )
     exchange.fault = staged.fault
     exchange.held_seconds = staged.delay_seconds

@@ -7,6 +7,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -40,11 +41,15 @@ from mockserver.web.admin_guard import admit_admin
 from mockserver.web.admission import admit
 from mockserver.web.browser_guard import check_host, cross_site
 from mockserver.web.current import current_services
+from mockserver.web.recording import record, replay
 from mockserver.web.request_target import CanonicalPaths, encoded_slash
 from mockserver.web.responses import json_response
 from mockserver.web.routes import API_BLUEPRINTS, account, admin, legacy, meta, results, ui, upscale
 from mockserver.web.transport_faults import client_socket, reset_connection, truncated
 from mockserver.web.url_rules import LazyBuilderRule
+
+if TYPE_CHECKING:
+    from mockserver.recording import Recorder
 
 log = logging.getLogger("stability_mock")
 
@@ -55,6 +60,7 @@ def create_app(
     store: Store | None = None,
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], None] | None = None,
+    recorder: Recorder | None = None,
 ) -> Flask:
     """Build the mock server app.
 
@@ -65,6 +71,8 @@ def create_app(
             in stays open: it is the caller's to close.
         clock: seconds since the epoch; tests pass their own to move time.
         sleep: holds an answer for the timing preset; tests pass their own to see the waits.
+        recorder: ``stability-mock record``: every API call is passed to its upstream and written
+            to its cassette instead of being answered by the mock.
 
     Example:
         >>> app = create_app(Config(store="memory://"))
@@ -94,6 +102,7 @@ def create_app(
         clock=clock or time.time,
         sleep=time.sleep if sleep is None else sleep,
         owns_store=store is None,
+        recorder=recorder,
     )
     app.extensions[EXTENSION_KEY] = services
     # The app's threads and connections end with it: when it is collected, or at exit.
@@ -103,15 +112,23 @@ def create_app(
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(Exception, _error_response)
+    cassette = config.replay
     if config.scenario is not None:
         # Imported only here: checking a scenario file takes jsonschema and openapi-core,
         # which a start without one does not otherwise import (see mockserver.openapi.engine).
-        from mockserver.control.scenario import load_scenario
+        from mockserver.control.scenario import load_scenario, replay_folder
 
+        scenario = load_scenario(config.scenario)
         try:
-            MockControl(services_of(app)).apply_scenario(load_scenario(config.scenario))
+            MockControl(services_of(app)).apply_scenario(scenario)
         except ApiError as exc:
             raise ConfigError(f"scenario {config.scenario}: " + "; ".join(exc.errors)) from exc
+        # ``--replay`` wins over the file's, as every option does.
+        cassette = cassette or replay_folder(scenario, config.scenario)
+    if cassette is not None:
+        from mockserver.recording import Replayer, load_cassette
+
+        services.replayer = Replayer(load_cassette(cassette))
     return app
 
 
@@ -134,6 +151,12 @@ def _before() -> BaseResponse | None:
     if _is_api_traffic(blueprint):
         # The one record of this call; each stage below fills in its part of it.
         call_globals.exchange = Exchange(request_id=call_globals.request_id, started=time.perf_counter())
+    if shared.recorder is not None and _is_api_traffic(blueprint):
+        return record(incoming, shared, shared.recorder, call_globals.exchange)
+    if shared.replayer is not None and blueprint in API_BLUEPRINTS:
+        replayed = replay(incoming, shared, shared.replayer, call_globals.exchange)
+        if replayed is not None:
+            return replayed
     if blueprint in API_BLUEPRINTS:
         admit(incoming, shared, call_globals.exchange)
     elif blueprint == admin.bp.name:
@@ -167,23 +190,24 @@ def _after(response: Response) -> Response:
     incoming = _incoming()
     if exchange.fault is not None and exchange.fault.transport == "truncate" and response.status_code < 400:
         response = truncated(response, incoming.environ)
+    exchange.answer = {"content_type": response.content_type, "bytes": response.calculate_content_length()}
     if not exchange.settled:
-        _settle(exchange, response.status_code, incoming)
+        _settle(exchange, response.status_code, incoming, response.headers.get("Retry-After"))
     return response
 
 
-def _settle(exchange: Exchange, status: int, incoming: Request) -> None:
+def _settle(exchange: Exchange, status: int, incoming: Request, retry_after: str | None = None) -> None:
     """Refund a failed call's charge and journal the call, in the shared store, once."""
     exchange.settled = True
     try:
-        _refund_and_journal(exchange, status, incoming)
+        _refund_and_journal(exchange, status, incoming, retry_after)
     except StoreError as exc:
         # The answer already says what happened (often this very 503); a store
         # that fails again here must not turn it into a 500.
         log.error("could not refund or journal %s %s: %s", incoming.method, incoming.path, exc)
 
 
-def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> None:
+def _refund_and_journal(exchange: Exchange, status: int, incoming: Request, retry_after: str | None) -> None:
     shared = current_services()
     settings = exchange.settings or shared.settings()
     if (status >= 400 or exchange.connection_dropped) and exchange.charged and exchange.key_fingerprint:
@@ -200,6 +224,7 @@ def _refund_and_journal(exchange: Exchange, status: int, incoming: Request) -> N
         status=None if exchange.connection_dropped else status,
         now=shared.clock(),
         duration_seconds=time.perf_counter() - exchange.started,
+        retry_after=retry_after,
     )
     shared.store.append_record(record, settings.journal_size)
     shared.thumbnails.submit(shared.store, exchange, record, settings.journal_size)

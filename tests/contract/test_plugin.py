@@ -109,9 +109,9 @@ def test_the_plugin_costs_nothing_until_a_test_uses_the_fixture(
     first_only.assert_outcomes(passed=1, deselected=1)
     pytester.runpytest_subprocess(*common).assert_outcomes(passed=2)
     listed = pytester.runpytest_subprocess(*common, "--fixtures")
-    listed.stdout.fnmatch_lines(
-        ["stability_mock_config [[]session scope] -- *", "stability_mock_server *", "stability_mock -- *"]
-    )
+    # pytest lists fixtures by their "file:line" as text (so line 110 before line 68): one pattern at a time.
+    for pattern in ("stability_mock_config [[]session scope] -- *", "stability_mock_server *", "stability_mock -- *"):
+        listed.stdout.fnmatch_lines([pattern])
 
 
 def test_fixture_stages_the_main_behaviours(stability_mock: StabilityMock) -> None:

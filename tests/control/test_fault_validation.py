@@ -129,3 +129,12 @@ def test_the_fixture_takes_a_job_plan_as_it_is() -> None:
     plan = JobPlan(pending_polls=3, job_seconds=2.5, outcome="fail")
     assert Fault.from_dict({"job": plan}).job == plan
     assert Fault.from_dict({"job": plan.as_job()}).job == plan
+
+
+def test_a_fault_keeps_only_a_keys_fingerprint_never_the_key() -> None:
+    with pytest.raises(BadRequest) as caught:
+        Fault.from_dict({"status": 429, "key": "sk-raw-key"})
+    assert caught.value.errors == [
+        "key: must be a key fingerprint (key_ and 12 hex digits); a raw key is fingerprinted first"
+    ]
+    assert Fault.from_dict({"status": 429, "key": "key_0123456789ab"}).key == "key_0123456789ab"

@@ -8,6 +8,7 @@ import pytest
 
 from mockserver import Config, ConfigError, MemoryStore, create_app
 from mockserver.control.scenario import load_scenario
+from mockserver.pipeline.auth import fingerprint
 from tests.conftest import AUTH, FAST_PATH, SpecCheckedClient, Upload
 from tests.images import png
 
@@ -48,6 +49,24 @@ def test_a_scenario_may_name_its_settings_config_as_files_first_did(tmp_path: Pa
     path.write_text("config:\n  pending_polls: 7\n")
     app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
     assert app.test_client().get("/_mock/settings").get_json()["pending_polls"] == 7
+
+
+def test_a_scenario_stages_faults_for_one_key(tmp_path: Path, upload: Upload) -> None:
+    path = tmp_path / "one-key.yml"
+    path.write_text(
+        "faults:\n"
+        "  - {operation: upscaleImageFast, status: 429, key: sk-flaky-tenant}\n"
+        "  - {operation: upscaleImageCreative, job: {pending_polls: null}, key: sk-flaky-tenant}\n"
+    )
+    app = create_app(Config(store="memory://", scenario=path), store=MemoryStore())
+    app.test_client_class = SpecCheckedClient
+    client = app.test_client()
+    faults = client.get("/_mock/faults").get_json()["faults"]
+    # Kept by fingerprint: the raw key in the file is never stored.
+    assert [fault["key"] for fault in faults] == [fingerprint("sk-flaky-tenant")] * 2
+    assert client.post(FAST_PATH, data=upload(png(40, 40)), headers=AUTH).status_code == 200
+    tenant = {"Authorization": "Bearer sk-flaky-tenant"}
+    assert client.post(FAST_PATH, data=upload(png(40, 40)), headers=tenant).status_code == 429
 
 
 BILLION_LAUGHS = "\n".join(

@@ -313,6 +313,7 @@ class _Limits(TypedDict, total=False):
 
 def _small_proxy(stability_mock: StabilityMock, tmp_path: Path, **limits: Unpack[_Limits]) -> InterceptingProxy:
     server = stability_mock.server
+    assert server is not None  # the fixture's own server, not a shared one
     settings = ProxySettings("127.0.0.1", 0, server.host, server.port, LocalCA(tmp_path).leaf(), **limits)
     return InterceptingProxy(settings)
 

@@ -54,6 +54,11 @@ def test_the_wheel_holds_the_dashboard_and_its_vendored_renderer(dists: Dists) -
     assert {f"mockserver/web/ui/{name}" for name in wanted} <= page <= names
 
 
+def test_the_wheel_holds_the_drift_report_template(dists: Dists) -> None:
+    """``stability-mock drift --html`` reads it from the package: left out, an installed drift cannot write its page."""
+    assert "mockserver/drift/report.html" in wheel_files(dists)
+
+
 def test_the_wheel_ships_the_license(dists: Dists) -> None:
     assert wheel_files(dists)[f"{INFO}/licenses/LICENSE"] == (ROOT / "LICENSE").read_bytes()
     assert metadata(dists)["License-Expression"] == "MIT"
@@ -114,8 +119,13 @@ def test_the_sdist_holds_what_a_reader_of_the_readme_needs(dists: Dists) -> None
         license_text = sdist.extractfile(top + "LICENSE")
         assert license_text is not None and license_text.read() == (ROOT / "LICENSE").read_bytes()
     wanted = {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "PKG-INFO", "spec/openapi.yml"}
-    examples = {path.relative_to(ROOT).as_posix() for path in (ROOT / "examples").rglob("*") if path.is_file()}
+    examples = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "examples").rglob("*")
+        if path.is_file() and "node_modules" not in path.parts
+    }
     assert wanted | examples <= names
+    assert not any("node_modules" in name for name in names)
     assert not any(name.startswith("tests/") for name in names)
 
 

@@ -14,6 +14,7 @@ from contract_tests import LiveServer
 from mockserver import Config
 from mockserver.control.local import Credits
 from mockserver.control.remote import AdminError, MockAdmin
+from mockserver.pipeline.auth import fingerprint
 from tests.conftest import FIXTURES
 from tests.images import decoded
 
@@ -373,3 +374,99 @@ def test_reset_forgets_everything(server: LiveServer, admin: MockAdmin) -> None:
     admin.reset()
     assert admin.faults() == [] and admin.jobs() == [] and admin.requests() == []
     assert admin.settings().credits is None
+
+
+@pytest.mark.parametrize("transport", ["reset", "stall"])
+def test_the_journal_names_the_transport_fault_that_cut_the_call(
+    server: LiveServer, admin: MockAdmin, transport: str
+) -> None:
+    admin.add_fault(operation="upscaleImageFast", transport=transport, stall_seconds=0.2)
+    with pytest.raises(requests.ConnectionError):
+        fast(server)
+    fast(server)
+    cut, answered = admin.requests(operation="upscaleImageFast")
+    assert (cut["status"], cut["transport"]) == (None, transport)
+    assert (answered["status"], answered["transport"]) == (200, None)
+
+
+def test_the_journal_names_a_truncation_only_when_it_cut_an_answer(server: LiveServer, admin: MockAdmin) -> None:
+    """A truncation acts on a success only: the 400 a bad upload gets arrives whole, and is journaled so."""
+    admin.add_fault(operation="upscaleImageFast", transport="truncate", times=2)
+    fast(server, output_format="tiff")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        fast(server)
+    refused, truncated = admin.requests(operation="upscaleImageFast")
+    assert (refused["status"], refused["transport"]) == (400, None)
+    assert (truncated["status"], truncated["transport"]) == (200, "truncate")
+
+
+def test_the_journal_keeps_the_retry_after_each_answer_carried(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageFast", status=429)
+    admin.add_fault(operation="upscaleImageFast", status=503)
+    fast(server), fast(server), fast(server)
+    assert [(r["status"], r["retry_after"]) for r in admin.requests()] == [(429, "60"), (503, None), (200, None)]
+
+
+def test_the_journal_keeps_the_plan_of_the_job_a_call_created_or_polled(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": None})
+    admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": 0, "outcome": "fail"})
+    endless, failing = start(server).json()["id"], start(server).json()["id"]
+    poll(server, endless), poll(server, failing), poll(server, "f" * 64)
+    jobs = [(r["status"], r["job"]) for r in admin.requests()]
+    never = {"pending_polls": None, "job_seconds": 0.0, "outcome": "success"}
+    fails = {"pending_polls": 0, "job_seconds": 0.0, "outcome": "fail"}
+    assert jobs == [(200, never), (200, fails), (202, never), (500, fails), (404, None)]
+
+
+# Staging for one key -----------------------------------------------------------------
+
+OTHER_KEY = "sk-http-tests-other"
+OTHER = {"Authorization": f"Bearer {OTHER_KEY}"}
+
+
+def test_a_fault_staged_for_a_key_fires_only_on_that_keys_calls(server: LiveServer, admin: MockAdmin) -> None:
+    staged = admin.add_fault(operation="upscaleImageFast", status=429, key=KEY)
+    # The raw key is never kept: the fault names its fingerprint.
+    assert staged.key == fingerprint(KEY)
+    assert KEY not in str(admin.faults())
+    assert fast(server, OTHER).status_code == 200
+    assert fast(server).status_code == 429
+    assert fast(server).status_code == 200
+    assert [record["status"] for record in admin.requests(key=OTHER_KEY)] == [200]
+    assert [record["status"] for record in admin.requests(key=fingerprint(KEY))] == [429, 200]
+
+
+def test_an_unkeyed_fault_still_fires_for_whichever_key_calls_next(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageFast", status=503)
+    assert fast(server, OTHER).status_code == 503
+    assert fast(server).status_code == 200
+
+
+def test_a_job_plan_staged_for_a_key_plans_only_that_keys_job(server: LiveServer, admin: MockAdmin) -> None:
+    admin.add_fault(operation="upscaleImageCreative", job={"pending_polls": None}, key=fingerprint(KEY))
+    other = requests.post(
+        server.url_for("/v2beta/stable-image/upscale/creative"),
+        files={"image": ("sample.png", SAMPLE, "image/png")},
+        data={"prompt": "a sunny day"},
+        headers=OTHER,
+        timeout=30,
+    ).json()["id"]
+    mine = start(server).json()["id"]
+    assert [job.id for job in admin.jobs(key=KEY)] == [mine]
+    assert [job.id for job in admin.jobs(key=OTHER_KEY)] == [other]
+    assert admin.jobs(key=KEY)[0].plan.pending_polls is None
+    assert admin.jobs(key=OTHER_KEY)[0].plan.pending_polls == 1
+    assert {job.id for job in admin.jobs()} == {mine, other}
+
+
+def test_faults_are_listed_and_cleared_by_key(server: LiveServer, admin: MockAdmin) -> None:
+    mine = admin.add_fault(status=500, key=KEY)
+    theirs = admin.add_fault(status=500, key=OTHER_KEY)
+    everyone = admin.add_fault(status=503)
+    assert [fault.id for fault in admin.faults(key=KEY)] == [mine.id]
+    with pytest.raises(AdminError) as caught:
+        admin.clear_faults(theirs.id, key=KEY)
+    assert caught.value.status == 404
+    assert admin.clear_faults(key=fingerprint(OTHER_KEY)) == 1
+    assert [fault.id for fault in admin.faults()] == [mine.id, everyone.id]
+    assert admin.clear_faults(mine.id, key=KEY) == 1

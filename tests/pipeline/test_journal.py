@@ -237,3 +237,74 @@ def test_a_journal_answer_keeps_the_newest_records_that_fit_its_byte_bound(clien
     assert newest_within(records[:10], 1024 * 1024) == records[:10]
     answer = client.get("/_mock/requests").get_json()
     assert answer == {"requests": [], "truncated": False}
+
+
+def _kept(part: str, values: list[str] | dict[str, str]) -> Any:
+    return bounded({"path": "/x", "errors": [], "headers": {}, "fields": {}, part: values})[part]
+
+
+def test_exactly_entry_limit_entries_are_kept_whole_and_past_it_the_rest_are_counted() -> None:
+    errors = [f"e{number}" for number in range(1064)]
+    assert _kept("errors", errors[:64]) == errors[:64]
+    assert _kept("errors", errors[:65]) == [*errors[:64], "… (1 more)"]
+    assert _kept("errors", errors) == [*errors[:64], "… (1,000 more)"]
+    fields = {f"f{number}": "v" for number in range(1064)}
+    assert _kept("fields", dict(list(fields.items())[:64])) == dict(list(fields.items())[:64])
+    assert _kept("fields", dict(list(fields.items())[:65])) == {**dict(list(fields.items())[:64]), "…": "1 more"}
+    assert _kept("headers", fields) == {**dict(list(fields.items())[:64]), "…": "1,000 more"}
+
+
+def _padded(record: dict[str, Any], size: int, room: int) -> dict[str, Any]:
+    """``record`` with its path lengthened by at most ``room`` ASCII characters to serialize to exactly ``size`` bytes.
+
+    Within ``room``, the path is one that neither tier of clipping shortens.
+    """
+    short = len(json.dumps(record))
+    assert 0 <= size - short <= room
+    return {**record, "path": record["path"] + "p" * (size - short)}
+
+
+def test_a_record_of_exactly_the_byte_limit_is_kept_and_one_byte_more_is_clipped_harder() -> None:
+    record = _padded(
+        {"path": "/", "errors": [], "headers": {}, "fields": {f"f{n}": "a" * 1000 for n in range(32)}, "status": 400},
+        RECORD_LIMIT_BYTES,
+        room=999,
+    )
+    assert bounded(record) == record
+    over = bounded({**record, "path": record["path"] + "p"})
+    assert over["fields"] == {**{f"f{n}": "a" * 100 + "… (1,000 characters)" for n in range(16)}, "…": "16 more"}
+    assert len(json.dumps(over)) < RECORD_LIMIT_BYTES
+
+
+def test_a_record_clipped_harder_to_exactly_the_byte_limit_is_kept_and_one_byte_more_keeps_a_note() -> None:
+    clipped_harder = _padded(
+        {
+            "path": "/",
+            "errors": ["\U0001f600" * 100] * 16,
+            "headers": {**{f"h{n}": "\U0001f600" * 100 for n in range(10)}, "h10": "\U0001f600" * 90},
+            "fields": {"prompt": "x" * 100 + "… (1,000 characters)"},
+            "generation_id": "g" * 100,
+        },
+        RECORD_LIMIT_BYTES,
+        room=99,
+    )
+    record = {**clipped_harder, "fields": {"prompt": "x" * 1000}}
+    assert len(json.dumps(record)) > RECORD_LIMIT_BYTES
+    assert bounded(record) == clipped_harder
+    over = bounded({**record, "path": record["path"] + "p"})
+    assert over["errors"] == ["dropped: more than 32,768 bytes once clipped"]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        {"fields": {f"f{n}": "\U0001f600" * 1000 for n in range(3)}},
+        {"path": "\U0001f600" * 1000, "generation_id": "\U0001f600" * 1000, "fields": {"f": "\U0001f600" * 1000}},
+        {"path": "\U0001f600" * 2000, "fields": {"f": "\U0001f600" * 1000, "g": "\U0001f600" * 728}},
+    ],
+    ids=["fields", "texts-and-a-field", "path-and-fields"],
+)
+def test_a_record_over_the_byte_limit_is_never_kept_whole_wherever_its_text_is(texts: dict[str, Any]) -> None:
+    record = bounded({"path": "/", "errors": [], "headers": {}, "fields": {}, "generation_id": None, **texts})
+    assert len(json.dumps(record)) <= RECORD_LIMIT_BYTES
+    assert all(len(value) <= 120 for value in record["fields"].values())

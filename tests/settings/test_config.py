@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from mockserver import Config, ConfigError
 from mockserver.cli import main
 from mockserver.serving.server import GunicornServer
+from mockserver.settings.config import SharedMock
 
 
 def test_defaults_follow_the_published_api() -> None:
@@ -116,3 +117,14 @@ def test_a_bad_timing_preset_is_refused(env: dict[str, str], message: str) -> No
     result = CliRunner().invoke(main, ["serve", option, next(iter(env.values()))])
     assert result.exit_code == 2
     assert f"Invalid value for '{option}'" in result.output
+
+
+def test_a_shared_mock_is_named_on_the_command_line_or_in_the_environment() -> None:
+    environ = {"STABILITY_MOCK_URL": "http://ci-mock:8080/", "STABILITY_MOCK_ADMIN_TOKEN": "s3cret"}
+    assert SharedMock.from_env({}) is None
+    assert SharedMock.from_env(environ) == SharedMock("http://ci-mock:8080", "s3cret")
+    assert SharedMock.from_env(environ, url="http://127.0.0.1:9000") == SharedMock("http://127.0.0.1:9000", "s3cret")
+    with pytest.raises(ConfigError, match="STABILITY_MOCK_URL: 'ci-mock:8080' must be the mock's base URL"):
+        SharedMock.from_env({"STABILITY_MOCK_URL": "ci-mock:8080"})
+    with pytest.raises(ConfigError, match="--stability-mock-url: 'http://x/a/b'"):
+        SharedMock.from_env({}, url="http://x/a/b")

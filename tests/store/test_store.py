@@ -220,6 +220,75 @@ def test_deleting_every_fault(store: Store) -> None:
     assert store.delete_faults() == 0
 
 
+ALICE, BOB = "key_a11ce0000000", "key_b0b000000000"
+
+
+def test_a_keyed_fault_fires_only_for_its_key(store: Store) -> None:
+    for_alice = Fault(operation="upscaleImageFast", status=429, key=ALICE)
+    store.add_fault(for_alice)
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call", BOB) is None
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call") is None
+    assert store.list_faults() == [for_alice]
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call", ALICE) == for_alice
+    assert store.list_faults() == []
+
+
+def test_a_keyed_job_plan_is_taken_only_by_its_keys_job(store: Store) -> None:
+    plan = Fault(job=JobPlan(pending_polls=None), key=BOB)
+    store.add_fault(plan)
+    assert store.take_fault("upscaleImageCreative", (200,), "job", ALICE) is None
+    assert store.take_fault("upscaleImageCreative", (200,), "job", BOB) == plan
+
+
+def test_an_unkeyed_fault_still_fires_for_any_key(store: Store) -> None:
+    for_anyone = Fault(status=500, times=2)
+    store.add_fault(for_anyone)
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call", ALICE) == for_anyone
+    assert store.take_fault("upscaleImageFast", FAST_STATUSES, "call", BOB) == dataclasses.replace(
+        for_anyone, times=1, fired=1
+    )
+    assert store.list_faults() == []
+
+
+def test_the_callers_own_fault_fires_before_an_older_unkeyed_one(store: Store) -> None:
+    for_anyone = Fault(status=500)
+    for_bob = Fault(status=429, key=BOB)
+    for_alice = Fault(status=503, key=ALICE)
+    for fault in (for_anyone, for_bob, for_alice):
+        store.add_fault(fault)
+    assert store.take_fault("upscaleImageFast", (200, 429, 500, 503), "call", ALICE) == for_alice
+    # Alice has nothing of her own left: she gets the one for anyone, never Bob's.
+    assert store.take_fault("upscaleImageFast", (200, 429, 500, 503), "call", ALICE) == for_anyone
+    assert store.take_fault("upscaleImageFast", (200, 429, 500, 503), "call", ALICE) is None
+    assert store.list_faults() == [for_bob]
+
+
+def test_faults_are_listed_and_deleted_by_key(store: Store) -> None:
+    alices = [Fault(status=429, key=ALICE), Fault(status=500, key=ALICE, times=None)]
+    bobs, anyones = Fault(status=429, key=BOB), Fault(status=503)
+    for fault in (alices[0], bobs, anyones, alices[1]):
+        store.add_fault(fault)
+    assert store.list_faults(ALICE) == alices
+    assert store.list_faults(BOB) == [bobs]
+    assert store.delete_faults(bobs.id, key=ALICE) == 0  # not Alice's to delete
+    assert store.delete_faults(key=ALICE) == 2
+    assert store.list_faults() == [bobs, anyones]
+    assert store.delete_faults(bobs.id, key=BOB) == 1
+    assert store.list_faults() == [anyones]
+
+
+def test_one_keys_records_are_forgotten_and_the_others_kept_in_order(store: Store) -> None:
+    for number, key in enumerate([ALICE, BOB, ALICE, BOB, None]):
+        store.append_record({"n": number, "key": key, "operation": "upscaleImageFast", "status": 200}, keep=100)
+    store.save_thumbnail("ab" * 32, b"webp", keep=10)
+    assert store.clear_records(ALICE) == 2
+    assert [record["n"] for record in store.records(RecordQuery())] == [1, 3, 4]
+    assert store.clear_records(ALICE) == 0
+    assert store.thumbnail("ab" * 32) == b"webp"  # kept by image: another key's record may name it
+    assert store.clear_records() == 3
+    assert store.thumbnail("ab" * 32) is None
+
+
 # Counters -------------------------------------------------------------------------
 
 

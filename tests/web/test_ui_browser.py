@@ -97,8 +97,8 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     yield from open_page(browser, server.url + "/")
 
 
-def shoot(page: Page, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
+def shoot(page: Page, shots: Path, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=full_page)
     if os.environ.get("STABILITY_MOCK_UPDATE_DOCS_SHOTS") == "1":
         shutil.copy(shots / f"dashboard-{name}.png", ROOT / "docs" / f"dashboard-{name}.png")
 
@@ -382,6 +382,67 @@ def test_credits_and_reset_from_stage(page: Page, server: LiveServer) -> None:
     expect(credits.locator("[data-result]")).to_have_text(f"{fingerprint(DEMO_KEY)}: credits off")
 
 
+# Staging for one key ---------------------------------------------------------------
+
+
+OTHER_KEY = "sk-browser-other"
+
+
+def test_a_fault_staged_for_one_key_and_every_list_filtered_by_key(page: Page, server: LiveServer, shots: Path) -> None:
+    page.click("[data-tab=stage]")
+    form = page.locator("#fault-form")
+    form.locator("select[name=operation]").select_option("upscaleImageFast")
+    form.locator("select[name=status]").select_option("429")
+    form.locator("input[name=key]").fill(KEY)
+    expect(form.locator("[data-pytest]")).to_have_text(
+        f'stability_mock.add_fault(operation="upscaleImageFast", status=429, key="{KEY}")'
+    )
+    expect(form.locator("[data-curl]")).to_contain_text(f'"key":"{KEY}"')
+    form.locator("button[type=submit]").click()
+    queued = page.locator("#faults-list")
+    expect(queued).to_contain_text(f"upscaleImageFast · status 429 · fired 0/1 · for {fingerprint(KEY)}")
+    server.control.add_fault(operation="upscaleImageFast", status=503, key=OTHER_KEY)
+    page.fill("#faults-key", KEY)
+    expect(queued.locator("li")).to_have_count(1)
+    expect(queued).not_to_contain_text("503")
+    expect(page.locator("#faults-clear")).to_have_text("Delete this key's")
+    shoot(page, shots, "sessions")
+    page.fill("#faults-key", "sk-nobody")
+    expect(queued).to_have_text("none queued for this key")
+    page.fill("#faults-key", "")
+    expect(queued.locator("li")).to_have_count(2)
+
+    # Another key's call is served; the key's own gets its 429.
+    page.click("[data-tab=playground]")
+    choose(page, "fast", FIXTURES / "sample.png")
+    page.fill("#play-key", OTHER_KEY + "-3")
+    send(page)
+    expect(page.locator("#play-result")).to_be_visible()
+    page.fill("#play-key", KEY)
+    send(page)
+    expect(page.locator("#play-errors")).to_contain_text("429")
+
+    page.click("[data-tab=requests]")
+    rows = page.locator("#requests-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.locator("#requests-filters input[name=key]").fill(KEY)
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("429")
+
+    server.control.add_fault(operation="upscaleImageCreative", job={"pending_polls": None}, key=KEY)
+    mine = start_job(server.url, {"Authorization": f"Bearer {KEY}"})
+    theirs = start_job(server.url, {"Authorization": f"Bearer {OTHER_KEY}"})
+    page.click("[data-tab=jobs]")
+    jobs = page.locator("#jobs-table tbody tr")
+    expect(jobs).to_have_count(2)
+    page.locator("#jobs-filters input[name=key]").fill(fingerprint(OTHER_KEY))
+    expect(jobs).to_have_count(1)
+    expect(page.locator(f'#jobs-table tr[data-job-id="{theirs}"]')).to_be_visible()
+    page.locator("#jobs-filters input[name=key]").fill(KEY)
+    expect(page.locator(f'#jobs-table tr[data-job-id="{mine}"]')).to_contain_text("never-finishing")
+    expect(page.locator("#jobs-count")).to_have_text("1 of this key")
+
+
 # Jobs ----------------------------------------------------------------------------
 
 
@@ -531,3 +592,54 @@ def test_the_v2alpha_upscale_is_polled_where_its_answer_links(
             "GET /v2alpha/generation/stable-image/upscale/result/… → 200",
         ]
         shoot(page, shots, "live-v2alpha")
+
+
+# Coverage ---------------------------------------------------------------------
+
+
+def test_coverage_counts_what_was_met_and_narrows_to_one_key(page: Page, server: LiveServer, shots: Path) -> None:
+    image = (FIXTURES / "sample.png").read_bytes()
+    server.control.add_fault(operation="upscaleImageFast", status=429)
+    for key in ("sk-another-client", KEY, KEY):
+        requests.post(
+            server.url_for("/v2beta/stable-image/upscale/fast"),
+            headers={"Authorization": f"Bearer {key}"},
+            files={"image": ("sample.png", image, "image/png")},
+            timeout=30,
+        )
+    page.click("[data-tab=coverage]")
+    headline = page.locator("#coverage-headline")
+    expect(headline).to_have_text("3 of 82 behaviours met (3.7%), profile seed, every key")
+    fast = page.locator('#coverage-matrix tr[data-operation="upscaleImageFast"]')
+    expect(fast.locator('[data-group="error"]')).to_have_text("1/9")
+    expect(fast.locator('[data-group="retry-after"]')).to_have_class(re.compile("cov-part"))
+    expect(page.locator('#coverage-table tr[data-behaviour="upscaleImageFast:image"] td.num')).to_have_text("2")
+    gap = page.locator('#coverage-table tr[data-behaviour="getUpscaleResult:content-filtered"]')
+    expect(gap).to_contain_text('{"job": {"outcome": "content_filtered"}}')
+    # The matrix and the first rows are what a person reads at a glance; the rest is the same table.
+    shoot(page, shots, "coverage", full_page=False)
+    page.fill("#coverage-filters input[name=key]", KEY)
+    expect(headline).to_have_text(f"1 of 82 behaviours met (1.2%), profile seed, key {fingerprint(KEY)}")
+    page.check("#coverage-filters input[name=gaps]")
+    expect(page.locator("#coverage-table tbody tr")).to_have_count(81)
+    expect(page.locator('#coverage-table tr[data-behaviour="upscaleImageFast:image"]')).to_have_count(0)
+
+
+def test_the_html_report_reads_at_a_glance(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """The page ``stability-mock coverage --html`` writes, in a browser: docs/coverage.png is this shot."""
+    from mockserver.coverage import Coverage, html_page
+
+    server.control.reset()
+    server.control.update_settings(pending_polls=1)
+    generation_id = start_job(server.url, {"Authorization": f"Bearer {KEY}"})
+    for _ in range(2):
+        poll(server.url, generation_id, {"Authorization": f"Bearer {KEY}"})
+    report = Coverage.from_json(requests.get(server.url_for("/_mock/coverage"), timeout=30).json())
+    (shots / "coverage.html").write_text(html_page(report))
+    for page in open_page(browser, (shots / "coverage.html").as_uri()):
+        expect(page.locator("h1")).to_have_text("Behaviour coverage, profile seed (every key): 3 of 82 met, 3.7%")
+        expect(page.locator('tr[data-behaviour="getUpscaleResult:pending"] td.state')).to_have_text("✓")
+        expect(page.locator("tr.gap")).to_have_count(79)
+        page.screenshot(path=str(shots / "coverage.png"))
+        if os.environ.get("STABILITY_MOCK_UPDATE_DOCS_SHOTS") == "1":
+            shutil.copy(shots / "coverage.png", ROOT / "docs" / "coverage.png")

@@ -11,12 +11,14 @@ import dataclasses
 import json
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
 from mockserver.control.local import MockControl
+from mockserver.coverage import Coverage, catalogue_of
 from mockserver.errors import RouteNotFound
 from mockserver.models import Fault
 from mockserver.pipeline.journal import RECORD_LIMIT_BYTES
+from mockserver.recording.har import har_log
 from mockserver.web.current import current_services
 from mockserver.web.responses import json_response
 
@@ -49,6 +51,8 @@ def list_requests() -> Response:
         limit=query.get("limit", 1000),
     )
     kept = newest_within(records, RESPONSE_LIMIT_BYTES)
+    if query.get("format") == "har":
+        return json_response(har_log(kept, base_url=request.host_url))
     return json_response({"requests": kept, "truncated": len(kept) < len(records)})
 
 
@@ -68,6 +72,14 @@ def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[
     return records[start:]
 
 
+@bp.get("/coverage")
+def coverage() -> Response:
+    """The journal's behaviour coverage, measured against the document this server answers by."""
+    shared, key = current_services(), g.admin_query.get("key")
+    records = control().requests(key=key, limit=shared.settings().journal_size)
+    return json_response(Coverage.measure(records, catalogue_of(shared.spec, shared.config.profile), key).as_json())
+
+
 @bp.get("/thumbnails/<sha256>")
 def thumbnail(sha256: str) -> Response:
     data = control().thumbnail(sha256)
@@ -79,12 +91,18 @@ def thumbnail(sha256: str) -> Response:
 
 @bp.delete("/requests")
 def clear_requests() -> Response:
-    return json_response({"deleted": control().clear_requests()})
+    return json_response({"deleted": control().clear_requests(_key())})
+
+
+def _key() -> str | None:
+    """The ``?key=`` that narrows a read or a delete to one key's faults or jobs."""
+    key: str | None = g.admin_query.get("key")
+    return key
 
 
 @bp.get("/faults")
 def list_faults() -> Response:
-    return json_response({"faults": [fault_json(fault) for fault in control().faults()]})
+    return json_response({"faults": [fault_json(fault) for fault in control().faults(_key())]})
 
 
 @bp.post("/faults")
@@ -94,20 +112,21 @@ def add_fault() -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
-    return json_response({"deleted": control().clear_faults()})
+    return json_response({"deleted": control().clear_faults(key=_key())})
 
 
 @bp.delete("/faults/<id>")
 def delete_fault(id: str) -> Response:
-    deleted = control().clear_faults(id)
+    key = _key()
+    deleted = control().clear_faults(id, key)
     if not deleted:
-        raise RouteNotFound([f"id: no queued fault {id!r}"])
+        raise RouteNotFound([f"id: no queued fault {id!r}" + (" staged for that key" if key else "")])
     return json_response({"deleted": deleted})
 
 
 @bp.get("/jobs")
 def list_jobs() -> Response:
-    return json_response({"jobs": [job.to_dict() for job in control().jobs()]})
+    return json_response({"jobs": [job.to_dict() for job in control().jobs(_key())]})
 
 
 @bp.post("/jobs/<id>/complete")

@@ -26,6 +26,7 @@ def result(id: str) -> Response:
     call = current_call()
     now = shared.clock()
     job = jobs.poll(shared.store, id, call.key_fingerprint, now)
+    exchange.job_plan = job.plan
     as_json = wants_json(request.headers.get("Accept"), MEDIA_TYPES[job.order.output_format])
     outcome = jobs.result_of(
         shared.store,

@@ -83,6 +83,7 @@ def _start_job(timed: Timing | None) -> Response:
         timing=timed,
     )
     exchange.generation_id = job.id
+    exchange.job_plan = job.plan
     shared.render_ahead.submit(
         shared.store, job, image, shared.upscaler.render, max_bytes=shared.config.max_store_bytes
     )

@@ -9,6 +9,9 @@ const $ = (id) => document.getElementById(id);
 
 export function init(activeTab) {
   refresh = every(REFRESH_MS, () => activeTab() === "jobs", load);
+  const filters = $("jobs-filters");
+  filters.addEventListener("input", () => refresh());
+  filters.addEventListener("submit", (event) => event.preventDefault());
 }
 
 export function show() {
@@ -20,8 +23,10 @@ export function tokenChanged() {
 }
 
 async function load() {
-  const { jobs } = await admin("/_mock/jobs");
-  $("jobs-empty").hidden = jobs.length > 0;
+  const key = $("jobs-filters").elements.key.value.trim();
+  const { jobs } = await admin("/_mock/jobs", { query: { key } });
+  $("jobs-count").textContent = key ? `${jobs.length} of this key` : `${jobs.length} live`;
+  $("jobs-empty").hidden = jobs.length > 0 || Boolean(key);
   $("jobs-table").tBodies[0].replaceChildren(...jobs.reverse().map(row));
 }
 

@@ -2,12 +2,13 @@
 // the admin-token banner, and each tab's module.
 
 import { onGuard, saveAdminToken, spec } from "./api.js";
+import * as coverage from "./coverage.js";
 import * as jobs from "./jobs.js";
 import * as playground from "./playground.js";
 import * as requests from "./requests.js";
 import * as stage from "./stage.js";
 
-const TABS = { playground, requests, jobs, stage, reference: { init() {}, show: showReference } };
+const TABS = { playground, requests, jobs, stage, coverage, reference: { init() {}, show: showReference } };
 let current = null;
 
 export function activeTab() {

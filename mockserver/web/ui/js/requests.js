@@ -61,7 +61,7 @@ function render() {
         el("td", {}, record.time.slice(11, 23)),
         el("td", { class: "opt" }, record.method),
         el("td", { class: "path" }, record.path),
-        el("td", {}, record.operation || "—"),
+        el("td", { class: "operation" }, record.operation || "—", record.recording ? el("span", { class: `source ${record.recording.source}`, title: record.recording.exchange || "" }, record.recording.source) : null),
         el("td", { class: `status s${String(record.status)[0]}` }, record.status ?? "cut"),
         el("td", {}, record.valid === null ? "—" : record.valid ? "valid" : "invalid"),
         el("td", {}, record.key || "—"),
@@ -82,6 +82,7 @@ function detail(record) {
     el("h3", {}, `${record.method} ${record.path} → ${record.status ?? "connection cut"}`),
     el("p", {}, `Verdict: ${record.valid === null ? "not checked" : record.valid ? "valid" : "invalid"}`, record.fault ? ` · fault fired: ${record.fault}` : ""),
     record.errors.length ? el("ul", { class: "field-errors" }, record.errors.map((line) => el("li", {}, line))) : null,
+    record.recording ? recording(record.recording) : null,
     el("h4", {}, "Fields"),
     table(record.fields),
     record.image || record.delivered ? el("h4", {}, "Images") : null,
@@ -94,6 +95,23 @@ function detail(record) {
     table(record.headers),
     el("p", { class: "muted" }, `request id ${record.request_id}${record.generation_id ? ` · generation ${record.generation_id}` : ""}`),
     ].filter(Boolean),
+  );
+}
+
+/** How a recorded or replayed call came about (stability-mock record, serve --replay), and what the document said of the answer. */
+function recording(facts) {
+  const said = {
+    recorded: "Recorded: passed to the upstream and written to the cassette",
+    replayed: "Replayed from the cassette",
+    mock: "No recording matched: the mock answered",
+    replay_miss: "No recording matched: answered 404 replay_miss",
+  }[facts.source];
+  const lines = [...(facts.response_errors || []), ...(facts.replay_miss || [])];
+  return el(
+    "div",
+    { class: "recording" },
+    el("p", {}, said, facts.exchange ? ` (${facts.exchange})` : "", facts.response_valid === false ? " · the answer disagrees with the document:" : ""),
+    lines.length ? el("ul", { class: "field-errors" }, lines.map((line) => el("li", {}, line))) : null,
   );
 }
 

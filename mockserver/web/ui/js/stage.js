@@ -67,9 +67,10 @@ async function setUpFaultForm() {
     if (await submit(form, () => admin("/_mock/faults", { method: "POST", body: faultBody() }))) loadFaults();
   });
   $("faults-clear").addEventListener("click", async () => {
-    await submit(form, () => admin("/_mock/faults", { method: "DELETE" }));
+    await submit(form, () => admin("/_mock/faults", { method: "DELETE", query: { key: faultsKey() } }));
     loadFaults();
   });
+  $("faults-key").addEventListener("input", () => loadFaults());
   renderFault();
 }
 
@@ -90,6 +91,7 @@ function faultBody() {
   if (Object.keys(job).length) body.job = job;
   if (f.times_forever.checked) body.times = null;
   else if (f.times.value !== "") body.times = Number(f.times.value);
+  if (f.key.value.trim()) body.key = f.key.value.trim();
   return body;
 }
 
@@ -98,8 +100,15 @@ function renderFault() {
   lines($("fault-form"), adminCurl("POST", "/_mock/faults", body), `stability_mock.add_fault(${pyKeywords(body)})`);
 }
 
+/** The key the queued list is narrowed to ("": every fault). */
+function faultsKey() {
+  return $("faults-key").value.trim();
+}
+
 async function loadFaults() {
-  const { faults } = await admin("/_mock/faults").catch(() => ({ faults: [] }));
+  const key = faultsKey();
+  $("faults-clear").textContent = key ? "Delete this key's" : "Delete all";
+  const { faults } = await admin("/_mock/faults", { query: { key } }).catch(() => ({ faults: [] }));
   $("faults-list").replaceChildren(
     ...faults.map((fault) =>
       el(
@@ -114,7 +123,7 @@ async function loadFaults() {
       ),
     ),
   );
-  if (!faults.length) $("faults-list").append(el("li", { class: "muted" }, "none queued"));
+  if (!faults.length) $("faults-list").append(el("li", { class: "muted" }, key ? "none queued for this key" : "none queued"));
 }
 
 function describeFault(fault) {
@@ -124,6 +133,7 @@ function describeFault(fault) {
   if (fault.latency_ms) parts.push(`+${fault.latency_ms} ms`);
   if (fault.job) parts.push(`job ${fault.job.pending_polls === null ? "never finishes" : `${fault.job.pending_polls} polls`} → ${fault.job.outcome}`);
   parts.push(`fired ${fault.fired}/${fault.times ?? "∞"}`);
+  parts.push(fault.key ? `for ${fault.key}` : "any key");
   return parts.join(" · ");
 }
 
