@@ -39,6 +39,8 @@ html_theme = "furo"
 html_title = "stability-upscale-mock"
 html_static_path: list[str] = []
 autodoc_member_order = "bysource"
+# Quotes and ellipses, not dashes: "--bundle" in a command's help is an option, not an en dash.
+smartquotes_action = "qe"
 autodoc_typehints = "description"
 # {repo}`path`: a file of the repository that the site links to rather than copies (the
 # changelog, spec/CHANGES.md, the benchmark figures and notes), on the project's Source URL.
