@@ -26,6 +26,9 @@ from mockserver import Config, MemoryStore, create_app
 from mockserver.services import Services, services_of
 from tests.images import decoded
 
+#: Node ids of their own for every test, and under xdist the check that every collected test ran.
+pytest_plugins = ["tests.collection"]
+
 #: The checkout's root, and its sample images: tests in any folder find files from here.
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
