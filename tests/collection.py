@@ -72,7 +72,7 @@ class EveryTestRan:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
-        reporter.ensure_newline()
+        reporter.line("")  # after the progress line, which xdist leaves open
         for problem in problems:
             reporter.write_line(f"tests/collection.py: {problem}", red=True, bold=True)
         if not problems:

@@ -4,10 +4,21 @@ the ``contract`` extra (installed side by side)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from tests.packaging.installs import Dists, Installed, build, install
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), one worker runs every test that uses the builds:
+    session fixtures are per worker, and each would build and install its own."""
+    for item in items:
+        if HERE in item.path.parents and {"dists", "installs"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("packaging"))
 
 
 @pytest.fixture(scope="session")
