@@ -33,11 +33,11 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory suite
 
 # The suite alone, in pytest-xdist workers: one per core by default (TEST_WORKERS=0: one process).
-# --dist loadgroup keeps the tests that share the wheel builds on one worker (tests/packaging);
-# tests/collection.py fails the run unless every collected test ran, each once.
+# worksteal: an idle worker takes queued tests from a busy one, as the tests' lengths differ
+# 1000-fold. tests/collection.py fails the run unless every collected test ran, each once.
 TEST_WORKERS ?= auto
 suite: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The suite on every Python the classifiers in pyproject.toml claim that this machine has (on PATH,
 # or pyenv's or uv's): `make test` on $(PYTHON), then pytest on each other one in a virtualenv of
