@@ -35,12 +35,14 @@ def test_a_parallel_run_says_that_every_collected_test_ran(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    # Only xdist and the check: the dev environment's other plugins would double the time of each worker's start.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(
         "import pytest\n"
         "@pytest.mark.parametrize('n', range(5))\n"
         "def test_number(n): pass\n"
         "def test_skipped(): pytest.skip('why')\n"
     )
-    result = pytester.runpytest_subprocess("-p", "tests.collection", "-p", "no:cacheprovider", "-n", "2")
+    result = pytester.runpytest_subprocess("-p", "xdist", "-p", "tests.collection", "-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=5, skipped=1)
     result.stdout.fnmatch_lines(["tests/collection.py: all 6 collected tests ran, each id once"])
