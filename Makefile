@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install bytecode run test test-all lint check clean bench docs
+.PHONY: install bytecode run test suite test-all lint check clean bench docs
 
 install: $(STAMP)
 
@@ -30,7 +30,14 @@ run: bytecode
 test: $(STAMP)
 	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench docs
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory suite
+
+# The suite alone, in pytest-xdist workers: one per core by default (TEST_WORKERS=0: one process).
+# worksteal: an idle worker takes queued tests from a busy one, as the tests' lengths differ
+# 1000-fold. tests/collection.py fails the run unless every collected test ran, each once.
+TEST_WORKERS ?= auto
+suite: $(STAMP)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The documentation site, served at http://127.0.0.1:8000 and rebuilt on every change
 # (sphinx-autobuild). `make test` builds it too, with warnings as errors (tests/test_docs.py).

@@ -34,6 +34,7 @@ from bench.harness.images import photo_png, variant
 from bench.harness.server import AUTH
 from mockserver import Config, create_app
 from mockserver.openapi import BodylessShortcut, Spec, UploadShortcut, VerdictMemo
+from mockserver.openapi.repairs import quicken_pathable
 from mockserver.services import Services, services_of
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class HotPath:
 
 
 def build_app(folder: Path, *, shortcut: bool = True) -> Flask:
+    quicken_pathable()  # as serve does: these figures are the server's
     app = create_app(Config(store=f"sqlite:///{folder}/bench.sqlite3", target_pixels=128 * 128))
     if not shortcut:
         # As before the poll fast paths: openapi-core validates every request.

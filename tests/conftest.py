@@ -26,6 +26,9 @@ from mockserver import Config, MemoryStore, create_app
 from mockserver.services import Services, services_of
 from tests.images import decoded
 
+#: Node ids of their own for every test, and under xdist the check that every collected test ran.
+pytest_plugins = ["tests.collection"]
+
 #: The checkout's root, and its sample images: tests in any folder find files from here.
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -180,12 +183,16 @@ def _wait_for_redis(url: str, seconds: float, process: subprocess.Popen[bytes] |
         client.close()
 
 
+#: What redis-server logs when its port was taken, which it binds itself (it cannot be handed a socket).
+PORT_TAKEN = b"Address already in use"
+
+
 class RedisServer:
     """A private redis-server on a loopback port, which a test may stop and start again."""
 
     def __init__(self, log: Path) -> None:
         self.binary = _redis_server_binary()
-        self.port = free_port()
+        self.port = 0
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -194,7 +201,28 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        """Start (again, on the same port): nothing saved, nothing kept, loopback only."""
+        """Start (again, on the same port): nothing saved, nothing kept, loopback only.
+
+        The first start picks a free port; when another process (a test in a parallel
+        worker, say) binds it before redis-server does, it tries another, a few times.
+        """
+        for _ in range(5 if self.port == 0 else 1):
+            first = self.port == 0
+            if first:
+                self.port = free_port()
+            logged = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                self._start()
+                return
+            except RuntimeError:
+                with self.log.open("rb") as output:
+                    output.seek(logged)
+                    if not (first and PORT_TAKEN in output.read()):
+                        raise
+                self.port = 0
+        raise RuntimeError(f"redis-server found no free port in 5 tries:\n{self.log.read_text(errors='replace')}")
+
+    def _start(self) -> None:
         command = [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ Tiny counts and no timing assertions: only that each piece runs and reports.
 from __future__ import annotations
 
 import io
+import socket
 import sys
 from pathlib import Path
 
@@ -136,3 +137,19 @@ def test_the_mutation_report_scores_each_module_without_its_equivalents() -> Non
     }
     assert mutation.only(results, []) == results
     assert {"mockserver.pipeline.journal", "mockserver.pipeline.jobs"} <= set(mutation.mutated_modules())
+
+
+@pytest.mark.slow
+def test_the_server_serves_the_socket_handed_to_it_not_a_port_it_binds(tmp_path: Path) -> None:
+    """The harness binds each server's port itself and hands the socket over: between a port
+    picked free and a server binding it later, a parallel test's server or client could take it."""
+    unused = server.free_port()
+    with server.listening_socket() as listener:
+        port = listener.getsockname()[1]
+        command = [sys.executable, "-m", "mockserver", "serve", "--port", str(unused), "--store", "memory://"]
+        with server.spawned(
+            command, port, tmp_path / "serve.log", tmp_path, listener=listener, ready=server.healthy
+        ) as mock:
+            assert server.get(mock, "/_mock/health")[0] == 200
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", unused), timeout=5).close()

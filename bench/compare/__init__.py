@@ -9,5 +9,6 @@ says at its top which note in ``bench/notes/`` holds its conclusion. None is par
 - ``thumbnail_cost``: what the journal's thumbnails add to a call, with them and without;
 - ``engines``: the same app on gunicorn gthread, the mock's worker, gevent and granian;
 - ``plugin_startup``: what the installed pytest plugin adds to a run that never uses it;
-- ``slow_clients``: issue 12's goal at full scale, hundreds of slow clients beside a timed call.
+- ``slow_clients``: issue 12's goal at full scale, hundreds of slow clients beside a timed call;
+- ``pathable_check``: what the Python 3.11 pathable repair (applied by ``serve`` only) is worth in-process.
 """

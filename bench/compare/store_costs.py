@@ -40,8 +40,10 @@ def child(store: str, polls: int, errors: int, appends: int) -> dict[str, float]
     from bench.harness.images import photo_png
     from bench.hot_paths import call, environ, upload_environ
     from mockserver import Config, create_app
+    from mockserver.openapi.repairs import quicken_pathable
     from mockserver.services import services_of
 
+    quicken_pathable()  # as serve does (the baseline trees applied it on import)
     with tempfile.TemporaryDirectory(prefix="stability-bench-store-") as folder:
         url = store if store != "sqlite" else f"sqlite:///{folder}/bench.sqlite3"
         app = create_app(Config(store=url, target_pixels=128 * 128))

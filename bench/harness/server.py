@@ -1,9 +1,11 @@
 """The mock as users run it (``stability-mock serve`` on gunicorn): the one starter the bench and the tests share.
 
-Each server gets a free loopback port, a data folder and a log file; it runs in its
-own process group, so stopping it stops its workers too. :func:`running` is the
-starter; :func:`running_server` is the same with the tests' calling convention
-(a log path in, the URL out).
+Each server gets a loopback port, a data folder and a log file; it runs in its own
+process group, so stopping it stops its workers too. :func:`running` is the starter;
+:func:`running_server` is the same with the tests' calling convention (a log path in,
+the URL out). The port is bound here and the bound socket handed to the server
+(:func:`handed_over`), never chosen, closed and bound again later: with tests in
+parallel processes, another one's server or client could take a port in between.
 """
 
 from __future__ import annotations
@@ -30,9 +32,41 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def free_port() -> int:
+    """A port free now, for programs that bind it themselves (Prism, the bench's other engines).
+
+    Another process may take it before they do; the mock's own servers get a bound
+    socket instead (:func:`listening_socket`).
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket listening on a port the system picked: the port is taken from here on."""
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def handed_over(command: Sequence[str], listener: socket.socket) -> list[str]:
+    """``command``, run so that it inherits ``listener`` as systemd's socket activation passes one.
+
+    gunicorn serves a socket passed that way (file descriptor 3, ``LISTEN_FDS=1`` and
+    ``LISTEN_PID`` its own pid, see ``sd_listen_fds``) instead of binding its ``--port``.
+    A shell sets them: ``$$`` is its pid, which ``exec`` hands on to ``command`` (bash, not
+    sh: dash takes single-digit descriptors only).
+    Popen needs ``pass_fds=(listener.fileno(),)``.
+    """
+    fd = listener.fileno()
+    moved = "" if fd == 3 else f" 3<&{fd} {fd}<&-"
+    script = f'LISTEN_PID=$$ LISTEN_FDS=1 && export LISTEN_PID LISTEN_FDS && exec "$@"{moved}'
+    return ["bash", "-c", script, "bash", *command]
 
 
 @dataclass
@@ -87,7 +121,6 @@ def running(
         with running("--workers", "2") as mock:
             status, body = get(mock, "/_mock/health")
     """
-    port = free_port()
     with contextlib.ExitStack() as cleanup:
         named = option_value(options, "--data-dir")
         if named is not None:
@@ -95,11 +128,22 @@ def running(
         else:
             data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="stability-bench-")))
             options = ("--data-dir", str(data_dir), *options)
+        listener = cleanup.enter_context(listening_socket())
+        port = int(listener.getsockname()[1])
         command = [python, "-m", "mockserver", "serve", "--port", str(port), "--log-level", "warning", *options]
-        ready = (lambda server: request(server, "GET", "/_mock/health", timeout=5)[0] == 200) if wait else None
+        ready = healthy if wait else None
         log = log or data_dir / "server.log"
         with spawned(
-            command, port, log, data_dir, env=env, ready=ready, seconds=seconds, tls_ca=tls_ca, tree=tree
+            command,
+            port,
+            log,
+            data_dir,
+            env=env,
+            ready=ready,
+            seconds=seconds,
+            tls_ca=tls_ca,
+            tree=tree,
+            listener=listener,
         ) as server:
             yield server
 
@@ -116,6 +160,11 @@ def running_server(
     """
     with running(*options, log=log, seconds=startup_seconds, tls_ca=tls_ca) as server:
         yield server.url
+
+
+def healthy(server: Server) -> bool:
+    """Whether the mock's health check answers 200."""
+    return request(server, "GET", "/_mock/health", timeout=5)[0] == 200
 
 
 def option_value(options: Sequence[str], name: str) -> str | None:
@@ -141,18 +190,30 @@ def spawned(
     seconds: float = 60.0,
     tls_ca: Path | None = None,
     tree: Path = ROOT,
+    listener: socket.socket | None = None,
 ) -> Iterator[Server]:
     """Run ``command`` (a server on ``port``) in ``tree``, in its own process group, its output appended to ``log``.
 
     Waits until ``ready`` (within ``seconds``); stopped at the end. ``python -m`` puts the
     working folder first on the path, so ``tree`` is both the working folder and ``PYTHONPATH``.
+    With ``listener`` (bound to ``port``), the server is handed it (:func:`handed_over`)
+    and this process's copy is closed once the server has it.
     """
     environment = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
+    inherited = () if listener is None else (listener.fileno(),)
     with log.open("ab") as output:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=tree, start_new_session=True
+            command if listener is None else handed_over(command, listener),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=tree,
+            start_new_session=True,
+            pass_fds=inherited,
         )
+    if listener is not None:
+        listener.close()
     server = Server(port=port, process=process, started=started, log=log, data_dir=data_dir, tls_ca=tls_ca)
     try:
         if ready is not None:

@@ -3,10 +3,12 @@
 Four repairs (each measured; see the docstrings): a 3.1 validator that accepts
 ``bytes`` for ``format: binary`` uploads, validator factories that stop copying
 an unchanged format checker for every schema, a request view that hands
-openapi-core only the media type it can parse, and (Python 3.11) pathable's
-``Subscriptable`` check answered without re-walking the protocol every time. The multipart deserializer is
+openapi-core only the media type it can parse, and (Python 3.11, in the mock's own server
+processes only: :func:`quicken_pathable`) pathable's ``Subscriptable`` check answered without
+re-walking the protocol every time. The multipart deserializer is
 :mod:`mockserver.openapi.multipart`; the relative server is added by
-:class:`mockserver.openapi.engine.Engine`, the only one of the mock's modules that imports this one.
+:class:`mockserver.openapi.engine.Engine`, which imports this one with :mod:`mockserver.serving.server`
+(for :func:`quicken_pathable`).
 """
 
 from __future__ import annotations
@@ -50,9 +52,18 @@ class QuickSubscriptable(metaclass=_SubscriptableCheck):
     """Stands for pathable's ``Subscriptable`` in its accessors' ``isinstance`` check."""
 
 
-if sys.version_info < (3, 12):
-    # 3.12 reads protocol members statically (no __getattr__), so there the protocol answers itself.
-    pathable_accessors.Subscriptable = QuickSubscriptable  # type: ignore[attr-defined, assignment]
+def quicken_pathable() -> None:
+    """On Python 3.11, have pathable's accessors ask :class:`QuickSubscriptable` instead of the protocol.
+
+    It replaces a name in pathable's module, so it changes pathable for everything in the
+    process: only the mock's own server processes call it (``serve``, before gunicorn
+    forks; the bench that measures them), never an import, so a user's pytest process
+    that imports the mock or runs its plugin keeps pathable as shipped. On 3.12 and later
+    it does nothing: they read protocol members statically, and the protocol answers as
+    fast by itself.
+    """
+    if sys.version_info < (3, 12):
+        pathable_accessors.Subscriptable = QuickSubscriptable  # type: ignore[attr-defined, assignment]
 
 
 def _type_accepting_bytes(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
@@ -143,4 +154,4 @@ class OpenAPIRequest(FlaskOpenAPIRequest):
         return self.request.mimetype or "application/octet-stream"
 
 
-__all__ = ["OpenAPIRequest", "RequestUnmarshaller", "ResponseUnmarshaller"]
+__all__ = ["OpenAPIRequest", "RequestUnmarshaller", "ResponseUnmarshaller", "quicken_pathable"]

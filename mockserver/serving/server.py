@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from mockserver.openapi.repairs import quicken_pathable
 from mockserver.services import Services, services_of
 from mockserver.serving.access_log import RedactingLogger
 from mockserver.serving.warmup import Traffic, warm_after_first_answer
@@ -24,6 +25,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     """
 
     def __init__(self, app: Flask, config: Config) -> None:
+        # This process and the workers it forks are the mock's own, not a user's: see quicken_pathable.
+        quicken_pathable()
         self.application = app
         self.mock_config = config
         self.traffic = Traffic(app)

@@ -8,6 +8,7 @@ or contacts another host, which the refusal tests check with a local listener.
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import json
 import os
@@ -172,10 +173,13 @@ def node_clients() -> Path:
     """tests/node with its packages installed from the lock file (``npm ci``) when they are missing."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed (.ci/run installs them)")
-    if not (NODE_DIR / "node_modules" / "undici").is_dir() or not (NODE_DIR / "node_modules" / "axios").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
-        )
+    # Parallel workers (pytest-xdist) each ask: one installs, the others wait for it and find the packages there.
+    with (NODE_DIR / "package-lock.json").open("rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (NODE_DIR / "node_modules" / "undici").is_dir() or not (NODE_DIR / "node_modules" / "axios").is_dir():
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
+            )
     return NODE_DIR
 
 

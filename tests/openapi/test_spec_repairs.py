@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import typing
 from collections import OrderedDict, UserDict
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pathable import accessors
 from pathable.protocols import Subscriptable
 
 from mockserver.openapi.repairs import SUBSCRIPTABLE_METHODS, QuickSubscriptable
@@ -49,6 +49,40 @@ def test_the_quick_check_answers_as_the_protocol_does(node: Any) -> None:
     assert isinstance(node, QuickSubscriptable) == isinstance(node, Subscriptable)
 
 
-def test_pathable_uses_it_on_python_3_11() -> None:
-    expected = QuickSubscriptable if sys.version_info < (3, 12) else Subscriptable
-    assert accessors.Subscriptable is expected  # type: ignore[attr-defined]
+#: Run in a fresh interpreter: which class pathable's accessors ask after ``setup`` and a validated call.
+PROBE = """
+from pathable import accessors
+from mockserver import Config, MemoryStore, create_app
+{setup}
+client = app.test_client()
+assert client.post("/v2beta/stable-image/upscale/fast", headers={{"Authorization": "Bearer k"}}).status_code == 400
+print(accessors.Subscriptable.__module__, accessors.Subscriptable.__qualname__)
+"""
+
+
+def _asked_after(setup: str) -> str:
+    code = PROBE.format(setup=setup)
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+def test_a_process_that_builds_the_app_or_runs_the_plugin_keeps_pathable_as_shipped() -> None:
+    """The repair replaces a name in pathable's module: in a user's pytest process it would change pathable there."""
+    setup = "import contract_tests.plugin\napp = create_app(Config(store='memory://'), store=MemoryStore())"
+    assert _asked_after(setup) == "pathable.protocols Subscriptable"
+
+
+def test_the_servers_own_process_uses_the_quick_check_on_python_3_11() -> None:
+    setup = (
+        "from mockserver.serving.server import GunicornServer\n"
+        "config = Config(store='memory://')\n"
+        "app = create_app(config, store=MemoryStore())\n"
+        "GunicornServer(app, config)"
+    )
+    expected = (
+        "mockserver.openapi.repairs QuickSubscriptable"
+        if sys.version_info < (3, 12)
+        else "pathable.protocols Subscriptable"
+    )
+    assert _asked_after(setup) == expected

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness.server import free_port
+from bench.harness.server import handed_over, listening_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Variables of the test run that would let an installed command see the checkout or dev tools.
@@ -111,22 +111,21 @@ def install(kind: str, dist: Path, venv: Path, extras: str = "") -> Installed:
 
 @contextlib.contextmanager
 def serving(installed: Installed, *options: str, cwd: Path, seconds: float = 60) -> Iterator[str]:
-    """``stability-mock serve`` of an install on a free loopback port, until the block ends."""
-    port = free_port()
+    """``stability-mock serve`` of an install on a loopback port bound for it, until the block ends."""
     log = cwd / "serve.log"
-    command: list[str | Path] = [
-        installed.bin / "stability-mock",
-        "serve",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        *options,
-    ]
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            command, cwd=cwd, env=installed.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        command = [str(installed.bin / "stability-mock"), "serve", "--port", str(port), "--log-level", "warning"]
+        with log.open("wb") as output:
+            server = subprocess.Popen(
+                handed_over([*command, *options], listener),
+                cwd=cwd,
+                env=installed.env(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(listener.fileno(),),
+            )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + seconds

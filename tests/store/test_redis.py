@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import socket
 import time
 import warnings
 from collections.abc import Iterator
@@ -140,16 +141,19 @@ def test_the_url_may_name_the_key_prefix(redis_url: str, redis_prefix: str, clie
 
 
 def test_an_unreachable_redis_is_a_store_error_naming_it_without_its_password() -> None:
-    port = free_port()  # nothing listens there
-    store = RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0")
-    started = time.monotonic()
-    for call in (store.check, store.settings, lambda: store.take_fault("upscaleImageFast", (200,), "call")):
-        unreachable = rf"^Redis at redis://:\*\*\*@127\.0\.0\.1:{port}/0 is unreachable: "
-        with pytest.raises(StoreError, match=unreachable) as raised:
-            call()
-        assert "s3cret" not in str(raised.value)
-    assert time.monotonic() - started < 5  # refused at once: no long retries
-    store.close()
+    with socket.socket() as bound:
+        # Bound and not listening: this port refuses connections, and no other process can listen on it meanwhile.
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        store = RedisStore(f"redis://:s3cret@127.0.0.1:{port}/0")
+        started = time.monotonic()
+        for call in (store.check, store.settings, lambda: store.take_fault("upscaleImageFast", (200,), "call")):
+            unreachable = rf"^Redis at redis://:\*\*\*@127\.0\.0\.1:{port}/0 is unreachable: "
+            with pytest.raises(StoreError, match=unreachable) as raised:
+                call()
+            assert "s3cret" not in str(raised.value)
+        assert time.monotonic() - started < 5  # refused at once: no long retries
+        store.close()
 
 
 def test_an_empty_key_prefix_is_refused() -> None:
@@ -294,3 +298,23 @@ def test_jobs_survive_a_server_restart_on_redis(redis_url: str, redis_prefix: st
         ready = poll(url, generation_id)
         assert ready.status_code == 200
         assert ready.headers["content-type"] == "image/jpeg"
+
+
+def test_a_private_redis_whose_port_was_taken_meanwhile_starts_on_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tests in parallel processes, the free port picked for redis-server can be taken before it binds it."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        offered = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(conftest, "free_port", lambda: next(offered, 0) or free_port())
+        server = RedisServer(tmp_path / "redis.log")
+        server.start()
+        try:
+            assert server.port != taken.getsockname()[1]
+            with redis.Redis.from_url(server.url) as client:
+                assert client.ping()
+            assert b"Address already in use" in (tmp_path / "redis.log").read_bytes()
+        finally:
+            server.stop()
