@@ -1,4 +1,4 @@
-# stability-upscale-mock as a CI service container (see the README's "Docker" section).
+# stability-upscale-mock as a CI service container (see docs/testing/ci.md, "Docker").
 #   docker build -t stability-upscale-mock .
 #   docker run --rm -p 8080:8080 stability-upscale-mock
 # Every STABILITY_MOCK_* variable configures it, as with `stability-mock serve`.

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install bytecode run test suite test-all lint check clean bench
+.PHONY: install bytecode run test suite test-all lint check clean bench docs
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ run: bytecode
 	$(BIN)/stability-mock serve
 
 test: $(STAMP)
-	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench docs
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory suite
 
@@ -38,6 +38,11 @@ test: $(STAMP)
 TEST_WORKERS ?= auto
 suite: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+# The documentation site, served at http://127.0.0.1:8000 and rebuilt on every change
+# (sphinx-autobuild). `make test` builds it too, with warnings as errors (tests/test_docs.py).
+docs: $(STAMP)
+	$(BIN)/sphinx-autobuild --host 127.0.0.1 --port 8000 --watch mockserver --watch spec docs docs/_build/html
 
 # The suite on every Python the classifiers in pyproject.toml claim that this machine has (on PATH,
 # or pyenv's or uv's): `make test` on $(PYTHON), then pytest on each other one in a virtualenv of
@@ -51,12 +56,12 @@ bench: bytecode
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench
-	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples bench
+	$(BIN)/ruff check mockserver contract_tests tests fixtures examples bench docs
+	$(BIN)/ruff format --check mockserver contract_tests tests fixtures examples bench docs
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .venv-3.* .venv-mutate .venv-litellm examples/adapters/node/node_modules mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .venv-mutate .venv-litellm examples/adapters/node/node_modules mutants .stability-mock build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache docs/_build docs/reference/generated
 
 # Robustness: 10,000 fuzzed raw HTTP requests, and a mixed load with polling (3 minutes).
 .PHONY: fuzz soak

@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 PACKAGE = ROOT / "mockserver"
 
 #: mockserver's folders and top-level files, top floor first: an import may only point further down.
-#: The README's "Layout" says what each is; each folder's ``__init__`` docstring names its modules.
+#: docs/contributing.md ("Layout") says what each is; each folder's ``__init__`` docstring names its modules.
 FLOORS = [
     "cli.py",
     "drift/",
@@ -169,9 +169,9 @@ def test_each_folder_says_what_it_is_and_names_its_modules(folder: str) -> None:
     assert doc and unnamed == []
 
 
-def test_the_readme_layout_names_every_folder_and_loose_module() -> None:
-    readme = (ROOT / "README.md").read_text("utf-8")
-    layout = readme[readme.index("## Layout") :]
+def test_the_documented_layout_names_every_folder_and_loose_module() -> None:
+    contributing = (ROOT / "docs" / "contributing.md").read_text("utf-8")
+    layout = contributing[contributing.index("## Layout") :]
     layout = layout[: layout.index("```", layout.index("```") + 3)]
     assert [part for part in FLOORS if part.removesuffix(".py").removesuffix("/") not in layout] == []
 

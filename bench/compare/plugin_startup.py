@@ -1,6 +1,6 @@
 """What installing the package costs a pytest run that never uses the mock.
 
-Conclusions: ``bench/notes/PLUGIN_STARTUP.md``, written by ``--output`` (the README quotes it).
+Conclusions: ``bench/notes/PLUGIN_STARTUP.md``, written by ``--output`` (the docs quote it).
 
     python -m bench.compare.plugin_startup [--runs 15] [--python VENV/bin/python] [--output FILE]
 

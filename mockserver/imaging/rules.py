@@ -1,4 +1,4 @@
-"""The live API's image rules, per operation (from its published documentation; README "How it behaves")."""
+"""The live API's image rules, per operation (its published documentation; "How it behaves" in docs/getting-started)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Each field of :class:`~mockserver.settings.runtime.RuntimeSettings` and
 :class:`~mockserver.settings.config.Config` is declared with :func:`setting`. The
 ``serve`` options (:mod:`mockserver.cli`), their environment names
 (:meth:`Config.from_env`), the checks every entrance runs (:func:`problems`)
-and the bounds in ``spec/admin.yml`` and the README all come from, or are
+and the bounds in ``spec/admin.yml`` and the documentation's settings reference all come from, or are
 tested against, that one declaration (``tests/settings/test_settings.py``).
 """
 
@@ -88,7 +88,7 @@ def option_name(item: dataclasses.Field[Any], knob: Knob) -> str:
 
 
 def default_text(item: dataclasses.Field[Any], knob: Knob) -> str:
-    """The default as the help and the README show it."""
+    """The default as the help and the settings reference show it."""
     if knob.default_text is not None:
         return knob.default_text
     value = item.default

@@ -1,4 +1,4 @@
-"""The documented image rules, exactly on every bound and one past it (the README's "How it behaves" table)."""
+"""The documented image rules, exactly on every bound and one past it (docs/getting-started/offline.md)."""
 
 from __future__ import annotations
 

@@ -147,7 +147,7 @@ def test_aiohttp_with_trust_env_unmodified(stability_mock_proxy: InterceptedMock
 
 @pytest.mark.parametrize("style", ["environment", "flags"])
 def test_curl(stability_mock_proxy: InterceptedMock, tmp_path: Path, style: str) -> None:
-    """Both README forms: https_proxy + CURL_CA_BUNDLE, or -x and --cacert with the CA alone."""
+    """Both documented forms: https_proxy + CURL_CA_BUNDLE, or -x and --cacert with the CA alone."""
     if shutil.which("curl") is None:
         pytest.skip("curl is not installed")
     (tmp_path / "sample.png").write_bytes(SAMPLE)

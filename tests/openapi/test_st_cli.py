@@ -40,7 +40,7 @@ LINKS = re.compile(r"API Links:\s+(\d+) covered / (\d+) selected / (\d+) total")
 
 
 def st_run(url: str, workdir: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """``st run`` as the README shows it, with ``options`` added; its crash files land in ``workdir``."""
+    """``st run`` as docs/fidelity/spec.md shows it, with ``options`` added; its crash files land in ``workdir``."""
     command = [
         str(ST),
         "run",

@@ -1,4 +1,4 @@
-"""The README's GitHub Actions recipe, run as far as this machine allows.
+"""The GitHub Actions recipe of docs/testing/ci.md, run as far as this machine allows.
 
 Every ``run:`` step of ``examples/ci/github-actions.yml`` runs in order, as the runner
 would run it (``bash -e`` on a script file, the job's environment), in a stand-in

@@ -1,4 +1,6 @@
-"""Settings are declared once (mockserver/settings/knobs.py): the CLI, the README and spec/admin.yml say the same.
+"""Settings are declared once (mockserver/settings/knobs.py): the CLI and spec/admin.yml say the same.
+
+The documentation's settings reference is generated from the same declaration (tests/test_docs.py).
 
 Adding a setting means one field in ``RuntimeSettings`` or ``Config``; these
 tests then name every place that must mention it, with the same option,
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,39 +25,15 @@ from hypothesis import strategies as st
 from mockserver import Config, ConfigError
 from mockserver.cli import main, serve
 from mockserver.errors import BadRequest
-from mockserver.settings.knobs import Knob, default_text, knobs, option_name
+from mockserver.settings.knobs import Knob, knobs, option_name
 from mockserver.settings.runtime import RuntimeSettings
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text("utf-8")
 ADMIN = yaml.safe_load((ROOT / "spec" / "admin.yml").read_text("utf-8"))
 
 DECLARED = list(knobs(Config))
 ON_THE_CLI = [(item, knob, kind) for item, knob, kind in DECLARED if knob.cli]
 RUNTIME = [(item, knob, kind) for item, knob, kind in DECLARED if item.name in RuntimeSettings.field_names()]
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
-
-
-def _range(knob: Knob) -> str:
-    if knob.choices is not None:
-        return ", ".join(f"`{choice}`" for choice in knob.choices)
-    if knob.minimum is None and knob.maximum is None:
-        return ""
-    return f"{_number(knob.minimum or 0)}..{_number(knob.maximum or math.inf)}"
-
-
-def _readme_rows() -> dict[str, list[str]]:
-    """The Configuration table: option → its cells (environment, default, range, meaning)."""
-    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        match = re.match(r"\| `(--[a-z-]+)` \|(.*)\|$", line)
-        if match:
-            rows[match[1]] = [cell.strip() for cell in match[2].split("|")]
-    return rows
 
 
 def test_every_setting_is_declared_with_help() -> None:
@@ -67,21 +44,6 @@ def test_every_setting_is_declared_with_help() -> None:
 def test_the_serve_options_are_the_declared_ones() -> None:
     options = {option for param in serve.params if isinstance(param, click.Option) for option in param.opts}
     assert options - {"--help", "-h"} == {option_name(item, knob) for item, knob, _ in ON_THE_CLI}
-
-
-@pytest.mark.parametrize(("item", "knob", "kind"), ON_THE_CLI, ids=[item.name for item, _, _ in ON_THE_CLI])
-def test_the_readme_table_names_each_option_as_declared(item: dataclasses.Field[Any], knob: Knob, kind: Any) -> None:
-    rows = _readme_rows()
-    option = option_name(item, knob)
-    assert option in rows, f"{option} is missing from the README's Configuration table"
-    environment, default, bounds, _meaning = rows[option]
-    assert environment.startswith(f"`STABILITY_MOCK_{item.name.upper()}`")
-    assert default.strip("`") == default_text(item, knob)
-    assert bounds == _range(knob)
-
-
-def test_the_readme_table_has_no_other_options() -> None:
-    assert set(_readme_rows()) == {option_name(item, knob) for item, knob, _ in ON_THE_CLI}
 
 
 @pytest.mark.parametrize(("item", "knob", "kind"), RUNTIME, ids=[item.name for item, _, _ in RUNTIME])

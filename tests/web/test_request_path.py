@@ -1,6 +1,6 @@
 """One upload goes down the stages in order and visits each stage's module once.
 
-The structure the README's Layout describes (admission's stages, then the
+The structure the Layout (docs/contributing.md) describes (admission's stages, then the
 operation, then the journal) is checked on a real request: a profiler records
 every call that enters a stage module from another module, and the sequence
 must be exactly the documented one, with no trip back to a module already left.
@@ -24,7 +24,7 @@ from mockserver import Config, create_app
 from tests.conftest import AUTH, CREATIVE_PATH, FAST_PATH, SMALL_TARGET
 from tests.images import png
 
-#: The modules a request passes through, in the order the README's Layout gives.
+#: The modules a request passes through, in the order docs/contributing.md's Layout gives.
 ADMISSION = [
     "mockserver.web.admission",
     "mockserver.openapi.router",
