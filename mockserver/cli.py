@@ -19,13 +19,13 @@ with collector_paused():
 
     from mockserver.control.remote import MockAdmin
     from mockserver.coverage import Coverage, gaps, html_page, summary
-    from mockserver.coverage.report import write_atomically
     from mockserver.errors import ConfigError, MockError
     from mockserver.services import services_of
     from mockserver.settings.config import Config
     from mockserver.settings.knobs import Knob, default_text, knobs, option_name, value_problems
     from mockserver.settings.profiles import LIVE, PROFILES
     from mockserver.settings.runtime import RuntimeSettings
+    from mockserver.util.atomic_file import write_atomically
     from mockserver.util.redaction import redacted_url
     from mockserver.web.app import create_app
 
@@ -300,7 +300,6 @@ def journal(url: str, har_file: Path, admin_token: str | None, **filters: Any) -
     Keys are their fingerprints and cookies redacted, as in the journal.
     """
     from mockserver.control.remote import MockAdmin
-    from mockserver.recording.writer import write_atomically
 
     try:
         with MockAdmin(url, token=admin_token) as admin:
@@ -402,7 +401,7 @@ def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: 
     difference, 1 differences, 2 the check could not run.
     """
     from mockserver.drift.page import render_html
-    from mockserver.drift.report import check_writable, json_text, table, write_atomically
+    from mockserver.drift.report import check_writable, json_text, table, write_report
     from mockserver.drift.runner import DriftOptions, run_drift
     from mockserver.errors import DriftError
 
@@ -418,9 +417,9 @@ def drift(json_path: Path | None, html_path: Path | None, yes: bool, **options: 
                 check_writable(path)
         report = run_drift(DriftOptions(**options), confirm, lambda line: click.echo(f"drift: {line}", err=True))
         if json_path is not None:
-            write_atomically(json_path, json_text(report))
+            write_report(json_path, json_text(report))
         if html_path is not None:
-            write_atomically(html_path, render_html(report))
+            write_report(html_path, render_html(report))
     except DriftError as exc:
         raise BadConfiguration(str(exc)) from exc
     click.echo(table(report))

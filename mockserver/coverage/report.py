@@ -8,7 +8,6 @@ reports merge only when they measured the same profile, key and catalogue.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from mockserver.control.local import key_id
 from mockserver.coverage.catalogue import GROUPS, Behaviour, Catalogue
 from mockserver.coverage.classify import behaviours_met, of_key
 from mockserver.errors import CoverageFileError
+from mockserver.util.atomic_file import write_atomically
 
 #: What a saved report says it is, so that another JSON file is refused with a clear message.
 FORMAT = "stability-mock-coverage/1"
@@ -144,15 +144,4 @@ def merge_all(reports: Iterable[Coverage]) -> Coverage | None:
     return total
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` in ``path`` by a rename: a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, "utf-8")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["FORMAT", "Coverage", "merge_all", "write_atomically"]
+__all__ = ["FORMAT", "Coverage", "merge_all"]

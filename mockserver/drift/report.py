@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from mockserver.drift.compare import HIGH, Difference
 from mockserver.drift.runner import Report
 from mockserver.errors import DriftError
+from mockserver.util.atomic_file import write_atomically
 from mockserver.util.redaction import redacted_url
 
 #: The JSON report's format; a reader checks it before reading the rest.
@@ -123,18 +122,11 @@ def check_writable(path: Path) -> None:
         raise DriftError(f"{path}: is a folder")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it: a reader sees the old file or the new one."""
+def write_report(path: Path, text: str) -> None:
+    """Write a report whole or not at all; a failure is the check's (exit status 2), in one line."""
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+        write_atomically(path, text)
     except OSError as exc:
-        raise DriftError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise DriftError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
 
 
@@ -155,5 +147,5 @@ __all__ = [
     "summary",
     "table",
     "to_json",
-    "write_atomically",
+    "write_report",
 ]

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockserver.errors import ConfigError
+from mockserver.util.atomic_file import write_atomically
 from mockserver.util.private_folder import private_folder
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class LocalCA:
         wanted = Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n" + ca_pem
         with self._locked():
             if not path.exists() or path.read_bytes() != wanted:
-                _write_atomically(path, wanted, mode=0o644)
+                write_atomically(path, wanted, mode=0o644)
         return path
 
     def leaf(self, names: Sequence[str] = DEFAULT_NAMES) -> CertPair:
@@ -151,8 +152,8 @@ class LocalCA:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
-        _write_atomically(self.key_path, _key_pem(key), mode=0o600)
-        _write_atomically(self.cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+        write_atomically(self.key_path, _key_pem(key), mode=0o600)
+        write_atomically(self.cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
     def _issue(self, pair: CertPair, names: Sequence[str]) -> None:
         ca_cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
@@ -175,8 +176,8 @@ class LocalCA:
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_atomically(pair.key, _key_pem(key), mode=0o600)
-        _write_atomically(pair.cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+        write_atomically(pair.key, _key_pem(key), mode=0o600)
+        write_atomically(pair.cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
     def _still_good(self, pair: CertPair) -> bool:
         """The leaf exists, was signed by the current CA, and is not about to expire."""
@@ -241,20 +242,6 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-
-
-def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
-    """Write to a temporary file created with ``mode``, then rename: a key is never briefly world-readable."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as output:
-            output.write(data)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
 
 
 def _now() -> datetime.datetime:

@@ -16,7 +16,7 @@ from mockserver.openapi.rule_messages import IMAGE_AS_TEXT_LINE
 from mockserver.openapi.shortcuts import BodylessShortcut, VerdictMemo
 from mockserver.openapi.uploads import UploadShortcut
 from mockserver.openapi.verdict import RequestInvalid, ValidRequest
-from mockserver.settings.profiles import merged_profile
+from mockserver.settings.profiles import document_of_profile
 from mockserver.util.deferred import Deferred
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class Spec:
     @classmethod
     def for_profile(cls, profile: str, **kwargs: Any) -> Spec:
         """The upscale API as ``profile`` plays it (see :mod:`mockserver.settings.profiles`)."""
-        return cls(merged_profile(profile, bundled_document), **kwargs)
+        return cls(document_of_profile(profile, bundled_document), **kwargs)
 
     @cached_property
     def renders_at_once(self) -> frozenset[str]:

@@ -9,9 +9,7 @@ an exchange file never names a blob that is not there yet.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from typing import Any
 
 from mockserver.errors import CassetteError
 from mockserver.recording.cassette import BLOBS, EXCHANGES, FORMAT, FORMAT_VERSION, MANIFEST, manifest_problems
+from mockserver.util.atomic_file import write_atomically
 
 _SEQUENCE = re.compile(r"(\d+)-")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -86,23 +85,9 @@ class CassetteWriter:
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
-            write_atomically(path, data)
+            write_atomically(path, data, durable=True)
         except OSError as exc:
             raise CassetteError(f"cassette {self.folder}: cannot write {path.name}: {exc.strerror or exc}") from exc
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """``path`` holds ``data`` whole, or keeps what it held: a temporary file renamed over it."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _json_bytes(document: Mapping[str, Any]) -> bytes:
@@ -113,4 +98,4 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-__all__ = ["CassetteWriter", "write_atomically"]
+__all__ = ["CassetteWriter"]

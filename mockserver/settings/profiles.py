@@ -78,10 +78,10 @@ def parse_document(text: str) -> Any:
 
 def profile_document(profile: str, read_text: Callable[[str], str]) -> dict[str, Any]:
     """The OpenAPI document of ``profile`` (``seed`` or ``live``); ``read_text(name)`` reads a file of ``spec/``."""
-    return merged_profile(profile, lambda name: parse_document(read_text(name)))
+    return document_of_profile(profile, lambda name: parse_document(read_text(name)))
 
 
-def merged_profile(profile: str, read_document: Callable[[str], Any]) -> dict[str, Any]:
+def document_of_profile(profile: str, read_document: Callable[[str], Any]) -> dict[str, Any]:
     """:func:`profile_document`, from ``read_document(name)``: a file of ``spec/``, already parsed."""
     if profile not in DOCUMENTS:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
@@ -97,7 +97,7 @@ __all__ = [
     "SEED",
     "TRAITS",
     "Traits",
-    "merged_profile",
+    "document_of_profile",
     "parse_document",
     "profile_document",
     "traits_of",

@@ -5,6 +5,6 @@
 (a thread pool that declines work when busy), ``per_thread`` (a resource per
 thread, closed when its thread or its owner goes), ``private_folder`` (the mock's
 folders: mode 0700, ignored by git), ``redaction`` (secrets kept out of what is
-printed or stored) and ``paths`` (the one reading of a request target's path,
-shared by the proxy's guard and the app's router).
+printed or stored), ``atomic_file`` (a file written whole or not at all) and ``paths``
+(the one reading of a request target's path, shared by the proxy's guard and the app's router).
 """

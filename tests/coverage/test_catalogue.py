@@ -10,7 +10,7 @@ from mockserver.coverage import Catalogue, catalogue_for
 from mockserver.models import TRANSPORT_FAULTS
 from mockserver.openapi import Spec
 from mockserver.openapi.files import bundled_document
-from mockserver.settings.profiles import PROFILES, merged_profile
+from mockserver.settings.profiles import PROFILES, document_of_profile
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -58,7 +58,7 @@ def test_the_live_catalogue_has_the_account_endpoints_and_conservative_at_once()
 
 
 def test_a_status_added_to_the_document_adds_a_behaviour_and_a_removed_one_takes_it_away() -> None:
-    document = copy.deepcopy(merged_profile("seed", bundled_document))
+    document = copy.deepcopy(document_of_profile("seed", bundled_document))
     fast = document["paths"]["/v2beta/stable-image/upscale/fast"]["post"]["responses"]
     fast["409"] = copy.deepcopy(fast["400"])
     del fast["429"]
@@ -69,7 +69,7 @@ def test_a_status_added_to_the_document_adds_a_behaviour_and_a_removed_one_takes
 
 
 def test_a_poll_that_can_no_longer_answer_202_has_no_pending_state() -> None:
-    document = copy.deepcopy(merged_profile("seed", bundled_document))
+    document = copy.deepcopy(document_of_profile("seed", bundled_document))
     del document["paths"]["/v2beta/results/{id}"]["get"]["responses"]["202"]
     ids = set(Catalogue.of(Spec(document), "seed").ids)
     assert "getUpscaleResult:pending" not in ids and "getUpscaleResult:never-ending" not in ids
