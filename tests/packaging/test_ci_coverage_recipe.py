@@ -1,4 +1,4 @@
-"""The README's coverage recipe for GitHub Actions: it parses, names the right commands, and its steps work.
+"""The coverage recipe for GitHub Actions (docs/testing/coverage.md): it parses, names the commands, and runs.
 
 The install step is skipped (this checkout's environment has the package, pytest and
 pytest-xdist); every other ``run:`` step runs in order, as the runner would (``bash -e``
@@ -114,9 +114,9 @@ def test_the_steps_write_the_reports_and_fail_under_the_threshold(tmp_path: Path
     assert gated.returncode == 1 and "under --fail-under 60%" in gated.stderr
 
 
-def test_the_readme_quotes_the_recipe_as_it_is() -> None:
-    readme = (ROOT / "README.md").read_text("utf-8")
-    after = readme[readme.index("examples/ci/github-actions-coverage.yml") :]
+def test_the_documentation_quotes_the_recipe_as_it_is() -> None:
+    page = (ROOT / "docs" / "testing" / "coverage.md").read_text("utf-8")
+    after = page[page.index("examples/ci/github-actions-coverage.yml") :]
     quoted = after[after.index("```yaml") + len("```yaml") : after.index("```", after.index("```yaml") + 7)]
     workflow = WORKFLOW.read_text("utf-8")
     assert [line for line in quoted.strip("\n").splitlines() if line not in workflow] == []
