@@ -113,7 +113,8 @@ class Services:
         self.admin_spec.warm()
 
     def close(self) -> None:
-        """Stop this process's threads (sweeper, render-ahead, thumbnails) and close the store if the app opened it.
+        """Stop this process's threads (sweeper, render-ahead, thumbnails), close a recorder's connections to its
+        upstream, and close the store if the app opened it.
 
         :func:`mockserver.web.app.create_app` has this run when its app is
         collected or the interpreter exits, so an app dropped by a test leaves no
@@ -127,6 +128,8 @@ class Services:
             self.render_ahead.close()
         if "thumbnails" in self.__dict__:
             self.thumbnails.close()
+        if self.recorder is not None:
+            self.recorder.close()
         if self.owns_store:
             try:
                 self.store.close()

@@ -72,6 +72,10 @@ class Recorder:
         writer = CassetteWriter(cassette, upstream=redacted_url(upstream_url), profile=profile, recorder=recorder)
         return cls(Upstream(upstream_url, timeout=timeout, ca_file=ca_file), writer)
 
+    def close(self) -> None:
+        """Close the connections to the upstream (the cassette's files are each closed as written)."""
+        self.upstream.close()
+
     def forward(self, sent: SentRequest) -> UpstreamAnswer:
         """The upstream's answer to ``sent`` (the API's 502 or 504 if there is none; nothing is written then)."""
         return self.upstream.forward(sent.facts.method, sent.target, sent.headers, sent.body)

@@ -10,14 +10,15 @@ the client did not send), so the upstream sees the client's request.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
+from operator import methodcaller
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from mockserver.errors import UpstreamTimeout, UpstreamUnreachable
+from mockserver.util.per_thread import PerThread
 from mockserver.util.redaction import redacted_url
 
 #: Headers of one connection, not of the message (RFC 9110 7.6.1): never passed on, in either direction.
@@ -64,16 +65,13 @@ class Upstream:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.verify: bool | str = str(ca_file) if ca_file is not None else True
-        self._sessions = threading.local()
+        #: A session per thread (requests does not promise that one is safe to share between threads),
+        #: closed with its thread or by :meth:`close`, so no pooled connection is left to the collector.
+        self._sessions = PerThread(_bare_session, methodcaller("close"))
 
-    def _session(self) -> requests.Session:
-        """This thread's session: requests does not promise that one is safe to share between threads."""
-        session: requests.Session | None = getattr(self._sessions, "session", None)
-        if session is None:
-            session = self._sessions.session = requests.Session()
-            session.trust_env = False
-            session.headers.clear()
-        return session
+    def close(self) -> None:
+        """Close every thread's pooled connections to the upstream."""
+        self._sessions.close()
 
     def forward(self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes) -> UpstreamAnswer:
         """Send the request to ``url`` + ``target`` (path and query); raise the API's 502 or 504 if no answer."""
@@ -83,18 +81,19 @@ class Upstream:
         sent = [(name, value) for name, value in headers if name.lower() not in dropped]
         where = redacted_url(self.url)
         try:
-            answer = self._session().request(
-                method,
-                self.url + target,
-                headers=_joined(sent),
-                data=body or None,
-                timeout=self.timeout,
-                verify=self.verify,
-                allow_redirects=False,
-                stream=True,
-            )
-            with answer:
-                content = _bounded_body(answer, where)
+            with self._sessions.use() as session:
+                answer = session.request(
+                    method,
+                    self.url + target,
+                    headers=_joined(sent),
+                    data=body or None,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                with answer:
+                    content = _bounded_body(answer, where)
         except requests.Timeout as exc:
             raise UpstreamTimeout(
                 [f"upstream: {where} did not answer {method} {target} within {self.timeout:g} s"]
@@ -103,6 +102,14 @@ class Upstream:
             raise UpstreamUnreachable([f"upstream: {where}: {_reason(exc)}"]) from exc
         returned = tuple((name, value) for name, value in answer.raw.headers.items() if name.lower() not in _NOT_RETURN)
         return UpstreamAnswer(status=answer.status_code, reason=answer.reason or "", headers=returned, body=content)
+
+
+def _bare_session() -> requests.Session:
+    """A session that trusts no environment and adds no header of its own (see the module's notes)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers.clear()
+    return session
 
 
 def _bounded_body(answer: requests.Response, where: str) -> bytes:

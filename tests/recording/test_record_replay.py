@@ -245,3 +245,38 @@ def test_an_answer_past_the_bound_is_a_502_and_nothing_is_written(
     assert answer.status_code == 502
     assert answer.json()["errors"] == [f"upstream: {upstream.url}: its answer is larger than 1,000 bytes"]
     assert list((tmp_path / "cassette" / "exchanges").iterdir()) == []
+
+
+def test_closing_the_app_closes_the_recorders_upstream_connections(
+    upstream: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread's session to the upstream is closed with the app (or as its thread ends), not left to the collector."""
+    from mockserver.recording import upstream as upstream_module
+    from mockserver.services import services_of
+
+    opened: list[_CountedSession] = []
+
+    def counted() -> _CountedSession:
+        opened.append(_CountedSession())
+        return opened[-1]
+
+    monkeypatch.setattr(upstream_module, "_bare_session", counted)
+    recorder = Recorder.open(upstream.url, tmp_path / "cassette", profile="seed", timeout=30.0)
+    app = create_app(Config(store="memory://"), recorder=recorder)
+    with LiveServer(app) as server:
+        assert _post(server.url, "fast").status_code == 200
+    # The server's request thread has ended, and its session with it.
+    assert [session.closed for session in opened] == [1]
+    # A thread that lives on (a gunicorn worker's) keeps its session until the app is closed.
+    assert recorder.upstream.forward("GET", "/_mock/health", [], b"").status == 200
+    assert [session.closed for session in opened] == [1, 0]
+    services_of(app).close()
+    assert [session.closed for session in opened] == [1, 1]
+
+
+class _CountedSession(requests.Session):
+    closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+        super().close()
