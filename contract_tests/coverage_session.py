@@ -44,7 +44,7 @@ class SessionCoverage:
         """
         from mockserver.control.local import MockControl
         from mockserver.control.remote import MockAdmin
-        from mockserver.coverage import Coverage, catalogue_of
+        from mockserver.coverage import Coverage
 
         if isinstance(mock.control, MockAdmin):
             # Measured for the test's key; the session's report is every test's, so of no one key.
@@ -52,9 +52,7 @@ class SessionCoverage:
             self._merge(dataclasses.replace(part, key=None))
             return
         assert isinstance(mock.control, MockControl)
-        services = mock.control.services
-        records = mock.control.requests(limit=services.settings().journal_size)
-        self._merge(Coverage.measure(records, catalogue_of(services.spec, services.config.profile)))
+        self._merge(Coverage.of_server(mock.control))
 
     def _merge(self, part: Coverage) -> None:
         before = self.parts.get(part.profile)

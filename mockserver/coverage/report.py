@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.control.local import key_id
-from mockserver.coverage.catalogue import GROUPS, Behaviour, Catalogue
+from mockserver.control.local import MockControl, key_id
+from mockserver.coverage.catalogue import GROUPS, Behaviour, Catalogue, catalogue_of
 from mockserver.coverage.classify import behaviours_met, of_key
 from mockserver.errors import CoverageFileError
 from mockserver.util.atomic_file import write_atomically
@@ -48,6 +48,13 @@ class Coverage:
         """
         counts = Counter(found for record in of_key(records, key) for found in behaviours_met(record, catalogue))
         return cls(catalogue.profile, catalogue.behaviours, dict(counts), key_id(key) if key else None)
+
+    @classmethod
+    def of_server(cls, control: MockControl, key: str | None = None) -> Coverage:
+        """What the journal of the server ``control`` runs shows, against the document that server answers by."""
+        services = control.services
+        records = control.requests(key=key, limit=services.settings().journal_size)
+        return cls.measure(records, catalogue_of(services.spec, services.config.profile), key)
 
     def count(self, behaviour: Behaviour) -> int:
         return int(self.counts.get(behaviour.id, 0))

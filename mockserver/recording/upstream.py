@@ -11,8 +11,8 @@ the client did not send), so the upstream sees the client's request.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import methodcaller
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
 
 import requests

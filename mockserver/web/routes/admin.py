@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 
 from mockserver.control.local import MockControl
-from mockserver.coverage import Coverage, catalogue_of
+from mockserver.coverage import Coverage
 from mockserver.errors import RouteNotFound
 from mockserver.models import Fault
 from mockserver.pipeline.journal import RECORD_LIMIT_BYTES
@@ -75,9 +75,7 @@ def newest_within(records: list[dict[str, Any]], limit_bytes: int) -> list[dict[
 @bp.get("/coverage")
 def coverage() -> Response:
     """The journal's behaviour coverage, measured against the document this server answers by."""
-    shared, key = current_services(), g.admin_query.get("key")
-    records = control().requests(key=key, limit=shared.settings().journal_size)
-    return json_response(Coverage.measure(records, catalogue_of(shared.spec, shared.config.profile), key).as_json())
+    return json_response(Coverage.of_server(control(), g.admin_query.get("key")).as_json())
 
 
 @bp.get("/thumbnails/<sha256>")
